@@ -1,0 +1,41 @@
+"""Fault-injecting mock servers for Plex, Overseerr and Uptime Kuma.
+
+Each mock is a :class:`~mockservers.core.MockServer`: start it in-process on a
+free port, steer its fault plan from Python or over ``/__admin/``, read its
+request journal. ``python -m mockservers`` starts all three from the shell.
+"""
+
+from __future__ import annotations
+
+from importlib import import_module
+from typing import Any
+
+__all__ = ["MockServer", "PlexMock", "OverseerrMock", "UptimeKumaMock", "SERVICES", "create_mock"]
+
+_LAZY = {
+    "MockServer": "mockservers.core.server",
+    "PlexMock": "mockservers.plex",
+    "OverseerrMock": "mockservers.overseerr",
+    "UptimeKumaMock": "mockservers.uptime_kuma",
+}
+
+#: service name -> (mock class name, default CLI port)
+SERVICES: dict[str, tuple[str, int]] = {
+    "plex": ("PlexMock", 32400),
+    "overseerr": ("OverseerrMock", 5055),
+    "uptime-kuma": ("UptimeKumaMock", 3001),
+}
+
+
+def create_mock(service: str, **options: Any):
+    """Create (not start) the mock for ``service`` (``plex``, ``overseerr``, ``uptime-kuma``)."""
+    if service not in SERVICES:
+        raise ValueError(f"unknown service {service!r}: expected one of {', '.join(SERVICES)}")
+    return __getattr__(SERVICES[service][0])(**options)
+
+
+def __getattr__(name: str) -> Any:
+    # lazy, so that importing one mock does not import the others
+    if name in _LAZY:
+        return getattr(import_module(_LAZY[name]), name)
+    raise AttributeError(f"module 'mockservers' has no attribute {name!r}")

@@ -1,0 +1,7 @@
+"""Entry point of ``python -m mockservers`` (see :mod:`mockservers.cli`)."""
+
+import sys
+
+from .cli import main
+
+sys.exit(main())

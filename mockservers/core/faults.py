@@ -1,0 +1,517 @@
+"""The fault plan: what a mock does wrong, decided per request.
+
+One plan per server, applied by one middleware, the same for every service.
+A plan holds:
+
+- a fixed ``delay_ms`` plus up to ``jitter_ms`` of random extra delay;
+- a ``failure_rate`` (0..1) answered with ``failure_status``, drawn from a
+  random generator seeded with ``seed`` (same seed, same failure sequence);
+- per-route faults with a lifetime: ``always``, the next ``times`` requests,
+  or an ordered ``sequence`` of actions (e.g. ``[503, 503, 200]``);
+- an outage window (down for ``duration_s`` seconds or the next ``requests``
+  requests) and flapping (alternating ``up_s`` / ``down_s`` phases).
+
+An *action* is what happens to one request. Written compactly:
+
+| ``200`` (any status < 400) or ``"pass"`` | the real handler answers  |
+| ``503`` (any status >= 400)               | that status, JSON error body |
+| ``{"status": 429, "headers": {"Retry-After": "1"}}`` | status with headers/body |
+| ``"reset"``     | the TCP connection is reset (RST) before any answer |
+| ``"hang"``      | no answer until the client gives up (or ``hang_max_s``) |
+| ``"truncate"``  | headers promise the full body, half of it is sent, then close |
+| ``"malformed"`` | a 200 whose JSON/XML body is cut mid-token |
+| ``"dribble"``   | the real body, sent a few bytes at a time, slowly |
+| ``{"delay_ms": 300}`` | wait, then the real handler answers |
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import itertools
+import random
+import threading
+import time
+from dataclasses import dataclass, field
+from typing import Any, Callable, Iterable
+
+__all__ = ["Action", "Decision", "FaultPlan", "FaultSpecError", "RouteFault", "ACTION_KINDS"]
+
+ACTION_KINDS = ("pass", "status", "reset", "hang", "truncate", "malformed", "dribble", "delay")
+_CONNECTION_KINDS = ("reset", "hang", "truncate", "malformed", "dribble")
+_PLAN_KEYS = ("delay_ms", "jitter_ms", "failure_rate", "failure_status", "seed", "routes", "outage",
+              "flapping", "hang_max_s")
+
+
+class FaultSpecError(ValueError):
+    """A fault specification is invalid; the message says what and what was expected."""
+
+
+def _number(value: Any, name: str, *, minimum: float = 0.0, maximum: float | None = None,
+            integer: bool = False) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise FaultSpecError(f"{name} must be a number, got {value!r}")
+    if integer and int(value) != value:
+        raise FaultSpecError(f"{name} must be a whole number, got {value!r}")
+    if value < minimum:
+        raise FaultSpecError(f"{name} must be >= {minimum:g}, got {value!r}")
+    if maximum is not None and value > maximum:
+        raise FaultSpecError(f"{name} must be <= {maximum:g}, got {value!r}")
+    return int(value) if integer else float(value)
+
+
+def _status(value: Any, name: str = "status") -> int:
+    return int(_number(value, name, minimum=100, maximum=599, integer=True))
+
+
+@dataclass(frozen=True)
+class Action:
+    """What the mock does with one request (see the module doc for the forms)."""
+
+    kind: str = "pass"
+    status: int | None = None
+    headers: dict[str, str] = field(default_factory=dict)
+    body: str | None = None
+    delay_ms: float = 0.0
+    chunk_size: int = 8
+    chunk_delay_ms: float = 50.0
+
+    @classmethod
+    def parse(cls, spec: Any) -> "Action":
+        """Build an action from its compact form; :class:`FaultSpecError` if invalid."""
+        if isinstance(spec, Action):
+            return spec
+        if isinstance(spec, bool):
+            raise FaultSpecError(f"action must be a status, a fault name or an object, got {spec!r}")
+        if isinstance(spec, int):
+            status = _status(spec, "action status")
+            return cls("pass") if status < 400 else cls("status", status=status)
+        if isinstance(spec, str):
+            name = spec.strip().lower()
+            if name.isdigit():
+                return cls.parse(int(name))
+            if name in ("pass", "ok"):
+                return cls("pass")
+            if name in _CONNECTION_KINDS:
+                return cls(name)
+            raise FaultSpecError(
+                f"unknown fault {spec!r}: expected an HTTP status or one of {', '.join(('pass',) + _CONNECTION_KINDS)}")
+        if isinstance(spec, dict):
+            return cls._from_dict(spec)
+        raise FaultSpecError(f"action must be a status, a fault name or an object, got {type(spec).__name__}")
+
+    @classmethod
+    def _from_dict(cls, spec: dict[str, Any]) -> "Action":
+        allowed = {"kind", "fault", "status", "headers", "body", "delay_ms", "chunk_size", "chunk_delay_ms"}
+        unknown = set(spec) - allowed
+        if unknown:
+            raise FaultSpecError(f"unknown action field(s) {sorted(unknown)}: expected some of {sorted(allowed)}")
+        kind = spec.get("kind") or spec.get("fault")
+        if kind is None:
+            if "status" in spec:
+                kind = "status" if _status(spec["status"]) >= 400 or spec.get("body") is not None else "pass"
+            elif "delay_ms" in spec:
+                kind = "delay"
+            else:
+                raise FaultSpecError("action object needs 'status', 'fault' or 'delay_ms'")
+        if kind not in ACTION_KINDS:
+            raise FaultSpecError(f"unknown fault {kind!r}: expected one of {', '.join(ACTION_KINDS)}")
+        headers = spec.get("headers", {})
+        if not isinstance(headers, dict) or not all(isinstance(k, str) for k in headers):
+            raise FaultSpecError(f"headers must be an object of strings, got {headers!r}")
+        body = spec.get("body")
+        if body is not None and not isinstance(body, str):
+            raise FaultSpecError(f"body must be a string, got {type(body).__name__}")
+        status = _status(spec["status"]) if "status" in spec else None
+        if kind == "status" and status is None:
+            raise FaultSpecError("a 'status' action needs a status code")
+        return cls(
+            kind=kind,
+            status=status,
+            headers={k: str(v) for k, v in headers.items()},
+            body=body,
+            delay_ms=_number(spec.get("delay_ms", 0), "delay_ms"),
+            chunk_size=int(_number(spec.get("chunk_size", 8), "chunk_size", minimum=1, integer=True)),
+            chunk_delay_ms=_number(spec.get("chunk_delay_ms", 50), "chunk_delay_ms"),
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON form (round-trips through :meth:`parse`)."""
+        out: dict[str, Any] = {"kind": self.kind}
+        if self.status is not None:
+            out["status"] = self.status
+        if self.headers:
+            out["headers"] = dict(self.headers)
+        if self.body is not None:
+            out["body"] = self.body
+        if self.kind == "delay" or self.delay_ms:
+            out["delay_ms"] = self.delay_ms
+        if self.kind == "dribble":
+            out["chunk_size"] = self.chunk_size
+            out["chunk_delay_ms"] = self.chunk_delay_ms
+        return out
+
+    def describe(self) -> str:
+        """Short text for the journal: ``status 503``, ``reset``, ``delay 300 ms``."""
+        if self.kind == "status":
+            return f"status {self.status}"
+        if self.kind == "delay":
+            return f"delay {self.delay_ms:g} ms"
+        return self.kind
+
+
+PASS = Action("pass")
+
+
+@dataclass
+class RouteFault:
+    """A fault on the requests whose path matches ``path`` (``*`` glob) and method."""
+
+    id: int
+    path: str
+    actions: list[Action]
+    method: str | None = None
+    remaining: int | None = None  # None = always (for a sequence: actions left)
+    sequence: bool = False
+    hits: int = 0
+
+    def matches(self, method: str, path: str) -> bool:
+        """True when this rule applies to ``method path``."""
+        if self.method and self.method != method.upper():
+            return False
+        return fnmatch.fnmatchcase(path, self.path) or path.rstrip("/") == self.path.rstrip("/")
+
+    def take(self) -> Action:
+        """Consume one use and return the action to apply."""
+        self.hits += 1
+        if self.sequence:
+            self.remaining = (self.remaining or 1) - 1
+            return self.actions.pop(0)
+        if self.remaining is not None:
+            self.remaining -= 1
+        return self.actions[0]
+
+    @property
+    def exhausted(self) -> bool:
+        """True when the rule has no uses left."""
+        return self.remaining is not None and self.remaining <= 0
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON form, with what is left of its lifetime."""
+        out: dict[str, Any] = {"id": self.id, "method": self.method, "path": self.path, "hits": self.hits}
+        if self.sequence:
+            out["sequence"] = [a.to_dict() for a in self.actions]
+        else:
+            out["action"] = self.actions[0].to_dict()
+            out["times"] = self.remaining
+        return out
+
+
+@dataclass
+class Decision:
+    """What the middleware does with one request."""
+
+    action: Action
+    delay_s: float = 0.0
+    source: str | None = None  # which part of the plan decided: route #id, failure-rate, outage, ...
+
+
+class FaultPlan:
+    """Thread-safe, run-time changeable fault plan (see the module doc).
+
+    Change it from Python (``set_delay``, ``set_failure_rate``,
+    ``add_route_fault``, ``set_outage``, ``set_flapping``, ``clear``), from a
+    dict (``update`` / ``replace``, as the admin API and the CLI do), and
+    read it back with ``to_dict``.
+    """
+
+    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
+        self._clock = clock
+        self._lock = threading.RLock()
+        self._ids = itertools.count(1)
+        self._hang_release = threading.Event()
+        self._started_at = clock()
+        self._reset_fields()
+
+    def _reset_fields(self) -> None:
+        self.delay_ms = 0.0
+        self.jitter_ms = 0.0
+        self.failure_rate = 0.0
+        self.failure_status = 503
+        self.seed: int | None = None
+        self._failure_rng = random.Random()
+        self._jitter_rng = random.Random()
+        self.routes: list[RouteFault] = []
+        self._outage: dict[str, Any] | None = None
+        self._flapping: dict[str, Any] | None = None
+        self.hang_max_s = 30.0
+
+    # -- Python API ------------------------------------------------------------------
+    def clear(self) -> None:
+        """Remove every fault; hanging requests are released."""
+        with self._lock:
+            self._reset_fields()
+        self.release_hangs()
+
+    def set_delay(self, delay_ms: float, jitter_ms: float = 0.0) -> None:
+        """Delay every answer by ``delay_ms`` plus up to ``jitter_ms`` (seeded)."""
+        self.update({"delay_ms": delay_ms, "jitter_ms": jitter_ms})
+
+    def set_failure_rate(self, rate: float, status: int = 503, seed: int | None = None) -> None:
+        """Fail ``rate`` (0..1) of requests with ``status``; ``seed`` makes it reproducible."""
+        self.update({"failure_rate": rate, "failure_status": status, "seed": seed})
+
+    def add_route_fault(self, path: str, action: Any = 503, *, method: str | None = None,
+                        times: int | None = None, sequence: Iterable[Any] | None = None) -> RouteFault:
+        """Fault requests to ``path`` (glob): ``always`` by default, the next ``times``,
+        or one action each from ``sequence`` in order. Returns the rule."""
+        body: dict[str, Any] = {"path": path, "method": method}
+        if sequence is not None:
+            body["sequence"] = list(sequence)
+        else:
+            body["action"] = action
+            body["times"] = times
+        return self.add_route_fault_from_dict(body)
+
+    def remove_route_fault(self, rule_id: int) -> None:
+        """Remove one route fault by id (KeyError if unknown)."""
+        with self._lock:
+            before = len(self.routes)
+            self.routes = [r for r in self.routes if r.id != rule_id]
+            if len(self.routes) == before:
+                raise KeyError(f"no route fault with id {rule_id}")
+
+    def set_outage(self, duration_s: float | None = None, requests: int | None = None, action: Any = 503) -> None:
+        """Be down (answer ``action``) for ``duration_s`` seconds or the next ``requests`` requests."""
+        self.update({"outage": {"duration_s": duration_s, "requests": requests, "action": action}})
+
+    def set_flapping(self, up_s: float, down_s: float, action: Any = 503, start: str = "down") -> None:
+        """Alternate ``down_s`` seconds down (answering ``action``) and ``up_s`` up."""
+        self.update({"flapping": {"up_s": up_s, "down_s": down_s, "action": action, "start": start}})
+
+    def release_hangs(self) -> None:
+        """Wake every request that is hanging or waiting on a delay."""
+        self._hang_release.set()
+        self._hang_release = threading.Event()
+
+    def mark_started(self) -> None:
+        """Note the server start (flapping phases count from the latest change)."""
+        self._started_at = self._clock()
+
+    @property
+    def hang_event(self) -> threading.Event:
+        """The event that ends current hangs and delays early (set on stop/clear)."""
+        return self._hang_release
+
+    # -- dict API (admin, CLI) -------------------------------------------------------
+    def replace(self, spec: dict[str, Any]) -> None:
+        """Replace the whole plan with ``spec`` (validated first: all or nothing)."""
+        validated = self._validate(self._checked(spec))
+        with self._lock:
+            self._reset_fields()
+            self._apply(validated)
+        self.release_hangs()
+
+    def update(self, spec: dict[str, Any]) -> None:
+        """Change the keys given in ``spec``; the rest of the plan stays."""
+        validated = self._validate(self._checked(spec))
+        with self._lock:
+            self._apply(validated)
+
+    @staticmethod
+    def _checked(spec: Any) -> dict[str, Any]:
+        if not isinstance(spec, dict):
+            raise FaultSpecError(f"a fault plan must be an object, got {type(spec).__name__}")
+        unknown = set(spec) - set(_PLAN_KEYS)
+        if unknown:
+            raise FaultSpecError(f"unknown fault setting(s) {sorted(unknown)}: expected some of {list(_PLAN_KEYS)}")
+        return spec
+
+    def add_route_fault_from_dict(self, body: dict[str, Any]) -> RouteFault:
+        """Add one route fault from ``{path, method?, action?, times?, sequence?}``."""
+        rule = self._parse_route(body)
+        with self._lock:
+            rule.id = next(self._ids)
+            self.routes.append(rule)
+        return rule
+
+    def to_dict(self) -> dict[str, Any]:
+        """The current plan as JSON (outage with what remains of it)."""
+        with self._lock:
+            outage = None
+            if self._outage_active():
+                o = self._outage
+                outage = {"action": o["action"].to_dict(), "remaining_requests": o["requests"],
+                          "remaining_s": None if o["until"] is None else round(max(0.0, o["until"] - self._clock()), 3)}
+            flapping = None
+            if self._flapping:
+                f = self._flapping
+                flapping = {"up_s": f["up_s"], "down_s": f["down_s"], "action": f["action"].to_dict(),
+                            "start": f["start"], "down_now": self._flap_down()}
+            return {
+                "delay_ms": self.delay_ms, "jitter_ms": self.jitter_ms,
+                "failure_rate": self.failure_rate, "failure_status": self.failure_status, "seed": self.seed,
+                "routes": [r.to_dict() for r in self.routes],
+                "outage": outage, "flapping": flapping, "hang_max_s": self.hang_max_s,
+            }
+
+    # -- deciding ----------------------------------------------------------------------
+    def decide(self, method: str, path: str, exempt: bool = False) -> Decision:
+        """The action for one request. ``exempt`` paths only see outages and route faults
+        aimed at them explicitly (no global delay, failure rate)."""
+        with self._lock:
+            if self._outage_active():
+                outage = self._outage
+                if outage["requests"] is not None:
+                    outage["requests"] -= 1
+                return Decision(outage["action"], source="outage")
+            if self._flapping and self._flap_down():
+                return Decision(self._flapping["action"], source="flapping")
+            delay_s = 0.0
+            if not exempt:
+                delay_s = self.delay_ms / 1000.0
+                if self.jitter_ms:
+                    delay_s += self._jitter_rng.uniform(0, self.jitter_ms) / 1000.0
+            for rule in self.routes:
+                if rule.matches(method, path):
+                    action = rule.take()
+                    if rule.exhausted:
+                        self.routes.remove(rule)
+                    return Decision(action, delay_s, source=f"route #{rule.id}")
+            if not exempt and self.failure_rate and self._failure_rng.random() < self.failure_rate:
+                return Decision(Action("status", status=self.failure_status), delay_s, source="failure-rate")
+            return Decision(PASS, delay_s)
+
+    # -- internals ---------------------------------------------------------------------
+    def _outage_active(self) -> bool:
+        o = self._outage
+        if o is None:
+            return False
+        if o["until"] is not None and self._clock() >= o["until"]:
+            self._outage = None
+            return False
+        if o["requests"] is not None and o["requests"] <= 0:
+            self._outage = None
+            return False
+        return True
+
+    def _flap_down(self) -> bool:
+        f = self._flapping
+        period = f["up_s"] + f["down_s"]
+        phase = (self._clock() - f["since"]) % period
+        return phase < f["down_s"] if f["start"] == "down" else phase >= f["up_s"]
+
+    def _validate(self, spec: dict[str, Any]) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        if "delay_ms" in spec:
+            out["delay_ms"] = _number(spec["delay_ms"], "delay_ms")
+        if "jitter_ms" in spec:
+            out["jitter_ms"] = _number(spec["jitter_ms"], "jitter_ms")
+        if "failure_rate" in spec:
+            out["failure_rate"] = _number(spec["failure_rate"], "failure_rate", maximum=1.0)
+        if "failure_status" in spec:
+            out["failure_status"] = _status(spec["failure_status"], "failure_status")
+        if "seed" in spec:
+            seed = spec["seed"]
+            if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int)):
+                raise FaultSpecError(f"seed must be an integer or null, got {seed!r}")
+            out["seed"] = seed
+        if "hang_max_s" in spec:
+            out["hang_max_s"] = _number(spec["hang_max_s"], "hang_max_s", minimum=0.001)
+        if "routes" in spec:
+            routes = spec["routes"]
+            if not isinstance(routes, list):
+                raise FaultSpecError(f"routes must be a list of route faults, got {type(routes).__name__}")
+            out["routes"] = [self._parse_route(r) for r in routes]
+        if "outage" in spec:
+            out["outage"] = self._parse_outage(spec["outage"])
+        if "flapping" in spec:
+            out["flapping"] = self._parse_flapping(spec["flapping"])
+        return out
+
+    def _apply(self, validated: dict[str, Any]) -> None:
+        for key in ("delay_ms", "jitter_ms", "failure_rate", "failure_status", "hang_max_s"):
+            if key in validated:
+                setattr(self, key, validated[key])
+        if "seed" in validated or "failure_rate" in validated:
+            self.seed = validated.get("seed", self.seed)
+            self._failure_rng = random.Random(self.seed)
+            self._jitter_rng = random.Random(None if self.seed is None else self.seed + 1)
+        if "routes" in validated:
+            self.routes = []
+            for rule in validated["routes"]:
+                rule.id = next(self._ids)
+                self.routes.append(rule)
+        if "outage" in validated:
+            o = validated["outage"]
+            self._outage = None if o is None else {
+                "action": o["action"], "requests": o["requests"],
+                "until": None if o["duration_s"] is None else self._clock() + o["duration_s"]}
+        if "flapping" in validated:
+            f = validated["flapping"]
+            self._flapping = None if f is None else dict(f, since=self._clock())
+
+    @staticmethod
+    def _parse_route(body: Any) -> RouteFault:
+        if not isinstance(body, dict):
+            raise FaultSpecError(f"a route fault must be an object, got {type(body).__name__}")
+        allowed = {"path", "method", "action", "times", "sequence", "id", "hits"}
+        unknown = set(body) - allowed
+        if unknown:
+            raise FaultSpecError(f"unknown route fault field(s) {sorted(unknown)}: expected some of {sorted(allowed)}")
+        path = body.get("path")
+        if not isinstance(path, str) or not path.startswith("/"):
+            raise FaultSpecError(f"route fault path must be a string starting with '/', got {path!r}")
+        method = body.get("method")
+        if method is not None and (not isinstance(method, str) or not method.isalpha()):
+            raise FaultSpecError(f"method must be an HTTP method name, got {method!r}")
+        if body.get("sequence") is not None:
+            if "action" in body and body["action"] is not None:
+                raise FaultSpecError("give either 'action' (with optional 'times') or 'sequence', not both")
+            seq = body["sequence"]
+            if not isinstance(seq, list) or not seq:
+                raise FaultSpecError(f"sequence must be a non-empty list of actions, got {seq!r}")
+            actions = [Action.parse(a) for a in seq]
+            return RouteFault(0, path, actions, method and method.upper(), remaining=len(actions), sequence=True)
+        times = body.get("times")
+        if times is not None:
+            times = int(_number(times, "times", minimum=1, integer=True))
+        action = Action.parse(body.get("action", 503))
+        return RouteFault(0, path, [action], method and method.upper(), remaining=times)
+
+    @staticmethod
+    def _parse_outage(spec: Any) -> dict[str, Any] | None:
+        if spec is None:
+            return None
+        if not isinstance(spec, dict):
+            raise FaultSpecError(f"outage must be an object or null, got {type(spec).__name__}")
+        unknown = set(spec) - {"duration_s", "requests", "action"}
+        if unknown:
+            raise FaultSpecError(f"unknown outage field(s) {sorted(unknown)}: expected duration_s, requests, action")
+        duration = spec.get("duration_s")
+        requests_ = spec.get("requests")
+        if duration is None and requests_ is None:
+            raise FaultSpecError("outage needs 'duration_s' (seconds) or 'requests' (a count)")
+        return {
+            "duration_s": None if duration is None else _number(duration, "outage duration_s", minimum=0.001),
+            "requests": None if requests_ is None else int(_number(requests_, "outage requests", minimum=1,
+                                                                    integer=True)),
+            "action": Action.parse(spec.get("action", 503)),
+        }
+
+    @staticmethod
+    def _parse_flapping(spec: Any) -> dict[str, Any] | None:
+        if spec is None:
+            return None
+        if not isinstance(spec, dict):
+            raise FaultSpecError(f"flapping must be an object or null, got {type(spec).__name__}")
+        unknown = set(spec) - {"up_s", "down_s", "action", "start"}
+        if unknown:
+            raise FaultSpecError(f"unknown flapping field(s) {sorted(unknown)}: expected up_s, down_s, action, start")
+        if "up_s" not in spec or "down_s" not in spec:
+            raise FaultSpecError("flapping needs both 'up_s' and 'down_s' (seconds)")
+        start = spec.get("start", "down")
+        if start not in ("up", "down"):
+            raise FaultSpecError(f"flapping start must be 'up' or 'down', got {start!r}")
+        return {"up_s": _number(spec["up_s"], "flapping up_s", minimum=0.001),
+                "down_s": _number(spec["down_s"], "flapping down_s", minimum=0.001),
+                "action": Action.parse(spec.get("action", 503)), "start": start}

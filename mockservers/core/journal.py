@@ -1,0 +1,172 @@
+"""A bounded, thread-safe record of the requests a mock served.
+
+Secrets are redacted when an entry is recorded, so nothing that reads the
+journal (tests, keywords, the admin API, reports) can leak them.
+"""
+
+from __future__ import annotations
+
+import difflib
+import fnmatch
+import itertools
+import re
+import threading
+import time
+from collections import deque
+from dataclasses import asdict, dataclass, field
+from typing import Any, Iterable
+
+__all__ = ["JournalEntry", "RequestJournal", "REDACTED", "redact_text"]
+
+REDACTED = "*****"
+_BODY_LIMIT = 2048
+_SECRET_JSON = re.compile(r'("(?:password|token|apiKey|api_key|secret)"\s*:\s*)"[^"]*"', re.IGNORECASE)
+
+
+def redact_text(text: str) -> str:
+    """Replace the values of secret-looking JSON fields in ``text``."""
+    return _SECRET_JSON.sub(lambda m: f'{m.group(1)}"{REDACTED}"', text)
+
+
+@dataclass(frozen=True)
+class JournalEntry:
+    """One served request."""
+
+    id: int
+    time: float
+    method: str
+    path: str
+    query: dict[str, str]
+    status: int  # 0 when the connection was reset or abandoned without an answer
+    duration_ms: float
+    headers: dict[str, str] = field(default_factory=dict)
+    body: str = ""
+    fault: str | None = None  # what the fault plan did, e.g. "route #2: status 503"
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON form."""
+        return asdict(self)
+
+    def describe(self) -> str:
+        """One line: ``GET /library/sections?x=1 -> 503 (route #1: status 503) 2.1 ms``."""
+        query = "&".join(f"{k}={v}" for k, v in self.query.items())
+        fault = f" ({self.fault})" if self.fault else ""
+        return f"{self.method} {self.path}{'?' + query if query else ''} -> {self.status}{fault} {self.duration_ms:.1f} ms"
+
+
+class RequestJournal:
+    """Bounded (oldest dropped first), thread-safe request journal.
+
+    ``path`` filters are globs (``/library/sections/*/all``); ``method`` is
+    case-insensitive.
+    """
+
+    def __init__(self, maxlen: int = 1000, secret_names: Iterable[str] = ()) -> None:
+        if maxlen < 1:
+            raise ValueError(f"journal size must be at least 1, got {maxlen}")
+        self._entries: deque[JournalEntry] = deque(maxlen=maxlen)
+        self._lock = threading.Lock()
+        self._changed = threading.Condition(self._lock)
+        self._ids = itertools.count(1)
+        self._secret_names = {name.lower() for name in secret_names}
+        self.total_recorded = 0
+
+    @property
+    def maxlen(self) -> int:
+        """How many entries are kept."""
+        return self._entries.maxlen or 0
+
+    def record(self, *, method: str, path: str, query: dict[str, str], status: int, duration_ms: float,
+               headers: dict[str, str], body: str = "", fault: str | None = None) -> JournalEntry:
+        """Add an entry, redacting secrets in headers, query and body."""
+        entry = JournalEntry(
+            id=next(self._ids), time=time.time(), method=method.upper(), path=path,
+            query=self._redact_mapping(query), status=status, duration_ms=round(duration_ms, 3),
+            headers=self._redact_mapping(headers), body=redact_text(body[:_BODY_LIMIT]), fault=fault)
+        with self._changed:
+            self._entries.append(entry)
+            self.total_recorded += 1
+            self._changed.notify_all()
+        return entry
+
+    def entries(self, method: str | None = None, path: str | None = None,
+                status: int | None = None) -> list[JournalEntry]:
+        """Entries matching every filter given, oldest first."""
+        with self._lock:
+            snapshot = list(self._entries)
+        return [e for e in snapshot if self._matches(e, method, path, status)]
+
+    def count(self, method: str | None = None, path: str | None = None, status: int | None = None) -> int:
+        """How many kept entries match."""
+        return len(self.entries(method, path, status))
+
+    def last(self) -> JournalEntry | None:
+        """The newest entry, if any."""
+        with self._lock:
+            return self._entries[-1] if self._entries else None
+
+    def clear(self) -> None:
+        """Forget every entry."""
+        with self._lock:
+            self._entries.clear()
+
+    def closest(self, method: str | None, path: str | None, limit: int = 3) -> list[JournalEntry]:
+        """The recorded requests most like ``method path`` (best first)."""
+        target = f"{(method or '').upper()} {path or ''}"
+        scored = [(difflib.SequenceMatcher(None, target, f"{e.method} {e.path}").ratio(), e.id, e)
+                  for e in self.entries()]
+        scored.sort(key=lambda item: (item[0], item[1]), reverse=True)
+        return [e for _, _, e in scored[:limit]]
+
+    def assert_received(self, method: str | None = None, path: str | None = None, *, count: int | None = None,
+                        at_least: int | None = None, status: int | None = None) -> list[JournalEntry]:
+        """Check what was received; on failure raise AssertionError naming the closest requests.
+
+        With neither ``count`` nor ``at_least``, at least one match is expected.
+        """
+        matched = self.entries(method, path, status)
+        wanted = f"{(method or 'ANY').upper()} {path or '*'}" + (f" with status {status}" if status else "")
+        if count is not None and len(matched) != count:
+            problem = f"expected {count} request(s) {wanted}, got {len(matched)}"
+        elif count is None and len(matched) < (1 if at_least is None else at_least):
+            problem = f"expected at least {1 if at_least is None else at_least} request(s) {wanted}, got {len(matched)}"
+        else:
+            return matched
+        raise AssertionError(f"{problem}. {self.describe_closest(method, path)}")
+
+    def describe_closest(self, method: str | None, path: str | None, limit: int = 3) -> str:
+        """Text listing the closest recorded requests (for failure messages)."""
+        closest = self.closest(method, path, limit)
+        if not closest:
+            return "No requests were recorded."
+        lines = "\n".join(f"  {e.describe()}" for e in closest)
+        return f"Closest recorded requests ({self.count()} recorded):\n{lines}"
+
+    def wait_for(self, method: str | None = None, path: str | None = None, *, count: int = 1,
+                 status: int | None = None, timeout: float = 5.0) -> list[JournalEntry]:
+        """Block until ``count`` matching requests were recorded, or AssertionError after ``timeout``."""
+        deadline = time.monotonic() + timeout
+        with self._changed:
+            while True:
+                matched = [e for e in self._entries if self._matches(e, method, path, status)]
+                if len(matched) >= count:
+                    return matched
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    break
+                self._changed.wait(remaining)
+        raise AssertionError(
+            f"expected {count} request(s) {(method or 'ANY').upper()} {path or '*'} within {timeout:g} s, "
+            f"got {len(matched)}. {self.describe_closest(method, path)}")
+
+    # -- internals ---------------------------------------------------------------------
+    @staticmethod
+    def _matches(entry: JournalEntry, method: str | None, path: str | None, status: int | None) -> bool:
+        if method and entry.method != method.upper():
+            return False
+        if path and not (entry.path == path or fnmatch.fnmatchcase(entry.path, path)):
+            return False
+        return status is None or entry.status == status
+
+    def _redact_mapping(self, mapping: dict[str, str]) -> dict[str, str]:
+        return {k: (REDACTED if k.lower() in self._secret_names else v) for k, v in mapping.items()}

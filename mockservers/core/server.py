@@ -1,0 +1,234 @@
+"""The one mock-server mechanism shared by every mocked service.
+
+A :class:`MockServer` serves a WSGI app (the service's Flask app, wrapped by
+the fault middleware and the admin API) from a threaded werkzeug server in a
+background thread, on ``127.0.0.1`` and a free port unless told otherwise.
+"""
+
+from __future__ import annotations
+
+import secrets
+import socket
+import threading
+import time
+from typing import Any, Callable
+
+from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
+
+from .admin import AdminApi
+from .faults import FaultPlan
+from .journal import RequestJournal
+from .middleware import ABANDONED, FaultMiddleware
+
+__all__ = ["MockServer", "MockServerError"]
+
+
+class MockServerError(RuntimeError):
+    """A mock server was used in a way its state does not allow."""
+
+
+class _QuietHandler(WSGIRequestHandler):
+    """Request handler that does not print an access line per request.
+
+    The request journal is the record of what was served; stdout stays clean.
+    """
+
+    def log_request(self, *args: Any, **kwargs: Any) -> None:  # noqa: D102
+        pass
+
+    def log_error(self, *args: Any) -> None:  # noqa: D102
+        pass
+
+    def run_wsgi(self) -> None:
+        """Serve one request; stop reading from a connection a fault dropped."""
+        super().run_wsgi()
+        if getattr(self, "environ", {}).get(ABANDONED):
+            self.close_connection = True
+
+    def handle(self) -> None:
+        """Serve the connection; a client that went away is not an error."""
+        try:
+            super().handle()
+        except (ConnectionError, OSError, ValueError):
+            pass
+
+
+class MockServer:
+    """Base class of every mock: lifecycle, fault plan, journal and admin API.
+
+    Subclasses set :attr:`service_name` and implement :meth:`create_app`;
+    they may override :meth:`register_admin` (extra ``/__admin/`` routes),
+    :meth:`reset_state` (back to the initial data) and
+    :meth:`on_take_down` (e.g. drop open websocket connections).
+
+    Usage::
+
+        with PlexMock() as plex:          # port 0: a free port
+            requests.get(plex.url + "/identity", ...)
+            plex.faults.add_route_fault("/library/sections", 503, times=2)
+    """
+
+    service_name = "mock"
+    #: headers and query parameters whose values the journal never records
+    secret_names: tuple[str, ...] = ("authorization", "x-plex-token", "x-api-key", "cookie", "token", "password")
+
+    def __init__(self, *, host: str = "127.0.0.1", port: int = 0, journal_size: int = 1000) -> None:
+        self.host = host
+        self._requested_port = port
+        self._port: int | None = None
+        self.faults = FaultPlan()
+        self.journal = RequestJournal(maxlen=journal_size, secret_names=self.secret_names)
+        self.admin = AdminApi(self)
+        self._server: BaseWSGIServer | None = None
+        self._thread: threading.Thread | None = None
+        self._lock = threading.RLock()
+        self._started = False
+        self._bring_up_timer: threading.Timer | None = None
+        self.health_token = ""
+        self.started_at: float | None = None
+        self._wsgi_app: Callable | None = None
+
+    # -- to override ---------------------------------------------------------------
+    def create_app(self) -> Callable:
+        """Return the service's WSGI app (a Flask app or a Socket.IO WSGIApp)."""
+        raise NotImplementedError
+
+    def register_admin(self, admin: AdminApi) -> None:
+        """Add service-specific admin routes with ``admin.route(...)``."""
+
+    def reset_state(self) -> None:
+        """Return the service's data to its initial state (admin reset)."""
+
+    def on_take_down(self) -> None:
+        """Called after the listening socket closed: drop long-lived connections."""
+
+    # -- lifecycle -----------------------------------------------------------------
+    @property
+    def port(self) -> int:
+        """The port the server listens on (known once started)."""
+        if self._port is None:
+            raise MockServerError(f"{self.service_name} mock has not been started")
+        return self._port
+
+    @property
+    def url(self) -> str:
+        """Base URL, e.g. ``http://127.0.0.1:40123``."""
+        return f"http://{self.host}:{self.port}"
+
+    def start(self) -> "MockServer":
+        """Bind (port 0 = a free port), then serve in a background thread."""
+        with self._lock:
+            if self._started:
+                raise MockServerError(f"{self.service_name} mock is already running on port {self._port}")
+            if self._wsgi_app is None:
+                self.register_admin(self.admin)
+                app = self.create_app()
+                self._wsgi_app = FaultMiddleware(self.admin.wrap(app), self)
+            self.health_token = secrets.token_hex(8)
+            self.started_at = time.time()
+            self.faults.mark_started()
+            self._listen(self._requested_port)
+            self._started = True
+        return self
+
+    def stop(self) -> None:
+        """Stop serving and join the thread. Stopping a stopped server is a no-op."""
+        with self._lock:
+            self._cancel_bring_up()
+            self._started = False
+            self.faults.release_hangs()
+            self._close_listener()
+            self.on_take_down()
+
+    def is_running(self) -> bool:
+        """True while started and listening (False when taken down)."""
+        return self._started and self._server is not None
+
+    def take_down(self, duration: float | None = None) -> None:
+        """Close the listening socket: callers get *connection refused*.
+
+        State (data, journal, faults) is kept. With ``duration`` seconds the
+        server comes back by itself on the same port.
+        """
+        with self._lock:
+            if not self._started:
+                raise MockServerError(f"{self.service_name} mock is not started")
+            self._close_listener()
+            self.faults.release_hangs()
+            self.on_take_down()
+            if duration is not None:
+                self._bring_up_timer = threading.Timer(duration, self._timed_bring_up)
+                self._bring_up_timer.daemon = True
+                self._bring_up_timer.start()
+
+    def bring_up(self) -> None:
+        """Listen again on the same port after :meth:`take_down`."""
+        with self._lock:
+            if not self._started:
+                raise MockServerError(f"{self.service_name} mock is not started")
+            self._cancel_bring_up()
+            if self._server is None:
+                self._listen(self.port)
+
+    def __enter__(self) -> "MockServer":
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    # -- internals -----------------------------------------------------------------
+    def _timed_bring_up(self) -> None:
+        with self._lock:
+            self._bring_up_timer = None
+            if self._started and self._server is None:
+                self._listen(self.port)
+
+    def _cancel_bring_up(self) -> None:
+        if self._bring_up_timer is not None:
+            self._bring_up_timer.cancel()
+            self._bring_up_timer = None
+
+    def _listen(self, port: int) -> None:
+        deadline = time.monotonic() + 5.0
+        while True:
+            try:
+                server = make_server(self.host, port, self._wsgi_app, threaded=True, request_handler=_QuietHandler)
+                break
+            except OSError:
+                # re-binding the same port right after close can race the kernel
+                if port == 0 or time.monotonic() > deadline:
+                    raise
+                time.sleep(0.02)
+        server.daemon_threads = True
+        self._server = server
+        self._port = server.server_port
+        thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05},
+                                  name=f"{self.service_name}-mock:{self._port}", daemon=True)
+        self._thread = thread
+        thread.start()
+
+    def _close_listener(self) -> None:
+        server, thread = self._server, self._thread
+        self._server = self._thread = None
+        if server is None:
+            return
+        server.shutdown()
+        server.server_close()
+        if thread is not None:
+            thread.join(timeout=5)
+
+    def describe(self) -> dict[str, Any]:
+        """Health description served by ``/__admin/health``."""
+        return {
+            "service": self.service_name,
+            "running": self.is_running(),
+            "url": self.url if self._port else None,
+            "token": self.health_token,
+            "started_at": self.started_at,
+        }
+
+
+def port_is_free(host: str, port: int) -> bool:
+    """True when nothing listens on ``host:port`` (used by tests and the CLI)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        return sock.connect_ex((host, port)) != 0
