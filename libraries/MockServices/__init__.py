@@ -1,0 +1,80 @@
+"""MockServices: start, steer and check the mock Plex, Overseerr and Uptime Kuma servers."""
+
+from __future__ import annotations
+
+from robotlibcore import DynamicCore
+
+from .context import MockContext
+from .faults import FaultKeywords
+from .journal import JournalKeywords
+from .lifecycle import LifecycleKeywords
+from .services import ServiceKeywords
+
+__version__ = "0.1.0"
+
+
+class MockServices(DynamicCore):
+    """Starts, steers and checks the fault-injecting mock servers.
+
+    %TOC%
+
+    = Mock services =
+
+    Three services are mocked: ``plex``, ``overseerr`` and ``uptime-kuma``.
+    `Start Mock Service` starts one on a free port of 127.0.0.1 and sets its
+    URL as a suite variable (``${PLEX_URL}``, ``${OVERSEERR_URL}``,
+    ``${UPTIME_KUMA_URL}``). The library has suite scope: every mock a suite
+    starts is stopped when the suite ends, so suites never share a mock and
+    run side by side under pabot.
+
+    Default credentials: Plex token ``mock-token``, Overseerr API key
+    ``mock-api-key``, Uptime Kuma ``admin`` / ``admin``.
+
+    = Faults =
+
+    One fault plan per mock, the same for every service:
+
+    | *Fault*                   | *Keyword*                 | *Caller sees* |
+    | fixed delay (+ jitter)    | `Set Mock Delay`          | slow answers, read timeouts |
+    | failure rate (seeded)     | `Set Mock Failure Rate`   | e.g. 30 % 503, same sequence per seed |
+    | per-route status/sequence | `Add Route Fault`, `Add Route Fault Sequence` | 503, 503, 200 ... |
+    | connection faults         | `Set Connection Fault`    | reset, hang, truncated/malformed body, dribble |
+    | outage window             | `Start Mock Outage`       | 503 (or reset) for a time or N requests |
+    | flapping                  | `Start Mock Flapping`     | alternating down/up phases |
+    | connection refused        | `Take Mock Service Down`  | refused until `Bring Mock Service Up` |
+
+    = Journal =
+
+    Every request a mock serves is recorded with secrets redacted.
+    `Mock Should Have Received` fails with the closest requests the mock did
+    see, e.g.:
+
+    | expected 1 request(s) GET /library/sectionz, got 0. Closest recorded requests (2 recorded):
+    |   GET /library/sections -> 200 1.2 ms
+
+    = Example =
+
+    | *** Settings ***
+    | Library    MockServices
+    |
+    | *** Test Cases ***
+    | Plex Outage Is Seen As Connection Refused
+    |     `Start Mock Service`    plex
+    |     `Take Mock Service Down`    plex
+    |     ...
+    |     `Bring Mock Service Up`    plex
+    """
+
+    ROBOT_LIBRARY_SCOPE = "SUITE"
+    ROBOT_LIBRARY_VERSION = __version__
+    ROBOT_LISTENER_API_VERSION = 3
+
+    def __init__(self) -> None:
+        self._context = MockContext()
+        super().__init__([LifecycleKeywords(self._context), FaultKeywords(self._context),
+                          JournalKeywords(self._context), ServiceKeywords(self._context)])
+        self.ROBOT_LIBRARY_LISTENER = self
+
+    def close(self) -> None:
+        """Listener hook: the suite ended, stop whatever it started."""
+        self._context.stop_all()

@@ -1,0 +1,126 @@
+"""Keywords that change a mock's fault plan (delay, failure rate, route faults, outages)."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Literal
+
+from robot.api import logger
+from robot.api.deco import keyword
+
+from atest_support.waiting import seconds
+from mockservers.core import FaultSpecError
+
+from .context import MockContext, ServiceName
+
+ConnectionFault = Literal["reset", "hang", "truncate", "malformed", "dribble"]
+
+
+def _action(value: str) -> int | str:
+    """``503`` -> 503, ``reset`` -> "reset": the fault plan's compact action form."""
+    return int(value) if value.strip().isdigit() else value.strip()
+
+
+class FaultKeywords:
+    """Fault injection. Every fault applies the same way to every mock service."""
+
+    def __init__(self, context: MockContext) -> None:
+        self.ctx = context
+
+    def _apply(self, service: str, change) -> None:
+        try:
+            change(self.ctx.get(service).faults)
+        except FaultSpecError as exc:
+            raise AssertionError(f"Invalid fault for mock {service}: {exc}") from None
+
+    @keyword
+    def set_mock_delay(self, service: ServiceName, delay: timedelta, jitter: timedelta = timedelta(0)) -> None:
+        """Delays every answer of the mock by ``delay`` plus up to ``jitter`` (seeded by `Set Mock Failure Rate`).
+
+        | `Set Mock Delay`    plex    1500ms
+        """
+        self._apply(service, lambda f: f.set_delay(seconds(delay) * 1000, seconds(jitter) * 1000))
+
+    @keyword
+    def set_mock_failure_rate(self, service: ServiceName, rate: float, status: int = 503,
+                              seed: int | None = None) -> None:
+        """Answers ``rate`` (0..1) of the requests with ``status``.
+
+        The same ``seed`` gives the same sequence of failures on every run,
+        so a test with a failure rate is reproducible.
+
+        | `Set Mock Failure Rate`    overseerr    0.3    seed=42
+        """
+        self._apply(service, lambda f: f.set_failure_rate(rate, status, seed))
+
+    @keyword
+    def add_route_fault(self, service: ServiceName, path: str, action: str = "503", times: int | None = None,
+                        method: str | None = None) -> None:
+        """Faults the requests to ``path`` (``*`` glob) with ``action``.
+
+        ``action`` is an HTTP status (``503``; below 400 means "answer
+        normally") or a connection fault: ``reset``, ``hang``, ``truncate``,
+        ``malformed``, ``dribble``. Without ``times`` it applies to every
+        matching request; with it, to the next ``times`` only.
+
+        | `Add Route Fault`    plex    /library/sections    503    times=2
+        | `Add Route Fault`    overseerr    /api/v1/request    reset    method=POST
+        """
+        self._apply(service, lambda f: f.add_route_fault(path, _action(action), method=method, times=times))
+
+    @keyword
+    def add_route_fault_sequence(self, service: ServiceName, path: str, *actions: str) -> None:
+        """Answers the next requests to ``path`` with ``actions`` in order, then normally.
+
+        | `Add Route Fault Sequence`    plex    /identity    503    503    200
+        """
+        if not actions:
+            raise AssertionError("Give at least one action, e.g. 503    503    200.")
+        self._apply(service, lambda f: f.add_route_fault(path, sequence=[_action(a) for a in actions]))
+
+    @keyword
+    def set_connection_fault(self, service: ServiceName, fault: ConnectionFault, path: str = "/*",
+                             times: int | None = None) -> None:
+        """Breaks the connection of requests to ``path`` (default: all).
+
+        - ``reset``: TCP reset before any answer
+        - ``hang``: no answer until the client gives up
+        - ``truncate``: half the promised body, then close
+        - ``malformed``: a 200 whose JSON/XML is cut mid-token
+        - ``dribble``: the body a few bytes at a time, slowly
+
+        | `Set Connection Fault`    plex    hang
+        """
+        self._apply(service, lambda f: f.add_route_fault(path, fault, times=times))
+
+    @keyword
+    def start_mock_outage(self, service: ServiceName, duration: timedelta | None = None,
+                          requests: int | None = None, action: str = "503") -> None:
+        """Makes the mock answer ``action`` (default 503) for ``duration`` or the next ``requests`` requests.
+
+        For *connection refused* instead, use `Take Mock Service Down`.
+
+        | `Start Mock Outage`    plex    duration=1s
+        | `Start Mock Outage`    overseerr    requests=3    action=reset
+        """
+        if duration is None and requests is None:
+            raise AssertionError("Give the outage a duration (e.g. duration=2s) or a request count (requests=3).")
+        self._apply(service, lambda f: f.set_outage(None if duration is None else seconds(duration), requests,
+                                                    _action(action)))
+
+    @keyword
+    def start_mock_flapping(self, service: ServiceName, up: timedelta, down: timedelta, action: str = "503") -> None:
+        """Alternates ``down`` (answering ``action``) and ``up`` phases, starting down."""
+        self._apply(service, lambda f: f.set_flapping(seconds(up), seconds(down), _action(action)))
+
+    @keyword
+    def clear_mock_faults(self, service: ServiceName) -> None:
+        """Removes every fault from the mock; requests hanging on a fault are released."""
+        self.ctx.get(service).faults.clear()
+
+    @keyword
+    def log_mock_faults(self, service: ServiceName) -> dict:
+        """Logs and returns the mock's current fault plan."""
+        plan = self.ctx.get(service).faults.to_dict()
+        logger.info(f"Fault plan of mock {service}: {plan}")
+        return plan

@@ -1,0 +1,104 @@
+"""Keywords that start, stop, take down and bring up the mock services."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from robot.api import logger
+from robot.api.deco import keyword
+from robot.libraries.BuiltIn import BuiltIn
+
+from atest_support.waiting import seconds
+
+from .context import URL_VARIABLES, MockContext, ServiceName
+
+
+class LifecycleKeywords:
+    """Start/stop and outage control of whole mock services."""
+
+    def __init__(self, context: MockContext) -> None:
+        self.ctx = context
+
+    @keyword
+    def start_mock_service(self, service: ServiceName, port: int = 0, token: str | None = None,
+                           api_key: str | None = None, username: str | None = None,
+                           password: str | None = None) -> str:
+        """Starts the ``service`` mock on a free port and returns its base URL.
+
+        The URL is also set as a suite variable: ``${PLEX_URL}``,
+        ``${OVERSEERR_URL}`` or ``${UPTIME_KUMA_URL}``. Credentials default to
+        the README's (Plex token ``mock-token``, Overseerr key ``mock-api-key``,
+        Uptime Kuma ``admin``/``admin``). ``port`` 0 means a free port; tests
+        should not fix ports (pabot runs suites side by side).
+
+        The mock is stopped at the end of the suite even without a teardown.
+
+        | ${url} =    `Start Mock Service`    plex
+        | `Start Mock Service`    overseerr    api_key=another-key
+        """
+        options: dict = {"port": port}
+        if service == "plex" and token is not None:
+            options["token"] = token
+        if service == "overseerr" and api_key is not None:
+            options["api_key"] = api_key
+        if service == "uptime-kuma":
+            options.update({k: v for k, v in (("username", username), ("password", password)) if v is not None})
+        mock = self.ctx.start(service, **options)
+        BuiltIn().set_suite_variable(URL_VARIABLES[service], mock.url)
+        logger.info(f"Mock {service} listening at {mock.url}")
+        return mock.url
+
+    @keyword
+    def start_mock_services(self, *services: ServiceName) -> None:
+        """Starts several mocks at once (see `Start Mock Service`).
+
+        | `Start Mock Services`    plex    overseerr    uptime-kuma
+        """
+        for service in services:
+            self.start_mock_service(service)
+
+    @keyword
+    def stop_mock_service(self, service: ServiceName) -> None:
+        """Stops the ``service`` mock (nothing happens if it is not running)."""
+        self.ctx.stop(service)
+
+    @keyword
+    def stop_all_mock_services(self) -> None:
+        """Stops every mock this suite started. Also runs by itself at suite end."""
+        self.ctx.stop_all()
+
+    @keyword
+    def get_mock_url(self, service: ServiceName) -> str:
+        """Returns the base URL of a started mock, e.g. ``http://127.0.0.1:40123``."""
+        return self.ctx.get(service).url
+
+    @keyword
+    def take_mock_service_down(self, service: ServiceName, duration: timedelta | None = None) -> None:
+        """Closes the mock's listening socket: callers get *connection refused*.
+
+        Data, faults and the journal are kept. With ``duration`` the service
+        comes back by itself on the same port; otherwise use `Bring Mock Service Up`.
+
+        | `Take Mock Service Down`    plex
+        | `Take Mock Service Down`    overseerr    duration=2s
+        """
+        self.ctx.get(service).take_down(None if duration is None else seconds(duration))
+
+    @keyword
+    def bring_mock_service_up(self, service: ServiceName) -> None:
+        """Listens again, on the same port, after `Take Mock Service Down`."""
+        self.ctx.get(service).bring_up()
+
+    @keyword
+    def reset_mock_service(self, service: ServiceName) -> None:
+        """Clears faults and the journal, and puts the service's data back to its defaults."""
+        mock = self.ctx.get(service)
+        mock.faults.clear()
+        mock.journal.clear()
+        mock.reset_state()
+
+    @keyword
+    def mock_service_should_be_running(self, service: ServiceName) -> None:
+        """Fails unless the mock is started and listening."""
+        if not self.ctx.get(service).is_running():
+            raise AssertionError(f"Mock {service} is not listening (taken down or stopped).")

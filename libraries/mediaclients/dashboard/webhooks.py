@@ -1,0 +1,200 @@
+"""Overseerr webhook notifications: validation and a thread-safe inbox.
+
+Overseerr's webhook agent POSTs its JSON template (default below) with an
+optional ``Authorization`` header it was configured with::
+
+    {"notification_type": "MEDIA_APPROVED", "event": "...", "subject": "...", "message": "...",
+     "image": "...", "media": {"media_type": "movie", "tmdbId": "603", "tvdbId": "",
+     "status": "PENDING", "status4k": "UNKNOWN"} | null,
+     "request": {"request_id": "1", "requestedBy_email": "...", "requestedBy_username": "...",
+     "requestedBy_avatar": "..."} | null, "issue": {...} | null, "comment": {...} | null, "extra": []}
+
+Template values are strings (``"tmdbId": "603"``); numbers are accepted for
+ids as well, since custom templates may send them.
+"""
+
+from __future__ import annotations
+
+import itertools
+import threading
+from collections import deque
+from datetime import datetime, timezone
+from typing import Any, Callable, Mapping
+
+__all__ = ["NOTIFICATION_TYPES", "MEDIA_TYPES", "MEDIA_STATUSES", "WebhookValidationError",
+           "validate_notification", "WebhookInbox"]
+
+NOTIFICATION_TYPES = frozenset({
+    "MEDIA_PENDING", "MEDIA_APPROVED", "MEDIA_AVAILABLE", "MEDIA_FAILED", "MEDIA_DECLINED",
+    "MEDIA_AUTO_APPROVED", "TEST_NOTIFICATION", "ISSUE_CREATED", "ISSUE_COMMENT", "ISSUE_RESOLVED",
+    "ISSUE_REOPENED",
+})
+MEDIA_TYPES = frozenset({"movie", "tv"})
+#: media status names Overseerr puts in the template (``MediaStatus`` enum names)
+MEDIA_STATUSES = frozenset({"UNKNOWN", "PENDING", "PROCESSING", "PARTIALLY_AVAILABLE", "AVAILABLE", "BLACKLISTED",
+                            "DELETED"})
+
+_OPTIONAL_STRINGS = ("event", "message", "image")
+_MEDIA_REQUIRED = ("media_type", "tmdbId", "status")
+_REQUEST_REQUIRED = ("request_id",)
+_REQUEST_STRINGS = ("requestedBy_email", "requestedBy_username", "requestedBy_avatar")
+
+
+class WebhookValidationError(ValueError):
+    """The body is not an Overseerr notification; the message names the problem."""
+
+
+def _is_id(value: Any) -> bool:
+    if isinstance(value, bool):
+        return False
+    if isinstance(value, int):
+        return True
+    return isinstance(value, str)
+
+
+def _check_object(payload: Mapping[str, Any], key: str) -> Mapping[str, Any] | None:
+    if key not in payload or payload[key] is None:
+        return None
+    value = payload[key]
+    if not isinstance(value, Mapping):
+        raise WebhookValidationError(f"'{key}' must be an object or null, got {type(value).__name__}")
+    return value
+
+
+def validate_notification(payload: Any) -> dict[str, Any]:
+    """Return ``payload`` as a dict if it is a valid Overseerr notification, else raise.
+
+    Rules: a JSON object; ``notification_type`` one of :data:`NOTIFICATION_TYPES`;
+    ``subject`` a string; ``event``/``message``/``image`` strings when present;
+    ``media`` null or an object with ``media_type`` (movie|tv), ``tmdbId`` and
+    ``status`` (a media status name; ``status4k`` too when present);
+    ``request`` null or an object with ``request_id`` (requester fields strings
+    when present); ``issue``/``comment`` null or objects; ``extra`` a list when
+    present. ``MEDIA_*`` notifications (other than TEST_NOTIFICATION) must carry
+    a ``media`` object, and ``ISSUE_*`` an ``issue`` object.
+    """
+    if not isinstance(payload, Mapping):
+        raise WebhookValidationError(f"body must be a JSON object, got {type(payload).__name__}")
+    ntype = payload.get("notification_type")
+    if ntype is None:
+        raise WebhookValidationError("missing 'notification_type'")
+    if not isinstance(ntype, str) or ntype not in NOTIFICATION_TYPES:
+        raise WebhookValidationError(f"unknown 'notification_type' {ntype!r}: expected one of "
+                                     f"{', '.join(sorted(NOTIFICATION_TYPES))}")
+    if "subject" not in payload:
+        raise WebhookValidationError("missing 'subject'")
+    if not isinstance(payload["subject"], str):
+        raise WebhookValidationError(f"'subject' must be a string, got {type(payload['subject']).__name__}")
+    for key in _OPTIONAL_STRINGS:
+        if payload.get(key) is not None and not isinstance(payload[key], str):
+            raise WebhookValidationError(f"'{key}' must be a string, got {type(payload[key]).__name__}")
+
+    media = _check_object(payload, "media")
+    if media is not None:
+        for field in _MEDIA_REQUIRED:
+            if field not in media:
+                raise WebhookValidationError(f"'media' is missing '{field}'")
+        if media["media_type"] not in MEDIA_TYPES:
+            raise WebhookValidationError(f"'media.media_type' must be movie or tv, got {media['media_type']!r}")
+        for field in ("tmdbId", "tvdbId"):
+            if media.get(field) is not None and not _is_id(media[field]):
+                raise WebhookValidationError(f"'media.{field}' must be a string or integer id")
+        for field in ("status", "status4k"):
+            if field in media and media[field] not in MEDIA_STATUSES:
+                raise WebhookValidationError(f"'media.{field}' must be a media status name "
+                                             f"({', '.join(sorted(MEDIA_STATUSES))}), got {media[field]!r}")
+    elif ntype.startswith("MEDIA_"):
+        raise WebhookValidationError(f"{ntype} notification without a 'media' object")
+
+    request = _check_object(payload, "request")
+    if request is not None:
+        for field in _REQUEST_REQUIRED:
+            if field not in request:
+                raise WebhookValidationError(f"'request' is missing '{field}'")
+        if not _is_id(request["request_id"]):
+            raise WebhookValidationError("'request.request_id' must be a string or integer id")
+        for field in _REQUEST_STRINGS:
+            if request.get(field) is not None and not isinstance(request[field], str):
+                raise WebhookValidationError(f"'request.{field}' must be a string")
+
+    issue = _check_object(payload, "issue")
+    if issue is None and ntype.startswith("ISSUE_"):
+        raise WebhookValidationError(f"{ntype} notification without an 'issue' object")
+    _check_object(payload, "comment")
+    if payload.get("extra") is not None and not isinstance(payload["extra"], list):
+        raise WebhookValidationError(f"'extra' must be a list, got {type(payload['extra']).__name__}")
+    return dict(payload)
+
+
+class WebhookInbox:
+    """The notifications a receiver accepted, oldest first; bounded and thread-safe.
+
+    Each record: ``{"id", "received_at" (ISO 8601 UTC), "notification_type",
+    "subject", "payload"}``.
+    """
+
+    def __init__(self, maxlen: int = 500, clock: Callable[[], datetime] | None = None) -> None:
+        self._records: deque[dict[str, Any]] = deque(maxlen=maxlen)
+        self._cond = threading.Condition()
+        self._ids = itertools.count(1)
+        self._clock = clock or (lambda: datetime.now(timezone.utc))
+        self.total = 0
+
+    def record(self, payload: Mapping[str, Any]) -> dict[str, Any]:
+        """Store an (already validated) notification; return its record."""
+        with self._cond:
+            entry = {
+                "id": next(self._ids),
+                "received_at": _iso(self._clock()),
+                "notification_type": payload.get("notification_type"),
+                "subject": payload.get("subject"),
+                "payload": dict(payload),
+            }
+            self._records.append(entry)
+            self.total += 1
+            self._cond.notify_all()
+            return dict(entry)
+
+    def received(self, notification_type: str | None = None) -> list[dict[str, Any]]:
+        """Records, oldest first, optionally only of one ``notification_type``."""
+        with self._cond:
+            return [dict(r) for r in self._records
+                    if notification_type is None or r["notification_type"] == notification_type]
+
+    def clear(self) -> None:
+        """Forget every record."""
+        with self._cond:
+            self._records.clear()
+
+    def __len__(self) -> int:
+        with self._cond:
+            return len(self._records)
+
+    def wait_for(self, notification_type: str | None = None, timeout: float = 5.0,
+                 predicate: Callable[[dict[str, Any]], bool] | None = None) -> dict[str, Any]:
+        """Block until a record of ``notification_type`` (any when None) is in the inbox; return the newest.
+
+        Raises ``TimeoutError`` naming what did arrive when none comes in ``timeout`` seconds.
+        """
+        def match() -> dict[str, Any] | None:
+            for record in reversed(self._records):
+                if notification_type is not None and record["notification_type"] != notification_type:
+                    continue
+                if predicate is not None and not predicate(record):
+                    continue
+                return record
+            return None
+
+        with self._cond:
+            found = self._cond.wait_for(match, timeout)
+            if found:
+                return dict(found)
+            seen = [r["notification_type"] for r in self._records]
+        raise TimeoutError(f"no {notification_type or 'any'} webhook notification arrived in {timeout:g} s; "
+                           f"received: {seen or 'nothing'}")
+
+
+def _iso(moment: datetime) -> str:
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=timezone.utc)
+    return moment.astimezone(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")

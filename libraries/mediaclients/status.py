@@ -1,0 +1,263 @@
+"""The status service: one up / down / degraded verdict per integrated service.
+
+Two sources, chosen per service at every call:
+
+* ``uptime-kuma`` - when enabled and the :class:`UptimeKumaClient` is live
+  (connected and logged in) and has a heartbeat for the service's monitor
+  (matched by name, case-insensitively, or by an explicit name/id mapping);
+* ``poll`` - otherwise (disabled, not connected, login rejected, monitor
+  unknown or without heartbeat): the service's own health call is timed
+  (``plex.test_connection()``, ``overseerr.get_status()``).
+
+Verdicts (see :meth:`StatusService.get_all_statuses`):
+
+=============  =========================================================================
+``up``         reachable, fast enough, breaker closed, fresh data
+``degraded``   slower than ``slow_threshold_ms``; stale (cached) data served; breaker
+               half-open, or open while data is still served; Uptime Kuma PENDING or
+               MAINTENANCE; Uptime Kuma UP while our own breaker is open / half-open
+``down``       the health call failed (unreachable, timeout, bad answer, rejected
+               credentials, breaker open with nothing cached); Uptime Kuma DOWN
+=============  =========================================================================
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from datetime import datetime, timezone
+from typing import Any, Callable, Mapping
+
+from .errors import CircuitOpenError, IntegrationError
+
+__all__ = ["StatusService", "SOURCE_UPTIME_KUMA", "SOURCE_POLL", "UP", "DOWN", "DEGRADED",
+           "DEFAULT_MONITOR_NAMES", "HEALTH_CALLS", "utc_now", "iso_utc"]
+
+UP, DOWN, DEGRADED = "up", "down", "degraded"
+SOURCE_UPTIME_KUMA, SOURCE_POLL = "uptime-kuma", "poll"
+UPTIME_KUMA = "uptime-kuma"
+
+#: service name -> the Uptime Kuma monitor (name or id) reporting on it
+DEFAULT_MONITOR_NAMES: dict[str, str | int] = {"plex": "Plex", "overseerr": "Overseerr"}
+#: service name -> the client method that checks its health
+HEALTH_CALLS: dict[str, str] = {"plex": "test_connection", "overseerr": "get_status"}
+#: Uptime Kuma monitor status -> our verdict
+KUMA_VERDICTS: dict[str, str] = {"up": UP, "down": DOWN, "pending": DEGRADED, "maintenance": DEGRADED}
+
+
+def utc_now() -> datetime:
+    """The current time, timezone-aware UTC."""
+    return datetime.now(timezone.utc)
+
+
+def iso_utc(moment: datetime) -> str:
+    """ISO 8601 in UTC with milliseconds and a ``Z``: ``2024-12-16T21:13:58.000Z``."""
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=timezone.utc)
+    return moment.astimezone(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def _is_stale(result: Any, client: Any) -> bool:
+    """Did the call answer from the cache (marked stale) rather than from the service?"""
+    for holder in (result, client):
+        if holder is None:
+            continue
+        flag = getattr(holder, "stale", None)
+        if isinstance(flag, bool):
+            return flag
+        if isinstance(holder, Mapping):
+            for key in ("stale", "_stale"):
+                if isinstance(holder.get(key), bool):
+                    return holder[key]
+        flag = getattr(holder, "last_call_stale", None)
+        if isinstance(flag, bool):
+            return flag
+    return False
+
+
+def _describe(result: Any) -> str:
+    if isinstance(result, Mapping):
+        version = result.get("version")
+        name = result.get("name") or result.get("friendlyName")
+        parts = [str(p) for p in (name, f"version {version}" if version else None) if p]
+        return " ".join(parts)
+    return ""
+
+
+class StatusService:
+    """Answers "is each service up?" from Uptime Kuma's live view or by polling.
+
+    Parameters: the clients (``plex``, ``overseerr``, ``uptime_kuma``; None =
+    not configured, not reported), ``breakers`` (a ``CircuitBreakerFactory``,
+    read through ``all_metrics()``), ``use_uptime_kuma`` (False = always poll),
+    ``slow_threshold_ms`` (slower = degraded), ``clock`` (current UTC time, for
+    ``last_check``), ``timer`` (monotonic seconds, for response times),
+    ``monitor_names`` (service -> monitor name or id; default ``Plex`` /
+    ``Overseerr``), ``breaker_names`` (service -> breaker name; default the
+    service name).
+    """
+
+    def __init__(self, *, plex: Any = None, overseerr: Any = None, uptime_kuma: Any = None, breakers: Any = None,
+                 use_uptime_kuma: bool = True, slow_threshold_ms: float = 1000,
+                 clock: Callable[[], datetime] = utc_now, timer: Callable[[], float] = time.perf_counter,
+                 monitor_names: Mapping[str, str | int] | None = None,
+                 breaker_names: Mapping[str, str] | None = None) -> None:
+        self.clients: dict[str, Any] = {"plex": plex, "overseerr": overseerr}
+        self.uptime_kuma = uptime_kuma
+        self.breakers = breakers
+        self.use_uptime_kuma = use_uptime_kuma
+        self.slow_threshold_ms = float(slow_threshold_ms)
+        self.clock = clock
+        self.timer = timer
+        self.monitor_names: dict[str, str | int] = {**DEFAULT_MONITOR_NAMES, **(monitor_names or {})}
+        self.breaker_names: dict[str, str] = {name: name for name in HEALTH_CALLS}
+        self.breaker_names.update(breaker_names or {})
+        self._lock = threading.Lock()
+        self._last: list[dict[str, Any]] = []
+
+    # -- public API ------------------------------------------------------------------
+    @property
+    def services(self) -> list[str]:
+        """The services reported, in order: configured clients, then ``uptime-kuma`` when in use."""
+        names = [name for name, client in self.clients.items() if client is not None]
+        if self.uptime_kuma is not None and self.use_uptime_kuma:
+            names.append(UPTIME_KUMA)
+        return names
+
+    @property
+    def kuma_live(self) -> bool:
+        """True when Uptime Kuma is enabled and its client is connected and logged in."""
+        return bool(self.use_uptime_kuma and self.uptime_kuma is not None and self.uptime_kuma.is_live)
+
+    def get_all_statuses(self) -> list[dict[str, Any]]:
+        """One status per service: ``name``, ``status`` (up|down|degraded), ``response_time_ms``,
+        ``last_check`` (ISO 8601 UTC), ``source`` (uptime-kuma|poll), ``message``."""
+        statuses = [self.get_status(name) for name in self.services]
+        with self._lock:
+            self._last = [dict(s) for s in statuses]
+        return statuses
+
+    def get_status(self, service: str) -> dict[str, Any]:
+        """The status of one service (``plex``, ``overseerr`` or ``uptime-kuma``)."""
+        if service == UPTIME_KUMA:
+            return self._kuma_self_status()
+        if service not in self.clients:
+            raise KeyError(f"unknown service {service!r}: expected one of {', '.join(self.services)}")
+        if self.clients[service] is None:
+            raise KeyError(f"service {service!r} has no client configured")
+        if self.kuma_live:
+            status = self._from_uptime_kuma(service)
+            if status is not None:
+                return status
+        return self._poll(service)
+
+    @property
+    def last_statuses(self) -> list[dict[str, Any]]:
+        """What the last :meth:`get_all_statuses` returned."""
+        with self._lock:
+            return [dict(s) for s in self._last]
+
+    # -- sources -----------------------------------------------------------------------
+    def _entry(self, name: str, status: str, response_time_ms: float | None, last_check: datetime,
+               source: str, message: str) -> dict[str, Any]:
+        return {
+            "name": name,
+            "status": status,
+            "response_time_ms": None if response_time_ms is None else round(float(response_time_ms), 1),
+            "last_check": iso_utc(last_check),
+            "source": source,
+            "message": message,
+        }
+
+    def _breaker_state(self, service: str) -> str | None:
+        if self.breakers is None:
+            return None
+        try:
+            metrics = self.breakers.all_metrics().get(self.breaker_names.get(service, service))
+        except Exception:  # noqa: BLE001 - metrics are advisory here
+            return None
+        return metrics.get("state") if isinstance(metrics, Mapping) else None
+
+    def _from_uptime_kuma(self, service: str) -> dict[str, Any] | None:
+        """The verdict from Uptime Kuma's monitor, or None to fall back to polling."""
+        kuma = self.uptime_kuma
+        monitor_ref = self.monitor_names.get(service)
+        if monitor_ref is None:
+            return None
+        try:
+            monitor = kuma.find_monitor(monitor_ref)
+            if monitor is None:
+                return None
+            beat = kuma.latest_heartbeat(monitor["id"])
+            kuma_status = kuma.monitor_status(monitor["id"])
+        except LookupError:
+            return None
+        if beat is None or kuma_status is None:
+            return None
+        from .uptime_kuma import parse_kuma_time
+
+        checked = parse_kuma_time(beat.get("time")) or self.clock()
+        ping = beat.get("ping")
+        ping_ms = float(ping) if isinstance(ping, (int, float)) and not isinstance(ping, bool) else None
+        label = f"Uptime Kuma monitor {monitor.get('name')!r} is {kuma_status.upper()}"
+        msg = str(beat.get("msg") or "").strip()
+        message = f"{label}: {msg}" if msg else label
+        status = KUMA_VERDICTS.get(kuma_status, DEGRADED)
+        if status == UP:
+            breaker = self._breaker_state(service)
+            if ping_ms is not None and ping_ms > self.slow_threshold_ms:
+                status = DEGRADED
+                message += f"; slow: {ping_ms:.0f} ms > {self.slow_threshold_ms:.0f} ms"
+            if breaker in ("open", "half-open"):
+                status = DEGRADED
+                message += f"; circuit breaker is {breaker}"
+        return self._entry(service, status, ping_ms, checked, SOURCE_UPTIME_KUMA, message)
+
+    def _poll(self, service: str) -> dict[str, Any]:
+        client = self.clients[service]
+        call = getattr(client, HEALTH_CALLS[service])
+        started = self.timer()
+        try:
+            result = call()
+        except CircuitOpenError as exc:
+            elapsed_ms = (self.timer() - started) * 1000
+            return self._entry(service, DOWN, elapsed_ms, self.clock(), SOURCE_POLL, str(exc))
+        except IntegrationError as exc:
+            elapsed_ms = (self.timer() - started) * 1000
+            return self._entry(service, DOWN, elapsed_ms, self.clock(), SOURCE_POLL, str(exc))
+        except Exception as exc:  # noqa: BLE001 - an unexpected failure still means "down", with its reason
+            elapsed_ms = (self.timer() - started) * 1000
+            return self._entry(service, DOWN, elapsed_ms, self.clock(), SOURCE_POLL,
+                               f"{service} health check failed: {type(exc).__name__}: {exc}")
+        elapsed_ms = (self.timer() - started) * 1000
+        problems: list[str] = []
+        if _is_stale(result, client):
+            problems.append("served stale cached data")
+        if elapsed_ms > self.slow_threshold_ms:
+            problems.append(f"slow: {elapsed_ms:.0f} ms > {self.slow_threshold_ms:.0f} ms")
+        breaker = self._breaker_state(service)
+        if breaker in ("open", "half-open"):
+            problems.append(f"circuit breaker is {breaker}")
+        what = _describe(result)
+        if problems:
+            return self._entry(service, DEGRADED, elapsed_ms, self.clock(), SOURCE_POLL,
+                               f"{service} degraded: {'; '.join(problems)}")
+        return self._entry(service, UP, elapsed_ms, self.clock(), SOURCE_POLL,
+                           f"{service} responded in {elapsed_ms:.0f} ms" + (f" ({what})" if what else ""))
+
+    def _kuma_self_status(self) -> dict[str, Any]:
+        kuma = self.uptime_kuma
+        if kuma is None:
+            raise KeyError("Uptime Kuma has no client configured")
+        now = self.clock()
+        if kuma.is_live:
+            count = len(kuma.monitors)
+            return self._entry(UPTIME_KUMA, UP, None, now, SOURCE_UPTIME_KUMA,
+                               f"connected and logged in; {count} monitor{'s' if count != 1 else ''}")
+        if getattr(kuma, "is_connected", False):
+            reason = getattr(kuma, "login_error", None) or "login pending"
+            return self._entry(UPTIME_KUMA, DOWN, None, now, SOURCE_UPTIME_KUMA,
+                               f"connected but not logged in: {reason}")
+        reason = getattr(kuma, "last_disconnect_reason", None)
+        return self._entry(UPTIME_KUMA, DOWN, None, now, SOURCE_UPTIME_KUMA,
+                           "not connected" + (f" ({reason})" if reason else ""))

@@ -1,0 +1,231 @@
+"""The mock Plex Media Server's Flask app: routes, auth, filters and paging.
+
+Every route answers a ``MediaContainer`` tree (see :mod:`.tree`), XML unless
+``Accept`` asks for JSON. Token in the ``X-Plex-Token`` header or query
+parameter, else 401; ``/identity`` answers without one, as the real server does.
+"""
+
+from __future__ import annotations
+
+import hmac
+from typing import Any, Callable
+
+from flask import Flask, Response, request
+from werkzeug.exceptions import BadRequest, HTTPException, NotFound
+
+from . import tree
+from .data import Item, PlexLibrary, Section
+from .render import Node, html_error, reply
+
+__all__ = ["create_app", "TOKEN_NAME", "PAGING_START", "PAGING_SIZE"]
+
+TOKEN_NAME = "X-Plex-Token"
+PAGING_START = "X-Plex-Container-Start"
+PAGING_SIZE = "X-Plex-Container-Size"
+#: routes a client may call without a token
+OPEN_PATHS = frozenset({"/identity"})
+_SORT_FIELDS = ("titleSort", "title", "year", "addedAt", "updatedAt", "originallyAvailableAt", "rating",
+                "audienceRating", "duration")
+
+
+# -- request parsing -----------------------------------------------------------------
+def _non_negative(name: str, raw: str) -> int:
+    if not raw.strip().isdigit():
+        raise BadRequest(f"{name} must be a non-negative integer, got {raw!r}")
+    return int(raw)
+
+
+def _paging() -> tuple[int, int | None]:
+    """``X-Plex-Container-Start``/``-Size`` from the query string, else from the headers."""
+    values = []
+    for name in (PAGING_START, PAGING_SIZE):
+        raw = request.args.get(name, request.headers.get(name))
+        values.append(None if raw is None else _non_negative(name, raw))
+    return values[0] or 0, values[1]
+
+
+def _int_arg(name: str) -> int | None:
+    raw = request.args.get(name)
+    return None if raw is None else _non_negative(name, raw)
+
+
+def _flag_arg(name: str) -> bool:
+    return request.args.get(name, "0").strip().lower() in ("1", "true")
+
+
+def _sort(items: list[Item], spec: str) -> list[Item]:
+    for part in reversed([p.strip() for p in spec.split(",") if p.strip()]):
+        name, _, direction = part.partition(":")
+        if name not in _SORT_FIELDS or direction not in ("", "asc", "desc"):
+            raise BadRequest(f"cannot sort by {part!r}: use one of {', '.join(_SORT_FIELDS)} with optional :asc/:desc")
+        if name == "titleSort":
+            key: Callable[[Item], Any] = lambda item: item.sort_title
+        else:
+            key = lambda item, n=name: (item.attrs.get(n) is not None, item.attrs.get(n) or 0) if n != "title" \
+                else item.title.casefold()
+        items = sorted(items, key=key, reverse=direction == "desc")
+    return items
+
+
+def _of_type(section: Section, kind: str) -> list[Item]:
+    nodes = [node for top in sorted(section.items, key=lambda i: (i.sort_title, int(i.rating_key)))
+             for node in top.walk()]
+    return [node for node in nodes if node.type == kind]
+
+
+# -- paged lists ---------------------------------------------------------------------
+def _page(items: list[Item], include_guids: bool = False, **attrs: Any) -> Node:
+    start, size = _paging()
+    window = items[start:] if size is None else items[start:start + size]
+    return tree.container([tree.item_node(item, include_guids) for item in window],
+                          size=len(window), totalSize=len(items), offset=start, **attrs)
+
+
+def _section_all(section: Section) -> Node:
+    args = request.args
+    type_number = _int_arg("type")
+    default_type = section.type
+    kind = default_type if type_number is None else tree.SEARCH_TYPES.get(type_number)
+    items = [] if kind is None else _of_type(section, kind)
+    if "title" in args:
+        needle = args["title"].casefold()
+        items = [item for item in items if needle in item.title.casefold()]
+    year = _int_arg("year")
+    if year is not None:
+        items = [item for item in items if item.attrs.get("year") == year]
+    if "genre" in args:
+        wanted = args["genre"].casefold()
+        items = [item for item in items if wanted in (g.casefold() for g in item.genres)]
+    if args.get("sort"):
+        items = _sort(items, args["sort"])
+    limit = _int_arg("limit")
+    if limit is not None:
+        items = items[:limit]
+    noun = {"movie": "All Movies", "show": "All Shows", "season": "All Seasons", "episode": "All Episodes"}
+    return _page(items, _flag_arg("includeGuids"), **tree.list_attrs(section, kind or default_type),
+                 title1=section.title, title2=noun.get(kind or default_type))
+
+
+def _children(item: Item) -> Node:
+    section = item.section
+    attrs: dict[str, Any] = {**tree.list_attrs(section, "season" if item.type == "show" else "episode"),
+                             "key": item.rating_key, "nocache": True}
+    if item.type == "show":
+        attrs.update(parentIndex=1, parentTitle=item.title, parentYear=item.attrs.get("year"),
+                     summary=item.attrs.get("summary"), title1=section.title, title2=item.title)
+    elif item.type == "season":
+        show = item.parent
+        attrs.update(grandparentRatingKey=show.rating_key, grandparentTitle=show.title, parentIndex=item.attrs["index"],
+                     parentRatingKey=show.rating_key, parentTitle=show.title, title1=show.title, title2=item.title)
+    return _page(list(item.children), _flag_arg("includeGuids"), **attrs)
+
+
+# -- the app -------------------------------------------------------------------------
+def create_app(library: PlexLibrary, token: str | Callable[[], str] = "mock-token") -> Flask:
+    """The Plex Flask app serving ``library``; ``token`` (or a function returning it) is the valid token."""
+    app = Flask("plex-mock")
+    current_token = token if callable(token) else (lambda: token)
+
+    def answer(node: Node) -> Response:
+        return reply(node, request.headers.get("Accept"))
+
+    def find_section(key: str) -> Section:
+        section = library.section(key)
+        if section is None:
+            raise NotFound(f"no library section {key!r}")
+        return section
+
+    def find_item(rating_key: str) -> Item:
+        item = library.item(rating_key)
+        if item is None:
+            raise NotFound(f"no item with ratingKey {rating_key!r}")
+        return item
+
+    @app.before_request
+    def check_token() -> Response | None:
+        if request.path in OPEN_PATHS:
+            return None
+        given = request.headers.get(TOKEN_NAME) or request.args.get(TOKEN_NAME) or ""
+        if not hmac.compare_digest(given.encode(), current_token().encode()):
+            return html_error(401)
+        return None
+
+    @app.errorhandler(HTTPException)
+    def http_error(exc: HTTPException) -> Response:
+        detail = exc.description if exc.code == 400 else None
+        return html_error(exc.code or 500, detail)
+
+    @app.get("/")
+    def root():
+        return answer(tree.server_root(library))
+
+    @app.get("/identity")
+    def identity():
+        return answer(tree.identity(library))
+
+    @app.get("/library")
+    def library_root():
+        return answer(tree.library_root())
+
+    @app.get("/library/sections")
+    @app.get("/library/sections/")
+    def sections():
+        with library.lock:
+            return answer(tree.sections(library))
+
+    @app.get("/library/sections/<key>")
+    def section_detail(key: str):
+        return answer(tree.section_detail(find_section(key)))
+
+    @app.get("/library/sections/<key>/all")
+    def section_all(key: str):
+        with library.lock:
+            return answer(_section_all(find_section(key)))
+
+    @app.get("/library/metadata/<keys>")
+    def metadata(keys: str):
+        with library.lock:
+            items = [item for item in (library.item(k) for k in keys.split(",")) if item is not None]
+            if not items:
+                raise NotFound(f"no item with ratingKey {keys!r}")
+            section = items[0].section
+            return answer(tree.container([tree.item_node(item, include_guids=True) for item in items],
+                                         allowSync=True, identifier=tree.IDENTIFIER, **tree.section_attrs(section),
+                                         mediaTagPrefix=tree.MEDIA_TAG_PREFIX,
+                                         mediaTagVersion=tree.MEDIA_TAG_VERSION))
+
+    @app.get("/library/metadata/<rating_key>/children")
+    def children(rating_key: str):
+        with library.lock:
+            return answer(_children(find_item(rating_key)))
+
+    @app.get("/library/metadata/<rating_key>/allLeaves")
+    def all_leaves(rating_key: str):
+        with library.lock:
+            item = find_item(rating_key)
+            return answer(_page(item.leaves(), _flag_arg("includeGuids"), **tree.list_attrs(item.section, "episode"),
+                                key=item.rating_key, title1=item.section.title, title2=item.title))
+
+    def query_arg() -> str:
+        query = request.args.get("query")
+        if query is None or not query.strip():
+            raise BadRequest("query is required")
+        return query.strip()
+
+    @app.get("/hubs/search")
+    @app.get("/hubs/search/")
+    def hubs_search():
+        query, limit = query_arg(), _int_arg("limit")
+        section_id = request.args.get("sectionId")
+        with library.lock:
+            return answer(tree.hub_search(library.search(query, section_id), limit))
+
+    @app.get("/search")
+    def legacy_search():
+        query = query_arg()
+        with library.lock:
+            matches = [item for item in library.search(query) if item.type in ("movie", "show", "episode")]
+            return answer(tree.container([tree.item_node(item) for item in matches], identifier=tree.IDENTIFIER,
+                                         mediaTagPrefix=tree.MEDIA_TAG_PREFIX, mediaTagVersion=tree.MEDIA_TAG_VERSION))
+
+    return app

@@ -1,0 +1,490 @@
+"""The mock Plex server's library: server identity, sections and items.
+
+Data comes from a *fixture*: a JSON object (a file, or a dict from Python or the
+admin API) of this shape::
+
+    {
+      "seed": 42,                                   # optional: seeds generated content
+      "server": {"friendlyName": "Mock Plex", ...}, # optional: see SERVER_FIELDS
+      "sections": [
+        {"key": "1", "title": "Movies", "type": "movie",   # required; type movie | show
+         "uuid": "...", "agent": "...", "scanner": "...", "language": "en-US",
+         "location": "/data/movies",                       # optional
+         "generate": 100,                                  # optional: N generated items
+         "items": [                                        # optional: hand-written items
+           {"title": "Heat", "year": 1995, "genres": ["Crime"], "directors": ["Michael Mann"],
+            "guids": ["imdb://tt0113277"], "duration": 10200000, ...},
+         ]},
+        {"key": "2", "title": "TV Shows", "type": "show",
+         "items": [{"title": "Slow Horses", "year": 2022, "seasons": [6, 6]}]}   # episodes per season
+      ]
+    }
+
+Item keys are Plex attribute names (see ITEM_FIELDS); only ``title`` is required.
+``ratingKey`` is assigned when absent. A fixture that does not fit raises a
+:class:`ValueError` naming the offending place, e.g.
+``sections[0].items[2].year: expected an integer, got 'soon'``.
+
+The default library (no fixture) is the seed's: section ``1`` "Movies" with 100
+generated movies and section ``2`` "TV Shows" with 100 generated shows.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import random
+import re
+import threading
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable, Iterable, Iterator, Mapping
+
+from .generate import BASE_EPOCH, episode_title, generate_items, hex_id
+
+__all__ = ["DEFAULT_FIXTURE", "DEFAULT_SERVER", "ITEM_FIELDS", "Item", "PlexLibrary", "Section", "read_fixture"]
+
+SECTION_TYPES = ("movie", "show")
+
+DEFAULT_SERVER: dict[str, Any] = {
+    "friendlyName": "Mock Plex",
+    "machineIdentifier": "4f9e2c1d8b7a6e5f4c3b2a1908f7e6d5c4b3a291",
+    "version": "1.40.1.8227-c0dd5a73e",
+    "platform": "Linux",
+    "platformVersion": "6.5.0",
+    "myPlex": True,
+    "myPlexUsername": "owner@example.com",
+    "claimed": True,
+    "updatedAt": BASE_EPOCH,
+}
+
+DEFAULT_FIXTURE: dict[str, Any] = {
+    "seed": 42,
+    "sections": [
+        {"key": "1", "title": "Movies", "type": "movie", "generate": 100},
+        {"key": "2", "title": "TV Shows", "type": "show", "generate": 100},
+    ],
+}
+
+_SECTION_DEFAULTS = {
+    "movie": {"agent": "tv.plex.agents.movie", "scanner": "Plex Movie", "location": "/data/movies"},
+    "show": {"agent": "tv.plex.agents.series", "scanner": "Plex TV Series", "location": "/data/tv"},
+}
+_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+_FIRST_RATING_KEY = 1000
+
+
+# -- validation ----------------------------------------------------------------------
+def _fail(where: str, message: str) -> ValueError:
+    return ValueError(f"{where}: {message}" if where else message)
+
+
+def _text(where: str, value: Any) -> str:
+    if not isinstance(value, str):
+        raise _fail(where, f"expected a string, got {value!r}")
+    return value
+
+
+def _nonempty(where: str, value: Any) -> str:
+    if not isinstance(value, str) or not value.strip():
+        raise _fail(where, f"expected a non-empty string, got {value!r}")
+    return value
+
+
+def _integer(where: str, value: Any) -> int:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise _fail(where, f"expected an integer, got {value!r}")
+    return value
+
+
+def _count(where: str, value: Any) -> int:
+    if _integer(where, value) < 0:
+        raise _fail(where, f"expected an integer >= 0, got {value!r}")
+    return value
+
+
+def _number(where: str, value: Any) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise _fail(where, f"expected a number, got {value!r}")
+    return float(value)
+
+
+def _flag(where: str, value: Any) -> bool:
+    if not isinstance(value, bool):
+        raise _fail(where, f"expected true or false, got {value!r}")
+    return value
+
+
+def _date(where: str, value: Any) -> str:
+    if not isinstance(value, str) or not _DATE.match(value):
+        raise _fail(where, f"expected a date YYYY-MM-DD, got {value!r}")
+    return value
+
+
+def _numeric_key(where: str, value: Any) -> str:
+    """Plex keys are positive integers; accept ``7`` or ``"7"``, keep the string."""
+    if isinstance(value, int) and not isinstance(value, bool) and value > 0:
+        return str(value)
+    if isinstance(value, str) and value.isdigit() and int(value) > 0:
+        return str(int(value))
+    raise _fail(where, f"expected a positive integer (or its string), got {value!r}")
+
+
+def _strings(where: str, value: Any) -> list[str]:
+    if not isinstance(value, list):
+        raise _fail(where, f"expected a list of strings, got {value!r}")
+    return [_nonempty(f"{where}[{i}]", v) for i, v in enumerate(value)]
+
+
+def _seasons(where: str, value: Any) -> list[int]:
+    if isinstance(value, int) and not isinstance(value, bool):
+        return [6] * _count(where, value)
+    if not isinstance(value, list):
+        raise _fail(where, f"expected a number of seasons or a list of episode counts, got {value!r}")
+    return [_count(f"{where}[{i}]", v) for i, v in enumerate(value)]
+
+
+SERVER_FIELDS: dict[str, Callable[[str, Any], Any]] = {
+    "friendlyName": _nonempty, "machineIdentifier": _nonempty, "version": _nonempty, "platform": _nonempty,
+    "platformVersion": _text, "myPlex": _flag, "myPlexUsername": _text, "claimed": _flag, "updatedAt": _count,
+}
+
+_COMMON_ITEM_FIELDS: dict[str, Callable[[str, Any], Any]] = {
+    "title": _nonempty, "ratingKey": _numeric_key, "guid": _nonempty, "titleSort": _nonempty,
+    "originalTitle": _text, "year": _integer, "studio": _text, "contentRating": _text, "summary": _text,
+    "rating": _number, "audienceRating": _number, "tagline": _text, "duration": _count,
+    "originallyAvailableAt": _date, "addedAt": _count, "updatedAt": _count, "genres": _strings, "guids": _strings,
+}
+#: the keys a fixture item may have, per section type, with their validators
+ITEM_FIELDS: dict[str, dict[str, Callable[[str, Any], Any]]] = {
+    "movie": {**_COMMON_ITEM_FIELDS, "directors": _strings, "file": _nonempty, "viewCount": _count},
+    "show": {**_COMMON_ITEM_FIELDS, "seasons": _seasons},
+}
+_SECTION_FIELDS = ("key", "title", "type", "uuid", "agent", "scanner", "language", "location", "generate", "items")
+
+
+def _check_keys(where: str, data: Any, allowed: Iterable[str], what: str) -> Mapping[str, Any]:
+    if not isinstance(data, Mapping):
+        raise _fail(where, f"{what} must be a JSON object, got {type(data).__name__}")
+    unknown = sorted(set(data) - set(allowed))
+    if unknown:
+        raise _fail(where, f"unknown key(s) {', '.join(map(repr, unknown))} in {what}; "
+                           f"allowed: {', '.join(allowed)}")
+    return data
+
+
+def validate_item(where: str, section_type: str, data: Any) -> dict[str, Any]:
+    """A checked copy of one fixture item of ``section_type``; ``ValueError`` naming ``where`` otherwise."""
+    fields = ITEM_FIELDS[section_type]
+    data = _check_keys(where, data, fields, f"a {section_type} item")
+    if "title" not in data:
+        raise _fail(where, "'title' is required")
+    return {name: fields[name](f"{where}.{name}", value) for name, value in data.items()}
+
+
+# -- model ---------------------------------------------------------------------------
+@dataclass(eq=False)
+class Item:
+    """One library item: ``movie``/``show`` at the top, ``season``/``episode`` below a show."""
+
+    type: str
+    rating_key: str
+    attrs: dict[str, Any]
+    section: "Section"
+    genres: list[str] = field(default_factory=list)
+    directors: list[str] = field(default_factory=list)
+    guids: list[str] = field(default_factory=list)
+    media: dict[str, Any] | None = None
+    parent: "Item | None" = None
+    children: list["Item"] = field(default_factory=list)
+
+    @property
+    def title(self) -> str:
+        return self.attrs["title"]
+
+    @property
+    def key(self) -> str:
+        """Plex's ``key``: where clients fetch the item (its children for shows and seasons)."""
+        base = f"/library/metadata/{self.rating_key}"
+        return f"{base}/children" if self.type in ("show", "season") else base
+
+    @property
+    def sort_title(self) -> str:
+        title = self.attrs.get("titleSort") or re.sub(r"^(the|a|an)\s+", "", self.title, flags=re.I)
+        return title.casefold()
+
+    def leaves(self) -> list["Item"]:
+        """The episodes below a show or season (the item itself for a movie or episode)."""
+        if self.type in ("movie", "episode"):
+            return [self]
+        return [leaf for child in self.children for leaf in child.leaves()]
+
+    def walk(self) -> Iterator["Item"]:
+        """This item and everything below it."""
+        yield self
+        for child in self.children:
+            yield from child.walk()
+
+    def summary(self) -> dict[str, Any]:
+        """A plain-dict view for Python callers and the admin API."""
+        info: dict[str, Any] = {"ratingKey": self.rating_key, "type": self.type, "sectionKey": self.section.key,
+                                **{k: v for k, v in self.attrs.items() if k != "ratingKey"}}
+        if self.genres:
+            info["genres"] = list(self.genres)
+        if self.directors:
+            info["directors"] = list(self.directors)
+        if self.guids:
+            info["guids"] = list(self.guids)
+        if self.type in ("show", "season"):
+            info["childCount"] = len(self.children)
+            info["leafCount"] = len(self.leaves())
+        if self.media:
+            info["file"] = self.media["file"]
+        return info
+
+
+@dataclass(eq=False)
+class Section:
+    """A library section (``movie`` or ``show``) and its top-level items."""
+
+    key: str
+    title: str
+    type: str
+    uuid: str
+    agent: str
+    scanner: str
+    language: str
+    location: str
+    created_at: int
+    updated_at: int
+    items: list[Item] = field(default_factory=list)
+
+    def summary(self) -> dict[str, Any]:
+        return {"key": self.key, "title": self.title, "type": self.type, "uuid": self.uuid,
+                "location": self.location, "size": len(self.items)}
+
+
+class _Builder:
+    """Turns validated fixture data into model objects, handing out ids."""
+
+    def __init__(self, rng: random.Random, taken_keys: set[str]) -> None:
+        self.rng = rng
+        self.taken = set(taken_keys)
+        self._next_key = _FIRST_RATING_KEY
+        self._next_media = 1
+
+    def rating_key(self, explicit: str | None = None) -> str:
+        if explicit is not None:
+            self.taken.add(explicit)
+            return explicit
+        while str(self._next_key) in self.taken:
+            self._next_key += 1
+        self.taken.add(str(self._next_key))
+        return str(self._next_key)
+
+    def media(self, item: Item, duration: int | None) -> dict[str, Any]:
+        media_id = self._next_media
+        self._next_media += 1
+        if item.type == "movie":
+            year = item.attrs.get("year")
+            name = f"{item.title} ({year})" if year else item.title
+            path = item.attrs.get("file") or f"{item.section.location}/{name}/{name}.mkv"
+        else:
+            season, show = item.parent, item.parent.parent if item.parent else None
+            path = (f"{item.section.location}/{show.title if show else 'Show'}/Season {season.attrs['index']:02d}/"
+                    f"S{season.attrs['index']:02d}E{item.attrs['index']:02d}.mkv")
+        duration = duration or 0
+        bitrate = 2000 + (media_id * 37) % 8000
+        return {"id": media_id, "part_id": media_id, "file": path, "duration": duration,
+                "size": duration * bitrate // 8, "bitrate": bitrate, "container": path.rsplit(".", 1)[-1],
+                "videoResolution": ("720", "1080", "4k")[media_id % 3]}
+
+    def top_item(self, section: Section, data: dict[str, Any]) -> Item:
+        kind = section.type
+        attrs = {k: v for k, v in data.items() if k not in ("ratingKey", "genres", "directors", "guids", "seasons")}
+        item = Item(type=kind, rating_key=self.rating_key(data.get("ratingKey")), attrs=attrs, section=section,
+                    genres=list(data.get("genres", ())), directors=list(data.get("directors", ())),
+                    guids=list(data.get("guids", ())))
+        attrs.setdefault("guid", f"plex://{kind}/{hex_id(random.Random(f'{kind}:{item.title}'))}")
+        attrs.setdefault("addedAt", BASE_EPOCH)
+        attrs.setdefault("updatedAt", attrs["addedAt"])
+        if kind == "movie":
+            item.media = self.media(item, attrs.get("duration"))
+        else:
+            for number, episodes in enumerate(data.get("seasons", [6]), start=1):
+                item.children.append(self.season(item, number, episodes))
+        return item
+
+    def season(self, show: Item, number: int, episodes: int) -> Item:
+        attrs = {"title": f"Season {number}", "index": number, "guid": f"plex://season/{hex_id(self.rng)}",
+                 "addedAt": show.attrs["addedAt"], "updatedAt": show.attrs["updatedAt"]}
+        season = Item(type="season", rating_key=self.rating_key(), attrs=attrs, section=show.section, parent=show)
+        for index in range(1, episodes + 1):
+            season.children.append(self.episode(season, index))
+        return season
+
+    def episode(self, season: Item, index: int) -> Item:
+        show = season.parent
+        year = show.attrs.get("year")
+        attrs: dict[str, Any] = {"title": episode_title(self.rng), "index": index,
+                                 "guid": f"plex://episode/{hex_id(self.rng)}",
+                                 "summary": f"Episode {index} of {season.title} of {show.title}."}
+        for name in ("contentRating", "duration"):
+            if name in show.attrs:
+                attrs[name] = show.attrs[name]
+        if year is not None:
+            attrs["year"] = year + season.attrs["index"] - 1
+            attrs["originallyAvailableAt"] = f"{attrs['year']:04d}-{min(index, 12):02d}-{self.rng.randint(1, 28):02d}"
+        attrs["addedAt"] = show.attrs["addedAt"]
+        attrs["updatedAt"] = show.attrs["updatedAt"]
+        episode = Item(type="episode", rating_key=self.rating_key(), attrs=attrs, section=show.section, parent=season)
+        episode.media = self.media(episode, attrs.get("duration"))
+        return episode
+
+
+# -- fixture files -------------------------------------------------------------------
+def read_fixture(path: str | Path) -> dict[str, Any]:
+    """The JSON object in ``path``; ``ValueError`` saying why it cannot be used."""
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ValueError(f"plex fixture {path}: cannot read it: {exc.strerror or exc}") from None
+    try:
+        data = json.loads(text)
+    except ValueError as exc:
+        raise ValueError(f"plex fixture {path}: not valid JSON: {exc}") from None
+    if not isinstance(data, dict):
+        raise ValueError(f"plex fixture {path}: must be a JSON object, got {type(data).__name__}")
+    return data
+
+
+def _parse(fixture: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str, Section], _Builder]:
+    fixture = _check_keys("", fixture, ("seed", "server", "sections"), "the fixture")
+    seed = _integer("seed", fixture.get("seed", 42))
+    server_data = _check_keys("server", fixture.get("server", {}), SERVER_FIELDS, "server")
+    server = {**DEFAULT_SERVER, **{k: SERVER_FIELDS[k](f"server.{k}", v) for k, v in server_data.items()}}
+    raw_sections = fixture.get("sections")
+    if not isinstance(raw_sections, list):
+        raise _fail("sections", f"required: a list of sections, got {raw_sections!r}")
+
+    checked: list[tuple[dict[str, Any], list[dict[str, Any]]]] = []
+    explicit_keys: dict[str, str] = {}
+    for i, raw in enumerate(raw_sections):
+        where = f"sections[{i}]"
+        raw = _check_keys(where, raw, _SECTION_FIELDS, "a section")
+        for required in ("key", "title", "type"):
+            if required not in raw:
+                raise _fail(where, f"'{required}' is required")
+        kind = raw["type"]
+        if kind not in SECTION_TYPES:
+            raise _fail(f"{where}.type", f"expected one of {', '.join(SECTION_TYPES)}, got {kind!r}")
+        section = {"key": _numeric_key(f"{where}.key", raw["key"]), "title": _nonempty(f"{where}.title", raw["title"]),
+                   "type": kind, "generate": _count(f"{where}.generate", raw.get("generate", 0))}
+        for name in ("uuid", "agent", "scanner", "language", "location"):
+            if name in raw:
+                section[name] = _nonempty(f"{where}.{name}", raw[name])
+        if any(s["key"] == section["key"] for s, _ in checked):
+            raise _fail(f"{where}.key", f"duplicate section key {section['key']!r}")
+        raw_items = raw.get("items", [])
+        if not isinstance(raw_items, list):
+            raise _fail(f"{where}.items", f"expected a list of items, got {raw_items!r}")
+        items = [validate_item(f"{where}.items[{j}]", kind, item) for j, item in enumerate(raw_items)]
+        for j, item in enumerate(items):
+            key = item.get("ratingKey")
+            if key is not None:
+                if key in explicit_keys:
+                    raise _fail(f"{where}.items[{j}].ratingKey",
+                                f"duplicate ratingKey {key!r} (also used at {explicit_keys[key]})")
+                explicit_keys[key] = f"{where}.items[{j}]"
+        checked.append((section, items))
+
+    rng = random.Random(seed)
+    builder = _Builder(rng, set(explicit_keys))
+    sections: dict[str, Section] = {}
+    for number, (info, items) in enumerate(checked, start=1):
+        kind = info["type"]
+        defaults = _SECTION_DEFAULTS[kind]
+        section = Section(key=info["key"], title=info["title"], type=kind,
+                          uuid=info.get("uuid") or str(uuid.UUID(int=rng.getrandbits(128), version=4)),
+                          agent=info.get("agent", defaults["agent"]), scanner=info.get("scanner", defaults["scanner"]),
+                          language=info.get("language", "en-US"), location=info.get("location", defaults["location"]),
+                          created_at=BASE_EPOCH - 4 * 365 * 86_400 + number, updated_at=BASE_EPOCH)
+        taken = {item["title"].casefold() for item in items}
+        generated = generate_items(kind, info["generate"], rng, taken)
+        section.items = [builder.top_item(section, item) for item in items + generated]
+        sections[section.key] = section
+    return server, sections, builder
+
+
+class PlexLibrary:
+    """Thread-safe state of one mock Plex server; hold :attr:`lock` while reading several things."""
+
+    def __init__(self, fixture: Mapping[str, Any] | None = None) -> None:
+        self.lock = threading.RLock()
+        self.server: dict[str, Any] = {}
+        self.sections: dict[str, Section] = {}
+        self._items: dict[str, Item] = {}
+        self._builder: _Builder | None = None
+        self.load(DEFAULT_FIXTURE if fixture is None else fixture)
+
+    def load(self, fixture: Mapping[str, Any]) -> None:
+        """Replace everything with ``fixture`` (checked first: on ``ValueError`` nothing changes)."""
+        server, sections, builder = _parse(copy.deepcopy(dict(fixture)) if isinstance(fixture, Mapping) else fixture)
+        index = {item.rating_key: item for s in sections.values() for top in s.items for item in top.walk()}
+        with self.lock:
+            self.server, self.sections, self._items, self._builder = server, sections, index, builder
+
+    def section(self, key: str) -> Section | None:
+        with self.lock:
+            return self.sections.get(str(key))
+
+    def item(self, rating_key: str) -> Item | None:
+        with self.lock:
+            return self._items.get(str(rating_key))
+
+    def add_item(self, section_key: str, attrs: Mapping[str, Any]) -> Item:
+        """Add one fixture-shaped item to a section; ``ValueError``/``KeyError`` for bad input."""
+        with self.lock:
+            section = self.sections.get(str(section_key))
+            if section is None:
+                raise KeyError(f"no library section with key {section_key!r}; "
+                               f"sections: {', '.join(self.sections) or '(none)'}")
+            data = validate_item("item", section.type, dict(attrs))
+            explicit = data.get("ratingKey")
+            if explicit is not None and explicit in self._items:
+                raise ValueError(f"item.ratingKey: {explicit!r} is already used by {self._items[explicit].title!r}")
+            item = self._builder.top_item(section, data)
+            section.items.append(item)
+            self._items.update((node.rating_key, node) for node in item.walk())
+            return item
+
+    def remove_item(self, rating_key: str) -> Item:
+        """Remove a movie or show (and what is below it); ``KeyError`` when there is none."""
+        with self.lock:
+            item = self._items.get(str(rating_key))
+            if item is None or item.parent is not None:
+                raise KeyError(f"no movie or show with ratingKey {rating_key!r}")
+            item.section.items.remove(item)
+            for node in item.walk():
+                self._items.pop(node.rating_key, None)
+            return item
+
+    def search(self, query: str, section_key: str | None = None) -> list[Item]:
+        """Movies, shows and episodes whose title contains ``query`` (case-insensitive)."""
+        needle = query.casefold()
+        with self.lock:
+            sections = [self.sections[section_key]] if section_key in self.sections else (
+                [] if section_key is not None else list(self.sections.values()))
+            return [node for section in sections for top in sorted(section.items, key=_order)
+                    for node in top.walk() if node.type != "season" and needle in node.title.casefold()]
+
+    def summary(self) -> dict[str, Any]:
+        """Server identity and one line per section (admin ``GET /__admin/plex/library``)."""
+        with self.lock:
+            return {"server": dict(self.server), "sections": [s.summary() for s in self.sections.values()]}
+
+
+def _order(item: Item) -> tuple[str, int]:
+    return item.sort_title, int(item.rating_key)

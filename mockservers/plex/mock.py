@@ -1,0 +1,153 @@
+"""``PlexMock``: the mock Plex Media Server on the shared :class:`MockServer` mechanism."""
+
+from __future__ import annotations
+
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any, Iterator, Mapping
+
+from flask import Flask
+
+from mockservers.core.admin import AdminApi, AdminError, json_body
+from mockservers.core.server import MockServer
+
+from .app import create_app
+from .data import DEFAULT_FIXTURE, PlexLibrary, read_fixture
+
+__all__ = ["PlexMock"]
+
+Fixture = str | Path | Mapping[str, Any] | None
+
+
+class PlexMock(MockServer):
+    """A Plex Media Server stand-in that real Plex clients (e.g. ``plexapi``) can talk to.
+
+    ``token`` is the one valid ``X-Plex-Token``. ``fixture`` is a JSON file (or a
+    dict) in the schema of :mod:`mockservers.plex.data`; without it the library is
+    the seed's 100 movies (section ``1``) and 100 shows (section ``2``). A bad
+    fixture raises :class:`ValueError` here, before anything starts.
+
+    Admin routes (besides the common ones): ``GET/PUT /__admin/plex/library``,
+    ``GET/POST /__admin/plex/sections/<key>/items``,
+    ``DELETE /__admin/plex/items/<ratingKey>``, ``PUT /__admin/plex/token``.
+    """
+
+    service_name = "plex"
+
+    def __init__(self, *, token: str = "mock-token", fixture: Fixture = None, host: str = "127.0.0.1",
+                 port: int = 0, **kw: Any) -> None:
+        super().__init__(host=host, port=port, **kw)
+        self.token = token
+        self.fixture = fixture
+        with self._naming(fixture):
+            self.library = PlexLibrary(self._read(fixture))
+
+    # -- MockServer hooks ----------------------------------------------------------
+    def create_app(self) -> Flask:
+        return create_app(self.library, token=lambda: self.token)
+
+    def reset_state(self) -> None:
+        """Back to the constructor's fixture (a file is read again)."""
+        with self._naming(self.fixture):
+            self.library.load(self._read(self.fixture))
+
+    def register_admin(self, admin: AdminApi) -> None:
+        library = self.library
+
+        @admin.route("/plex/library")
+        def get_library():
+            return library.summary()
+
+        @admin.route("/plex/library", methods=["PUT"])
+        def put_library():
+            try:
+                library.load(json_body())
+            except ValueError as exc:
+                raise AdminError(f"bad plex fixture: {exc}") from None
+            return library.summary()
+
+        @admin.route("/plex/sections/<key>/items")
+        def get_items(key: str):
+            try:
+                return {"items": self.items(key)}
+            except KeyError as exc:
+                raise AdminError(exc.args[0], status=404) from None
+
+        @admin.route("/plex/sections/<key>/items", methods=["POST"])
+        def post_item(key: str):
+            body = json_body()
+            try:
+                return self.add_item(key, **body), 201
+            except KeyError as exc:
+                raise AdminError(exc.args[0], status=404) from None
+            except ValueError as exc:
+                raise AdminError(str(exc)) from None
+
+        @admin.route("/plex/items/<rating_key>", methods=["DELETE"])
+        def delete_item(rating_key: str):
+            try:
+                return self.remove_item(rating_key)
+            except KeyError as exc:
+                raise AdminError(exc.args[0], status=404) from None
+
+        @admin.route("/plex/token", methods=["PUT"])
+        def put_token():
+            token = json_body().get("token")
+            if not isinstance(token, str) or not token:
+                raise AdminError(f"token must be a non-empty string, got {token!r}")
+            self.token = token
+            return {"token": "*****"}
+
+    # -- Python API for tests and keyword libraries --------------------------------
+    @property
+    def sections(self) -> list[dict[str, Any]]:
+        """One dict per section: ``key``, ``title``, ``type``, ``uuid``, ``location``, ``size``."""
+        return self.library.summary()["sections"]
+
+    def items(self, section_key: str | int) -> list[dict[str, Any]]:
+        """The movies or shows of a section, in the order ``/all`` lists them; ``KeyError`` if no such section."""
+        with self.library.lock:
+            section = self.library.section(str(section_key))
+            if section is None:
+                raise KeyError(f"no library section with key {str(section_key)!r}; "
+                               f"sections: {', '.join(self.library.sections) or '(none)'}")
+            ordered = sorted(section.items, key=lambda item: (item.sort_title, int(item.rating_key)))
+            return [item.summary() for item in ordered]
+
+    def item(self, rating_key: str | int) -> dict[str, Any]:
+        """Any item (movie, show, season, episode) by ratingKey; ``KeyError`` if there is none."""
+        found = self.library.item(str(rating_key))
+        if found is None:
+            raise KeyError(f"no item with ratingKey {str(rating_key)!r}")
+        return found.summary()
+
+    def add_item(self, section_key: str | int, **attrs: Any) -> dict[str, Any]:
+        """Add a movie or show (fixture item keys, ``title`` required); returns it with its ``ratingKey``."""
+        return self.library.add_item(str(section_key), attrs).summary()
+
+    def remove_item(self, rating_key: str | int) -> dict[str, Any]:
+        """Remove a movie or show; returns what was removed."""
+        return self.library.remove_item(str(rating_key)).summary()
+
+    def load_fixture(self, fixture: str | Path | Mapping[str, Any]) -> None:
+        """Replace the library with ``fixture`` now (``reset_state`` still returns to the constructor's)."""
+        with self._naming(fixture):
+            self.library.load(self._read(fixture))
+
+    # -- internals -----------------------------------------------------------------
+    @staticmethod
+    @contextmanager
+    def _naming(fixture: Fixture) -> Iterator[None]:
+        """Prefix a fixture file's validation errors with its path."""
+        try:
+            yield
+        except ValueError as exc:
+            if isinstance(fixture, (str, Path)) and not str(exc).startswith("plex fixture "):
+                raise ValueError(f"plex fixture {fixture}: {exc}") from None
+            raise
+
+    @staticmethod
+    def _read(fixture: Fixture) -> Mapping[str, Any]:
+        if fixture is None:
+            return DEFAULT_FIXTURE
+        return read_fixture(fixture) if isinstance(fixture, (str, Path)) else fixture

@@ -1,0 +1,139 @@
+"""Fixtures for the status / Uptime Kuma / dashboard tests: in-process mocks on free ports."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+from types import SimpleNamespace
+from typing import Any, Callable
+
+import pytest
+
+#: HS256 secrets of at least 32 bytes (pyjwt warns about shorter HMAC keys)
+JWT_SECRET = "status-tests-jwt-secret-0123456789abcdef"
+WEBHOOK_SECRET = "status-tests-webhook-secret-0123456789"
+
+
+class FakeClock:
+    """A settable UTC clock."""
+
+    def __init__(self, start: datetime | None = None) -> None:
+        self.now = start or datetime(2025, 1, 15, 12, 0, 0, tzinfo=timezone.utc)
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, **kwargs: float) -> None:
+        self.now += timedelta(**kwargs)
+
+
+class FakeStatusService:
+    """Returns fixed statuses: lets dashboard tests set any state directly."""
+
+    def __init__(self, statuses: list[dict[str, Any]] | None = None) -> None:
+        self.statuses = statuses or []
+        self.breaker_names: dict[str, str] = {}
+
+    def get_all_statuses(self) -> list[dict[str, Any]]:
+        return [dict(s) for s in self.statuses]
+
+
+class FakeBreakers:
+    """``all_metrics()`` with fixed content."""
+
+    def __init__(self, metrics: dict[str, dict[str, Any]] | None = None) -> None:
+        self.metrics = metrics or {}
+
+    def all_metrics(self) -> dict[str, dict[str, Any]]:
+        return {k: dict(v) for k, v in self.metrics.items()}
+
+
+def status(name: str, state: str, source: str = "poll") -> dict[str, Any]:
+    return {"name": name, "status": state, "response_time_ms": 5.0, "last_check": "2025-01-15T12:00:00.000Z",
+            "source": source, "message": f"{name} is {state}"}
+
+
+@pytest.fixture
+def fakes() -> SimpleNamespace:
+    """Test doubles and secrets for the dashboard tests (conftest is not importable under importlib mode)."""
+    return SimpleNamespace(StatusService=FakeStatusService, Breakers=FakeBreakers, Clock=FakeClock, status=status,
+                           jwt_secret=JWT_SECRET, webhook_secret=WEBHOOK_SECRET)
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    return FakeClock()
+
+
+@pytest.fixture
+def make_dashboard() -> Callable[..., Any]:
+    """Start a DashboardServer for a given status service / breakers; all are stopped afterwards."""
+    from mediaclients.dashboard import DashboardServer, create_dashboard_app
+
+    servers = []
+
+    def make(status_service: Any, breakers: Any = None, **options: Any):
+        options.setdefault("jwt_secret", JWT_SECRET)
+        options.setdefault("webhook_secret", WEBHOOK_SECRET)
+        server = DashboardServer(create_dashboard_app(status_service, breakers, **options)).start()
+        servers.append(server)
+        return server
+
+    yield make
+    for server in servers:
+        server.stop()
+
+
+@pytest.fixture
+def kuma():
+    """A started Uptime Kuma mock (admin/admin) on a free port."""
+    from mockservers import UptimeKumaMock
+
+    mock = UptimeKumaMock(username="admin", password="admin")
+    mock.start()
+    try:
+        yield mock
+    finally:
+        mock.stop()
+
+
+@pytest.fixture
+def plex_mock():
+    from mockservers import PlexMock
+
+    mock = PlexMock(token="mock-token")
+    mock.start()
+    try:
+        yield mock
+    finally:
+        mock.stop()
+
+
+@pytest.fixture
+def overseerr_mock():
+    from mockservers import OverseerrMock
+
+    mock = OverseerrMock(api_key="mock-api-key")
+    mock.start()
+    try:
+        yield mock
+    finally:
+        mock.stop()
+
+
+@pytest.fixture
+def kuma_client_factory():
+    """Build UptimeKumaClients with fast backoff; all are closed afterwards."""
+    from mediaclients.uptime_kuma import UptimeKumaClient
+
+    clients = []
+
+    def make(url: str, username: str = "admin", password: str = "admin", **options: Any) -> UptimeKumaClient:
+        options.setdefault("reconnect_backoff", (0.05, 0.3))
+        options.setdefault("connect_timeout", 3.0)
+        client = UptimeKumaClient(url, username, password, **options)
+        clients.append(client)
+        return client
+
+    yield make
+    for client in clients:
+        client.close()
