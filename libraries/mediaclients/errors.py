@@ -1,0 +1,78 @@
+"""The typed errors every client raises: what failed, in which service, during which call.
+
+Hierarchy::
+
+    IntegrationError                  any failure talking to an external service
+    ├── ServiceUnavailableError       refused, reset, 5xx: the service is not answering properly
+    │   ├── ServiceTimeoutError       no answer (connect or read) within the timeout
+    │   └── CircuitOpenError          not attempted: the service's circuit breaker is open
+    ├── BadResponseError              an answer we cannot use: malformed or truncated body, wrong shape
+    ├── AuthenticationError           credentials rejected (401/403)
+    └── RequestRejectedError          any other 4xx: the request itself was wrong
+
+Messages name the service and the call, never a token or an API key.
+"""
+
+from __future__ import annotations
+
+__all__ = ["IntegrationError", "ServiceUnavailableError", "ServiceTimeoutError", "CircuitOpenError",
+           "BadResponseError", "AuthenticationError", "RequestRejectedError"]
+
+
+class IntegrationError(Exception):
+    """A call to an external service failed.
+
+    ``service`` is the service's name (``plex``, ``overseerr``, ``uptime-kuma``),
+    ``operation`` the client call (``get_libraries``), ``detail`` what went wrong,
+    ``status`` the HTTP status when there was one.
+    """
+
+    kind = "integration error"
+
+    def __init__(self, service: str, operation: str, detail: str, *, status: int | None = None) -> None:
+        self.service = service
+        self.operation = operation
+        self.detail = detail
+        self.status = status
+        super().__init__(f"{service} {operation} failed: {detail}")
+
+
+class ServiceUnavailableError(IntegrationError):
+    """The service refused or dropped the connection, or answered 5xx."""
+
+    kind = "unavailable"
+
+
+class ServiceTimeoutError(ServiceUnavailableError):
+    """The service did not answer within the connect or read timeout."""
+
+    kind = "timeout"
+
+
+class CircuitOpenError(ServiceUnavailableError):
+    """The call was not attempted because the service's circuit breaker is open."""
+
+    kind = "circuit open"
+
+    def __init__(self, service: str, operation: str, retry_after_s: float | None = None) -> None:
+        wait = f"; next probe allowed in {retry_after_s:.2f}s" if retry_after_s is not None else ""
+        super().__init__(service, operation, f"Circuit breaker is OPEN for {service}: call not attempted{wait}")
+        self.retry_after_s = retry_after_s
+
+
+class BadResponseError(IntegrationError):
+    """The service answered, but with something unusable (malformed, truncated, wrong shape)."""
+
+    kind = "bad response"
+
+
+class AuthenticationError(IntegrationError):
+    """The service rejected the credentials (HTTP 401/403, or a refused login)."""
+
+    kind = "authentication"
+
+
+class RequestRejectedError(IntegrationError):
+    """The service rejected the request itself (a 4xx other than 401/403)."""
+
+    kind = "rejected"

@@ -1,0 +1,163 @@
+"""``OverseerrClient``: status, search and media requests against the Overseerr API v1.
+
+The API key travels in the ``X-Api-Key`` header only. ``submit_request`` is a
+POST and is never repeated blindly: after an answer that was lost (read
+timeout, reset, 5xx, broken body) the client looks the request up and returns
+it if the server did create it; only when it is certainly absent does it POST
+again. Reads are cached and served stale when Overseerr fails.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from .breakers import CircuitBreakerFactory
+from .errors import BadResponseError, CircuitOpenError, IntegrationError, ServiceUnavailableError
+from .results import Data, mark
+from .settings import ClientSettings
+from .transport import HttpTransport
+
+__all__ = ["OverseerrClient"]
+
+SERVICE = "overseerr"
+API = "/api/v1"
+MediaType = Literal["movie", "tv"]
+#: how many recent requests a lost POST is looked for among
+RECONCILE_WINDOW = 100
+
+
+class OverseerrClient:
+    """A resilient Overseerr client; the breaker is ``overseerr`` in the shared factory."""
+
+    service = SERVICE
+
+    def __init__(self, base_url: str, api_key: str, *, settings: ClientSettings | None = None,
+                 breakers: CircuitBreakerFactory | None = None) -> None:
+        if not api_key:
+            raise ValueError("an Overseerr API key is required")
+        self.settings = settings or ClientSettings()
+        self.breakers = breakers or CircuitBreakerFactory()
+        self._http = HttpTransport(SERVICE, base_url, headers={"X-Api-Key": api_key, "Accept": "application/json"},
+                                   settings=self.settings, breakers=self.breakers)
+        #: how the last submit_request ended: "created", "recovered" (found after a lost answer)
+        self.last_submit_outcome: str | None = None
+
+    @property
+    def base_url(self) -> str:
+        return self._http.base_url
+
+    @property
+    def breaker(self):
+        return self._http.breaker
+
+    @property
+    def last_call_stale(self) -> bool:
+        return self._http.last_call_stale
+
+    @property
+    def last_call_attempts(self) -> int:
+        return self._http.retry.last_attempts
+
+    # -- reads ---------------------------------------------------------------------------
+    def get_status(self) -> Data:
+        """``{version, commitTag, updateAvailable, commitsBehind, restartRequired}``; never cached."""
+        return self._read("get_status", "/status", expect=("version",))
+
+    def search(self, query: str, page: int = 1) -> Data:
+        """``{page, totalPages, totalResults, results}`` for ``query``."""
+        if not query or not query.strip():
+            raise ValueError("search query must not be empty")
+        if int(page) < 1:
+            raise ValueError(f"page must be >= 1, got {page}")
+        params = {"query": query.strip(), "page": int(page)}
+        return self._read("search", "/search", params=params, expect=("results", "totalResults"),
+                          cache_key=("search", query.strip().lower(), int(page)))
+
+    def list_requests(self, take: int = 20, skip: int = 0, filter: str | None = None) -> Data:  # noqa: A002
+        """``{pageInfo, results}``: media requests, newest first."""
+        if int(take) < 1 or int(skip) < 0:
+            raise ValueError(f"take must be >= 1 and skip >= 0, got take={take}, skip={skip}")
+        params: dict[str, Any] = {"take": int(take), "skip": int(skip)}
+        if filter:
+            params["filter"] = filter
+        return self._read("list_requests", "/request", params=params, expect=("pageInfo", "results"),
+                          cache_key=("requests", int(take), int(skip), filter))
+
+    def get_request(self, request_id: int) -> Data:
+        """One media request by id."""
+        return self._read("get_request", f"/request/{int(request_id)}", expect=("id",),
+                          cache_key=("request", int(request_id)))
+
+    # -- the one write -------------------------------------------------------------------
+    def submit_request(self, media_type: MediaType, media_id: int, seasons: list[int] | str | None = None) -> Data:
+        """Request a movie or show; returns the MediaRequest. Never creates a duplicate."""
+        if media_type not in ("movie", "tv"):
+            raise ValueError(f"media_type must be 'movie' or 'tv', got {media_type!r}")
+        if int(media_id) < 1:
+            raise ValueError(f"media_id must be a positive TMDB id, got {media_id!r}")
+        body: dict[str, Any] = {"mediaType": media_type, "mediaId": int(media_id)}
+        if seasons is not None:
+            body["seasons"] = seasons
+        elif media_type == "tv":
+            body["seasons"] = "all"
+        self._http.last_call_stale = False
+        self._http.retry.last_attempts = 0
+        created = self._http.guarded("submit_request", lambda: self._submit(body))
+        self._http.clear_cache()
+        return mark(created, stale=False)
+
+    def _submit(self, body: dict[str, Any]) -> dict[str, Any]:
+        def attempt() -> dict[str, Any]:
+            try:
+                response = self._http.send("submit_request", "POST", f"{API}/request", json=body, ok_statuses=(201,))
+                created = self._http.json("submit_request", response)
+            except (ServiceUnavailableError, BadResponseError) as error:
+                if isinstance(error, CircuitOpenError) or getattr(error, "retry_safe", False):
+                    raise  # never reached the server: a repeat cannot duplicate it
+                existing = self._find_request(body["mediaType"], body["mediaId"])
+                if existing is not None:
+                    self.last_submit_outcome = "recovered"
+                    return existing
+                error.retry_safe = True  # certainly not created: repeating is safe
+                raise
+            if not isinstance(created, dict) or "id" not in created:
+                raise BadResponseError(SERVICE, "submit_request", "the created request has no id")
+            self.last_submit_outcome = "created"
+            return created
+        return self._http.retry.run(attempt)
+
+    def _find_request(self, media_type: str, media_id: int) -> dict[str, Any] | None:
+        """The newest request for this media, looked up after a lost answer (None if certainly absent)."""
+        try:
+            response = self._http.send("submit_request", "GET", f"{API}/request",
+                                       params={"take": RECONCILE_WINDOW, "skip": 0, "filter": "all"})
+            listing = self._http.json("submit_request", response)
+        except IntegrationError as error:
+            raise ServiceUnavailableError(SERVICE, "submit_request",
+                                          f"the answer to the request was lost and checking whether it was "
+                                          f"created failed too ({error.detail})") from None
+        for request in listing.get("results", []) if isinstance(listing, dict) else []:
+            media = request.get("media") or {}
+            if request.get("type") == media_type and media.get("tmdbId") == media_id:
+                return request
+        return None
+
+    # -- plumbing ------------------------------------------------------------------------
+    def _read(self, operation: str, path: str, *, params: dict[str, Any] | None = None,
+              expect: tuple[str, ...] = (), cache_key: tuple | None = None) -> Data:
+        def fetch() -> dict[str, Any]:
+            body = self._http.json(operation, self._http.send(operation, "GET", f"{API}{path}", params=params))
+            if not isinstance(body, dict) or any(key not in body for key in expect):
+                raise BadResponseError(SERVICE, operation, f"expected a JSON object with {', '.join(expect)}")
+            return body
+        self._http.retry.last_attempts = 0
+        return self._http.read(operation, fetch, cache_key=cache_key)
+
+    def clear_cache(self) -> None:
+        self._http.clear_cache()
+
+    def close(self) -> None:
+        self._http.close()
+
+    def __repr__(self) -> str:
+        return f"<OverseerrClient {self.base_url}>"

@@ -1,0 +1,200 @@
+"""The one HTTP transport under every client: cache -> circuit breaker -> retry -> requests.Session.
+
+:meth:`HttpTransport.read` is the path of a cached read; :meth:`HttpTransport.guarded`
+runs any multi-request operation as one logical call on the breaker, and
+:meth:`HttpTransport.send` is one raw attempt that turns every failure into a
+typed :mod:`~mediaclients.errors` error. Secrets travel in headers only and
+never reach an error message.
+"""
+
+from __future__ import annotations
+
+import email.utils
+from datetime import datetime, timezone
+from typing import Any, Callable, Hashable, Mapping, TypeVar
+
+import requests
+from urllib3.exceptions import NewConnectionError
+
+from .breakers import CircuitBreakerFactory, ServiceBreaker
+from .cache import MISSING, ReadCache
+from .errors import (AuthenticationError, BadResponseError, IntegrationError, RequestRejectedError,
+                     ServiceTimeoutError, ServiceUnavailableError)
+from .results import mark
+from .retry import RetryPolicy
+from .settings import ClientSettings
+
+__all__ = ["HttpTransport"]
+
+T = TypeVar("T")
+USER_AGENT = "mediaclients/1.0 (+robot acceptance tests)"
+
+
+def _retry_after_s(value: str | None) -> float | None:
+    """``Retry-After`` as seconds: delta-seconds or an HTTP date."""
+    if not value:
+        return None
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    try:
+        moment = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=timezone.utc)
+    return max(0.0, (moment - datetime.now(timezone.utc)).total_seconds())
+
+
+def _never_sent(error: requests.RequestException) -> bool:
+    """True when the request cannot have reached the server (refused, or the connect timed out)."""
+    if isinstance(error, requests.ConnectTimeout):
+        return True
+    seen: set[int] = set()
+    stack: list[BaseException] = [error]
+    while stack:
+        current = stack.pop()
+        if id(current) in seen:
+            continue
+        seen.add(id(current))
+        if isinstance(current, (NewConnectionError, ConnectionRefusedError)):
+            return True
+        linked = (*current.args, getattr(current, "reason", None), current.__cause__, current.__context__)
+        stack.extend(item for item in linked if isinstance(item, BaseException))
+    return False
+
+
+class HttpTransport:
+    """HTTP for one service: base URL, auth headers, timeouts, retry, breaker and read cache."""
+
+    def __init__(self, service: str, base_url: str, *, headers: Mapping[str, str], settings: ClientSettings,
+                 breakers: CircuitBreakerFactory, session: requests.Session | None = None) -> None:
+        if not base_url.startswith(("http://", "https://")):
+            raise ValueError(f"{service} base URL must start with http:// or https://, got {base_url!r}")
+        self.service = service
+        self.base_url = base_url.rstrip("/")
+        self.settings = settings
+        self.breaker: ServiceBreaker = breakers.get_or_create(
+            service, fail_max=settings.fail_max, reset_timeout=settings.reset_timeout_s,
+            success_threshold=settings.success_threshold)
+        self.retry = RetryPolicy(settings)
+        self.cache = ReadCache(settings.cache_ttl_s, settings.cache_max_entries)
+        self.session = session or requests.Session()
+        self.session.headers.update({"User-Agent": USER_AGENT, **headers})
+        self.last_call_stale = False
+
+    # -- the layers ----------------------------------------------------------------------
+    def read(self, operation: str, fetch: Callable[[], T], *, cache_key: Hashable | None = None) -> Any:
+        """A read: fresh from the cache, else through breaker and retry; stale from the cache if that fails.
+
+        ``fetch`` performs one attempt (usually :meth:`send` and a parser). The
+        result is marked ``stale`` (True only for a fallback value).
+        """
+        self.last_call_stale = False
+        if cache_key is not None:
+            cached = self.cache.get_fresh(cache_key)
+            if cached is not MISSING:
+                return mark(cached, stale=False)
+        try:
+            value = self.guarded(operation, lambda: self.retry.run(fetch))
+        except (ServiceUnavailableError, BadResponseError):
+            stale = self.cache.get_stale(cache_key) if cache_key is not None else MISSING
+            if stale is MISSING:
+                raise
+            self.last_call_stale = True
+            return mark(stale, stale=True)
+        if cache_key is not None:
+            self.cache.put(cache_key, value)
+        return mark(value, stale=False)
+
+    def guarded(self, operation: str, func: Callable[[], T]) -> T:
+        """``func`` as one logical call on the service's breaker (CircuitOpenError while open)."""
+        return self.breaker.call(operation, func)
+
+    # -- one attempt -----------------------------------------------------------------------
+    def send(self, operation: str, method: str, path: str, *, params: Mapping[str, Any] | None = None,
+             headers: Mapping[str, str] | None = None, json: Any = None, idempotent: bool | None = None,
+             ok_statuses: tuple[int, ...] = (200,)) -> requests.Response:
+        """One HTTP request; a typed error for anything but ``ok_statuses``.
+
+        Errors of a request that may have reached the server carry
+        ``retry_safe=False`` unless the request is idempotent (GET/HEAD by default).
+        """
+        if idempotent is None:
+            idempotent = method.upper() in ("GET", "HEAD", "OPTIONS")
+        url = f"{self.base_url}{path}"
+        try:
+            response = self.session.request(method, url, params=params, headers=headers, json=json,
+                                            timeout=self.settings.timeout)
+        except requests.Timeout as exc:
+            phase = "connect" if isinstance(exc, requests.ConnectTimeout) else "read"
+            timeout = self.settings.connect_timeout_s if phase == "connect" else self.settings.read_timeout_s
+            raise self._mark(ServiceTimeoutError(self.service, operation,
+                                                 f"no answer from {self.base_url} within the {phase} timeout "
+                                                 f"({timeout:g}s) for {method} {path}"),
+                             idempotent or _never_sent(exc)) from None
+        except requests.exceptions.ChunkedEncodingError as exc:
+            raise BadResponseError(self.service, operation,
+                                   f"truncated body from {method} {path}: {type(exc).__name__}") from None
+        except requests.ConnectionError as exc:
+            never_sent = _never_sent(exc)
+            what = "connection refused" if never_sent else "connection reset or closed"
+            raise self._mark(ServiceUnavailableError(self.service, operation,
+                                                     f"{what} by {self.base_url} for {method} {path}"),
+                             idempotent or never_sent) from None
+        except requests.RequestException as exc:
+            raise ServiceUnavailableError(self.service, operation,
+                                          f"{method} {path} failed: {type(exc).__name__}") from None
+        if response.status_code not in ok_statuses:
+            raise self._mark(self._status_error(operation, method, path, response), idempotent)
+        return response
+
+    def _status_error(self, operation: str, method: str, path: str, response: requests.Response) -> IntegrationError:
+        status = response.status_code
+        detail = f"HTTP {status} from {method} {path}"
+        message = _error_message(response)
+        if message:
+            detail += f": {message}"
+        if status in (401, 403):
+            return AuthenticationError(self.service, operation, f"credentials rejected ({detail})", status=status)
+        if status == 429 or status >= 500:
+            error = ServiceUnavailableError(self.service, operation, detail, status=status)
+            error.retry_after_s = _retry_after_s(response.headers.get("Retry-After"))
+            return error
+        return RequestRejectedError(self.service, operation, detail, status=status)
+
+    @staticmethod
+    def _mark(error: IntegrationError, retry_safe: bool) -> IntegrationError:
+        error.retry_safe = retry_safe
+        return error
+
+    def json(self, operation: str, response: requests.Response) -> Any:
+        """The JSON body, or :class:`BadResponseError` saying why not."""
+        try:
+            return response.json()
+        except ValueError:
+            snippet = response.text[:60].replace("\n", " ")
+            raise BadResponseError(self.service, operation,
+                                   f"malformed JSON from {response.request.method} "
+                                   f"{requests.utils.urlparse(response.url).path}: {snippet!r}") from None
+
+    def clear_cache(self) -> None:
+        self.cache.clear()
+
+    def close(self) -> None:
+        self.session.close()
+
+
+def _error_message(response: requests.Response) -> str:
+    """A short message from an error body (JSON ``message``/``error``), never the whole page."""
+    try:
+        body = response.json()
+    except ValueError:
+        return ""
+    if isinstance(body, dict):
+        for key in ("message", "error", "msg"):
+            if isinstance(body.get(key), str):
+                return body[key][:200]
+    return ""
+
