@@ -2,18 +2,38 @@
 
 Every route answers a ``MediaContainer`` tree (see :mod:`.tree`), XML unless
 ``Accept`` asks for JSON. Token in the ``X-Plex-Token`` header or query
-parameter, else 401; ``/identity`` answers without one, as the real server does.
+parameter, else 401 with Plex's bare HTML page; ``/identity`` answers without
+one, as the real server does. Unknown paths are 404 (after the token check).
+
+Paging (``/all``, ``/children``, ``/allLeaves``, ``/library/all``):
+``X-Plex-Container-Start`` / ``X-Plex-Container-Size`` are read from the query
+string first, then from the headers. Every page carries ``size`` (items in this
+page), ``totalSize`` (items in the whole list) and ``offset`` (the start asked
+for). No size means the rest of the list; a start past the end gives an empty
+page (``size="0"``) with the real ``totalSize``; size 0 gives just the counts
+(plexapi asks for that with ``includeMeta=1``).
+
+Decision on bad paging values: a negative or non-numeric start or size (and
+``type=``, ``limit=``, ``year=``) is answered ``400`` with a ``text/html`` page
+whose ``<p>`` names the parameter and the value received, e.g.
+``X-Plex-Container-Start must be a non-negative integer, got '-1'``. Real Plex
+Media Server is not consistent here (it ignores some bad values and rejects
+others); a clear 400 keeps a broken client from silently reading page one.
+
+``/hubs/search`` and ``/search`` need a non-blank ``query`` (400 otherwise);
+matching is a case-insensitive substring match on titles.
 """
 
 from __future__ import annotations
 
 import hmac
+import re
 from typing import Any, Callable
 
 from flask import Flask, Response, request
 from werkzeug.exceptions import BadRequest, HTTPException, NotFound
 
-from . import tree
+from . import filters, tree
 from .data import Item, PlexLibrary, Section
 from .render import Node, html_error, reply
 
@@ -24,13 +44,15 @@ PAGING_START = "X-Plex-Container-Start"
 PAGING_SIZE = "X-Plex-Container-Size"
 #: routes a client may call without a token
 OPEN_PATHS = frozenset({"/identity"})
-_SORT_FIELDS = ("titleSort", "title", "year", "addedAt", "updatedAt", "originallyAvailableAt", "rating",
-                "audienceRating", "duration")
 
 
 # -- request parsing -----------------------------------------------------------------
+_DIGITS = re.compile(r"[0-9]+")
+
+
 def _non_negative(name: str, raw: str) -> int:
-    if not raw.strip().isdigit():
+    """``raw`` as an integer >= 0, or a 400 naming ``name`` and the bad value."""
+    if not _DIGITS.fullmatch(raw.strip()):
         raise BadRequest(f"{name} must be a non-negative integer, got {raw!r}")
     return int(raw)
 
@@ -53,20 +75,6 @@ def _flag_arg(name: str) -> bool:
     return request.args.get(name, "0").strip().lower() in ("1", "true")
 
 
-def _sort(items: list[Item], spec: str) -> list[Item]:
-    for part in reversed([p.strip() for p in spec.split(",") if p.strip()]):
-        name, _, direction = part.partition(":")
-        if name not in _SORT_FIELDS or direction not in ("", "asc", "desc"):
-            raise BadRequest(f"cannot sort by {part!r}: use one of {', '.join(_SORT_FIELDS)} with optional :asc/:desc")
-        if name == "titleSort":
-            key: Callable[[Item], Any] = lambda item: item.sort_title
-        else:
-            key = lambda item, n=name: (item.attrs.get(n) is not None, item.attrs.get(n) or 0) if n != "title" \
-                else item.title.casefold()
-        items = sorted(items, key=key, reverse=direction == "desc")
-    return items
-
-
 def _of_type(section: Section, kind: str) -> list[Item]:
     nodes = [node for top in sorted(section.items, key=lambda i: (i.sort_title, int(i.rating_key)))
              for node in top.walk()]
@@ -81,29 +89,41 @@ def _page(items: list[Item], include_guids: bool = False, **attrs: Any) -> Node:
                           size=len(window), totalSize=len(items), offset=start, **attrs)
 
 
-def _section_all(section: Section) -> Node:
-    args = request.args
+def _kind_arg(default: str) -> str | None:
+    """The item type ``type=`` asks for (``default`` without it; ``None`` for a type with no items here)."""
     type_number = _int_arg("type")
-    default_type = section.type
-    kind = default_type if type_number is None else tree.SEARCH_TYPES.get(type_number)
-    items = [] if kind is None else _of_type(section, kind)
-    if "title" in args:
-        needle = args["title"].casefold()
-        items = [item for item in items if needle in item.title.casefold()]
-    year = _int_arg("year")
-    if year is not None:
-        items = [item for item in items if item.attrs.get("year") == year]
-    if "genre" in args:
-        wanted = args["genre"].casefold()
-        items = [item for item in items if wanted in (g.casefold() for g in item.genres)]
-    if args.get("sort"):
-        items = _sort(items, args["sort"])
+    return default if type_number is None else tree.SEARCH_TYPES.get(type_number)
+
+
+def _filtered(items: list[Item]) -> list[Item]:
+    """``items`` after the field filters, ``sort=`` and ``limit=`` of the query string."""
+    items = filters.apply_filters(items, request.args)
+    if request.args.get("sort"):
+        items = filters.apply_sort(items, request.args["sort"])
     limit = _int_arg("limit")
-    if limit is not None:
-        items = items[:limit]
+    return items if limit is None else items[:limit]
+
+
+def _section_all(section: Section) -> Node:
+    kind = _kind_arg(section.type)
+    items = _filtered([] if kind is None else _of_type(section, kind))
     noun = {"movie": "All Movies", "show": "All Shows", "season": "All Seasons", "episode": "All Episodes"}
-    return _page(items, _flag_arg("includeGuids"), **tree.list_attrs(section, kind or default_type),
-                 title1=section.title, title2=noun.get(kind or default_type))
+    node = _page(items, _flag_arg("includeGuids"), **tree.list_attrs(section, kind or section.type),
+                 title1=section.title, title2=noun.get(kind or section.type))
+    if _flag_arg("includeMeta"):
+        node.children.insert(0, filters.meta_node(section))
+    return node
+
+
+def _library_all(library: PlexLibrary) -> Node:
+    """``/library/all``: the same filters as a section's ``/all``, over every section."""
+    items: list[Item] = []
+    for section in library.sections.values():
+        kind = _kind_arg(section.type)
+        if kind is not None:
+            items += _of_type(section, kind)
+    return _page(_filtered(items), _flag_arg("includeGuids"), allowSync=False, identifier=tree.IDENTIFIER,
+                 mediaTagPrefix=tree.MEDIA_TAG_PREFIX, mediaTagVersion=tree.MEDIA_TAG_VERSION)
 
 
 def _children(item: Item) -> Node:
@@ -181,6 +201,31 @@ def create_app(library: PlexLibrary, token: str | Callable[[], str] = "mock-toke
     def section_all(key: str):
         with library.lock:
             return answer(_section_all(find_section(key)))
+
+    @app.get("/library/sections/<key>/<choice>")
+    def section_choices(key: str, choice: str):
+        """``genre``/``year`` filter choices (what plexapi validates tag filters against);
+        ``collections`` is always empty here."""
+        if choice not in ("genre", "year", "collections"):
+            raise NotFound(f"no route /library/sections/{key}/{choice}")
+        with library.lock:
+            section = find_section(key)
+            kind = _kind_arg(section.type)
+            if choice == "collections":
+                return answer(_page([], **tree.list_attrs(section, "collection"), title1=section.title,
+                                    title2="Collections"))
+            items = [] if kind is None else _of_type(section, kind)
+            search_type = filters.SEARCH_TYPES.get(kind or section.type, 1)
+            return answer(tree.container(filters.filter_choices(section, choice, items, search_type),
+                                         allowSync=False, content="secondary", identifier=tree.IDENTIFIER,
+                                         mediaTagPrefix=tree.MEDIA_TAG_PREFIX,
+                                         mediaTagVersion=tree.MEDIA_TAG_VERSION, title1=section.title,
+                                         title2=f"By {choice.capitalize()}", viewGroup="secondary"))
+
+    @app.get("/library/all")
+    def library_all():
+        with library.lock:
+            return answer(_library_all(library))
 
     @app.get("/library/metadata/<keys>")
     def metadata(keys: str):

@@ -73,6 +73,8 @@ _SECTION_DEFAULTS = {
 }
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _FIRST_RATING_KEY = 1000
+#: cap on ``generate`` per section, so a typo cannot stall the server building millions of items
+MAX_GENERATED = 5000
 
 
 # -- validation ----------------------------------------------------------------------
@@ -382,6 +384,9 @@ def _parse(fixture: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str, Sectio
             raise _fail(f"{where}.type", f"expected one of {', '.join(SECTION_TYPES)}, got {kind!r}")
         section = {"key": _numeric_key(f"{where}.key", raw["key"]), "title": _nonempty(f"{where}.title", raw["title"]),
                    "type": kind, "generate": _count(f"{where}.generate", raw.get("generate", 0))}
+        if section["generate"] > MAX_GENERATED:
+            raise _fail(f"{where}.generate", f"expected at most {MAX_GENERATED} generated items, "
+                                             f"got {section['generate']}")
         for name in ("uuid", "agent", "scanner", "language", "location"):
             if name in raw:
                 section[name] = _nonempty(f"{where}.{name}", raw[name])

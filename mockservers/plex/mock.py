@@ -27,6 +27,12 @@ class PlexMock(MockServer):
     the seed's 100 movies (section ``1``) and 100 shows (section ``2``). A bad
     fixture raises :class:`ValueError` here, before anything starts.
 
+    Wire choices (details in :mod:`mockservers.plex.app`): ``/identity`` needs no
+    token; a negative or non-numeric ``X-Plex-Container-Start``/``-Size`` (query
+    or header) is a 400 ``text/html`` page naming the parameter and value; a
+    start past the end is an empty page that still carries ``totalSize``; a
+    blank ``query`` on ``/hubs/search`` or ``/search`` is a 400.
+
     Admin routes (besides the common ones): ``GET/PUT /__admin/plex/library``,
     ``GET/POST /__admin/plex/sections/<key>/items``,
     ``DELETE /__admin/plex/items/<ratingKey>``, ``PUT /__admin/plex/token``.

@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any, Iterable
 
 from .data import Item, PlexLibrary, Section
+from .filters import genre_id
 from .render import Node
 
 __all__ = ["container", "hub_search", "identity", "item_node", "library_root", "section_detail", "sections", "server_root"]
@@ -130,6 +131,11 @@ def _tags(tag: str, values: Iterable[str]) -> list[Node]:
     return [Node(tag, {"tag": value}) for value in values]
 
 
+def _genres(item: Item) -> list[Node]:
+    """``Genre`` tags with the ids the section's genre filter choices use."""
+    return [Node("Genre", {"id": genre_id(g), "filter": f"genre={genre_id(g)}", "tag": g}) for g in item.genres]
+
+
 def _library_attrs(item: Item) -> dict[str, Any]:
     return {"librarySectionTitle": item.section.title, "librarySectionID": int(item.section.key),
             "librarySectionKey": f"/library/sections/{item.section.key}"}
@@ -146,7 +152,7 @@ def _movie(item: Item, include_guids: bool) -> Node:
              **_common(item, "originalTitle", "contentRating", "summary", "rating", "audienceRating"),
              "viewCount": a.get("viewCount") or None, **_common(item, "year", "tagline"), **_images(item),
              **_common(item, "duration", "originallyAvailableAt", "addedAt", "updatedAt")}
-    children = [_media(item), *_tags("Genre", item.genres), *_tags("Director", item.directors)]
+    children = [_media(item), *_genres(item), *_tags("Director", item.directors)]
     if include_guids:
         children += [Node("Guid", {"id": guid}) for guid in item.guids]
     return Node("Video", attrs, children, json_key="Metadata")
@@ -162,7 +168,7 @@ def _show(item: Item, include_guids: bool) -> Node:
              "theme": f"/library/metadata/{item.rating_key}/theme/{a['updatedAt']}",
              **_common(item, "duration", "originallyAvailableAt"), "leafCount": len(leaves), "viewedLeafCount": 0,
              "childCount": len(item.children), "addedAt": a["addedAt"], "updatedAt": a["updatedAt"]}
-    children = _tags("Genre", item.genres)
+    children = _genres(item)
     if include_guids:
         children += [Node("Guid", {"id": guid}) for guid in item.guids]
     return Node("Directory", attrs, children, json_key="Metadata")
