@@ -233,6 +233,9 @@ class StatusService:
         problems: list[str] = []
         if _is_stale(result, client):
             problems.append("served stale cached data")
+        attempts = getattr(client, "last_call_attempts", 1)
+        if isinstance(attempts, int) and attempts > 1:
+            problems.append(f"partial failure: answered after {attempts} attempts")
         if elapsed_ms > self.slow_threshold_ms:
             problems.append(f"slow: {elapsed_ms:.0f} ms > {self.slow_threshold_ms:.0f} ms")
         breaker = self._breaker_state(service)

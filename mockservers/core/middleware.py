@@ -115,7 +115,7 @@ class FaultMiddleware:
             return iter([original[: len(original) // 2]])
         if action.kind == "malformed":
             broken = self._malformed(original, captured.header("Content-Type"))
-            send("200 OK", headers + [("Content-Length", str(len(broken)))])
+            send(captured.status, headers + [("Content-Length", str(len(broken)))])
             return iter([broken])
         # dribble: the real body, a few bytes at a time
         send(captured.status, headers + [("Content-Length", str(len(original)))])

@@ -58,13 +58,13 @@ def test_valid_notification_is_accepted_and_listed(receiver, fakes):
 
 
 def test_notification_sent_by_the_overseerr_mock_is_accepted(receiver, fakes, overseerr_mock):
-    send = getattr(overseerr_mock, "send_webhook", None)
-    if send is None:
-        pytest.fail("OverseerrMock has no send_webhook(url, notification_type, ...)")
-    result = send(receiver.url + WEBHOOK_PATH, "MEDIA_AVAILABLE", authorization=fakes.webhook_secret)
+    request = overseerr_mock.add_request("movie", 603)
+    delivery = overseerr_mock.send_webhook(receiver.url + WEBHOOK_PATH, "MEDIA_AVAILABLE", request_id=request["id"],
+                                           authorization=fakes.webhook_secret)
+    assert delivery.status_code == 202 and delivery.error is None
     record = receiver.inbox.wait_for("MEDIA_AVAILABLE", timeout=5)
-    assert record["payload"]["subject"]
-    assert result is not None
+    assert record["payload"]["request"]["request_id"] == str(request["id"])
+    assert record["payload"]["media"]["tmdbId"] == "603"
 
 
 def test_test_notification_is_accepted(receiver, fakes):
