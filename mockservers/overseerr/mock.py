@@ -1,0 +1,175 @@
+"""``OverseerrMock``: the mock Overseerr on the shared :class:`MockServer` mechanism."""
+
+from __future__ import annotations
+
+import copy
+import threading
+from typing import Any
+
+from flask import Flask
+
+from mockservers.core.admin import AdminApi, AdminError, json_body
+from mockservers.core.server import MockServer
+
+from .app import create_app
+from .catalogue import CATALOGUE, Catalogue
+from .store import RequestError, RequestStore
+from .webhooks import WebhookDelivery, build_payload, check_notification_type, deliver
+
+__all__ = ["OverseerrMock"]
+
+
+class OverseerrMock(MockServer):
+    """An Overseerr (API v1) stand-in: search, requests, details, webhooks.
+
+    ``api_key`` is the one valid ``X-Api-Key`` (never journaled, never in a
+    repr). The catalogue is fixed (:mod:`.catalogue`); requests start empty and
+    persist until :meth:`reset_state`.
+
+    Admin routes (besides the common ones): ``GET/POST /__admin/overseerr/requests``,
+    ``PUT /__admin/overseerr/requests/<id>/status``, ``GET/POST /__admin/overseerr/webhooks``.
+    """
+
+    service_name = "overseerr"
+    secret_names = tuple(dict.fromkeys((*MockServer.secret_names, "x-api-key", "apikey", "api_key")))
+
+    def __init__(self, *, api_key: str = "mock-api-key", host: str = "127.0.0.1", port: int = 0,
+                 catalogue: Catalogue | None = None, **kw: Any) -> None:
+        super().__init__(host=host, port=port, **kw)
+        self.api_key = api_key
+        self.store = RequestStore(catalogue or CATALOGUE)
+        self._deliveries: list[WebhookDelivery] = []
+        self._deliveries_lock = threading.Lock()
+
+    def __repr__(self) -> str:
+        where = f"port {self._port}" if self._port else "not started"
+        return f"<OverseerrMock {where}, {len(self.store.all())} request(s)>"
+
+    # -- MockServer hooks ----------------------------------------------------------
+    def create_app(self) -> Flask:
+        return create_app(self.store, api_key=lambda: self.api_key)
+
+    def reset_state(self) -> None:
+        """No requests, no webhook deliveries (the catalogue never changes)."""
+        self.store.reset()
+        with self._deliveries_lock:
+            self._deliveries.clear()
+
+    def register_admin(self, admin: AdminApi) -> None:
+        @admin.route("/overseerr/requests")
+        def get_requests():
+            return {"requests": self.requests}
+
+        @admin.route("/overseerr/requests", methods=["POST"])
+        def post_request():
+            body = json_body()
+            try:
+                return self.add_request(body.get("mediaType", body.get("media_type")),
+                                        body.get("mediaId", body.get("media_id")), status=body.get("status", 1),
+                                        seasons=body.get("seasons"), is4k=body.get("is4k", False)), 201
+            except RequestError as exc:
+                raise AdminError(exc.message, exc.status if exc.status in (404, 409) else 400) from None
+
+        @admin.route("/overseerr/requests/<int:request_id>/status", methods=["PUT"])
+        def put_status(request_id: int):
+            body = json_body()
+            try:
+                if "media_status" in body:
+                    return self.set_media_status(request_id, body["media_status"])
+                return self.set_request_status(request_id, body.get("status"))
+            except KeyError as exc:
+                raise AdminError(exc.args[0], status=404) from None
+            except ValueError as exc:
+                raise AdminError(str(exc)) from None
+
+        @admin.route("/overseerr/webhooks")
+        def get_webhooks():
+            return {"deliveries": [d.to_dict() for d in self.webhook_deliveries]}
+
+        @admin.route("/overseerr/webhooks", methods=["POST"])
+        def post_webhook():
+            body = json_body()
+            url = body.get("url")
+            if not isinstance(url, str) or not url.startswith(("http://", "https://")):
+                raise AdminError(f"url must be an http(s) URL to POST the notification to, got {url!r}")
+            request_id = body.get("request_id")
+            if request_id is not None and (not isinstance(request_id, int) or isinstance(request_id, bool)):
+                raise AdminError(f"request_id must be an integer request id, got {request_id!r}")
+            authorization = body.get("authorization")
+            if authorization is not None and not isinstance(authorization, str):
+                raise AdminError("authorization must be a string (the Authorization header value)")
+            timeout = body.get("timeout", 5.0)
+            if isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or timeout <= 0:
+                raise AdminError(f"timeout must be a number of seconds > 0, got {timeout!r}")
+            try:
+                delivery = self.send_webhook(url, body.get("notification_type"), request_id=request_id,
+                                             authorization=authorization, timeout=float(timeout),
+                                             payload_overrides=body.get("payload_overrides"))
+            except ValueError as exc:
+                raise AdminError(str(exc)) from None
+            return {"status_code": delivery.status_code, "payload": delivery.payload, "error": delivery.error}
+
+    # -- Python API for tests and keyword libraries --------------------------------
+    @property
+    def requests(self) -> list[dict[str, Any]]:
+        """Every stored request as ``GET /request/{id}`` shows it, oldest first (copies)."""
+        return [self.store.render_request(r) for r in self.store.all()]
+
+    def get_request(self, request_id: int) -> dict[str, Any]:
+        """One stored request (``KeyError`` if unknown)."""
+        return self.store.render_request(self.store.get(request_id))
+
+    def add_request(self, media_type: str, media_id: int, status: int = 1, seasons: list[int] | str | None = None,
+                    is4k: bool = False) -> dict[str, Any]:
+        """Store a request as ``POST /request`` would (``status`` 1 PENDING, 2 APPROVED, 3 DECLINED).
+
+        A tv request without ``seasons`` asks for all of them. Raises ``ValueError``
+        (a :class:`~.store.RequestError`) for bad input, unknown media or a duplicate.
+        """
+        if media_type == "tv" and seasons is None:
+            seasons = "all"
+        return self.store.render_request(self.store.create(media_type, media_id, seasons, is4k, status=status))
+
+    def set_request_status(self, request_id: int, status: int) -> dict[str, Any]:
+        """Approve (2), decline (3) or re-open (1) a request; returns it. ``KeyError`` if unknown."""
+        return self.store.render_request(self.store.set_status(request_id, status))
+
+    def set_media_status(self, request_id: int, status: int) -> dict[str, Any]:
+        """Set the status of a request's media (e.g. 5 AVAILABLE); returns the request."""
+        return self.store.render_request(self.store.set_media_status(request_id, status))
+
+    @property
+    def webhook_deliveries(self) -> list[WebhookDelivery]:
+        """Every webhook sent since the start or the last reset, oldest first."""
+        with self._deliveries_lock:
+            return list(self._deliveries)
+
+    def send_webhook(self, url: str, notification_type: str, request_id: int | None = None,
+                     authorization: str | None = None, timeout: float = 5.0,
+                     payload_overrides: dict[str, Any] | None = None) -> WebhookDelivery:
+        """POST an Overseerr notification to ``url`` (with ``Authorization`` if given).
+
+        Media notifications describe the stored request ``request_id``;
+        ``payload_overrides`` replaces top-level payload keys. ``ValueError`` for
+        an unknown type or a missing request; a failed connection is reported in
+        the returned :class:`WebhookDelivery` (``status_code`` ``None``).
+        """
+        check_notification_type(notification_type)
+        request = None
+        if notification_type != "TEST_NOTIFICATION":
+            if request_id is None:
+                raise ValueError(f"{notification_type} is a media notification: pass the request_id of an "
+                                 "existing request")
+            try:
+                request = self.store.get(request_id)
+            except KeyError as exc:
+                raise ValueError(f"{exc.args[0]}: {notification_type} needs an existing request") from None
+        if payload_overrides is not None and not isinstance(payload_overrides, dict):
+            raise ValueError(f"payload_overrides must be an object, got {type(payload_overrides).__name__}")
+        with self.store.lock:
+            payload = build_payload(notification_type, request, self.store.user())
+        payload.update(copy.deepcopy(payload_overrides or {}))
+        delivery = deliver(url, payload, authorization=authorization, timeout=timeout)
+        with self._deliveries_lock:
+            self._deliveries.append(delivery)
+        return delivery

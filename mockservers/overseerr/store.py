@@ -1,0 +1,320 @@
+"""The mock Overseerr's state: media requests and the media they are for.
+
+Thread-safe (one lock), stateful for the server's life: a created request can
+be listed, counted and fetched until :meth:`RequestStore.reset`. Shapes follow
+Overseerr's ``MediaRequest`` and ``Media`` entities; nullable fields are sent
+as ``null``.
+"""
+
+from __future__ import annotations
+
+import itertools
+import threading
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from typing import Any, Callable
+
+from .catalogue import Catalogue, CatalogueEntry
+
+__all__ = ["RequestError", "RequestStore", "REQUEST_STATUS", "MEDIA_STATUS", "FILTERS", "SORTS", "iso_now",
+           "DUPLICATE_MESSAGE"]
+
+REQUEST_STATUS = {1: "PENDING", 2: "APPROVED", 3: "DECLINED", 4: "FAILED"}
+MEDIA_STATUS = {1: "UNKNOWN", 2: "PENDING", 3: "PROCESSING", 4: "PARTIALLY_AVAILABLE", 5: "AVAILABLE"}
+DUPLICATE_MESSAGE = "Request for this media already exists."
+_NOT_AVAILABLE = frozenset({1, 2, 3, 4})
+#: filter name -> (request statuses, media statuses); None = any (as Overseerr's request route)
+FILTERS: dict[str, tuple[frozenset[int] | None, frozenset[int] | None]] = {
+    "all": (None, None),
+    "pending": (frozenset({1}), None),
+    "approved": (frozenset({2}), None),
+    "declined": (frozenset({3}), None),
+    "failed": (frozenset({4}), None),
+    "processing": (frozenset({2}), _NOT_AVAILABLE),
+    "unavailable": (frozenset({1, 2}), _NOT_AVAILABLE),
+    "available": (None, frozenset({5})),
+}
+SORTS = ("added", "modified")
+_CREATED = "2024-01-01T00:00:00.000Z"
+
+
+def iso_now() -> str:
+    """Now as Overseerr writes dates: ``2024-12-16T21:13:58.123Z``."""
+    now = datetime.now(timezone.utc)
+    return now.strftime("%Y-%m-%dT%H:%M:%S.") + f"{now.microsecond // 1000:03d}Z"
+
+
+class RequestError(ValueError):
+    """A request could not be created or changed: ``status`` is the HTTP status to answer."""
+
+    def __init__(self, message: str, status: int = 400, errors: list[dict[str, Any]] | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.status = status
+        self.errors = errors if errors is not None else []
+
+
+@dataclass
+class Media:
+    """Overseerr's ``Media`` row: one per requested movie or show."""
+
+    id: int
+    entry: CatalogueEntry
+    created_at: str
+    updated_at: str
+    status: int = 1
+    status4k: int = 1
+
+    def status_for(self, is4k: bool) -> int:
+        """The media status that applies to a 4K or a regular request."""
+        return self.status4k if is4k else self.status
+
+    def set_status(self, is4k: bool, status: int, now: str) -> None:
+        """Change the regular or the 4K status."""
+        if is4k:
+            self.status4k = status
+        else:
+            self.status = status
+        self.updated_at = now
+
+
+@dataclass
+class MediaRequest:
+    """Overseerr's ``MediaRequest`` row."""
+
+    id: int
+    media: Media
+    status: int
+    is4k: bool
+    created_at: str
+    updated_at: str
+    seasons: list[tuple[int, int]] = field(default_factory=list)  # (season request id, season number)
+    modified: bool = False
+    server_id: int | None = None
+    profile_id: int | None = None
+    root_folder: str | None = None
+
+
+def _positive_int(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and value > 0
+
+
+class RequestStore:
+    """Requests and media of one mock, behind one lock."""
+
+    def __init__(self, catalogue: Catalogue, clock: Callable[[], str] = iso_now) -> None:
+        self.catalogue = catalogue
+        self._clock = clock
+        self.lock = threading.RLock()
+        self.reset()
+
+    def reset(self) -> None:
+        """Forget every request and media row (ids start at 1 again)."""
+        with self.lock:
+            self._requests: dict[int, MediaRequest] = {}
+            self._media: dict[tuple[str, int], Media] = {}
+            self._request_ids = itertools.count(1)
+            self._media_ids = itertools.count(1)
+            self._season_ids = itertools.count(1)
+
+    # -- users -------------------------------------------------------------------------
+    def user(self) -> dict[str, Any]:
+        """The API key's user (the admin), as ``/auth/me`` answers it."""
+        with self.lock:
+            count = len(self._requests)
+        return {
+            "id": 1, "email": "admin@overseerr.mock", "avatar": "/os_logo_square.png", "username": None,
+            "plexUsername": "mockadmin", "plexId": 1000001, "movieQuotaLimit": None, "movieQuotaDays": None,
+            "tvQuotaLimit": None, "tvQuotaDays": None, "createdAt": _CREATED, "updatedAt": _CREATED,
+            "requestCount": count, "displayName": "mockadmin", "permissions": 2,
+            "recoveryLinkExpirationDate": None, "userType": 1, "warnings": [],
+        }
+
+    # -- changes -----------------------------------------------------------------------
+    def create(self, media_type: Any, media_id: Any, seasons: Any = None, is4k: Any = False, *, status: int = 1,
+               server_id: Any = None, profile_id: Any = None, root_folder: Any = None) -> MediaRequest:
+        """Validate and store a request; :class:`RequestError` (400/404/409) says what was wrong."""
+        if media_type not in ("movie", "tv"):
+            raise RequestError(f"mediaType must be \"movie\" or \"tv\", got {media_type!r}",
+                               errors=[_field_error("mediaType", "should be equal to one of the allowed values: "
+                                                                 "movie, tv")])
+        if not _positive_int(media_id):
+            raise RequestError(f"mediaId must be a positive integer (a TMDB id), got {media_id!r}",
+                               errors=[_field_error("mediaId", "should be a positive integer")])
+        if not isinstance(is4k, bool):
+            raise RequestError(f"is4k must be true or false, got {is4k!r}",
+                               errors=[_field_error("is4k", "should be boolean")])
+        if status not in REQUEST_STATUS:
+            raise RequestError(f"status must be one of {sorted(REQUEST_STATUS)} "
+                               f"({', '.join(REQUEST_STATUS.values())}), got {status!r}")
+        for name, value, kind in (("serverId", server_id, int), ("profileId", profile_id, int),
+                                  ("rootFolder", root_folder, str)):
+            if value is not None and (not isinstance(value, kind) or isinstance(value, bool)):
+                raise RequestError(f"{name} must be a {'number' if kind is int else 'string'} or absent, got {value!r}",
+                                   errors=[_field_error(name, f"should be {'number' if kind is int else 'string'}")])
+        try:
+            entry = self.catalogue.get(media_type, media_id)
+        except KeyError as exc:
+            raise RequestError(f"{exc.args[0]}: request a mediaId the catalogue has (see /search)", status=404) from None
+        wanted = self._season_numbers(entry, seasons) if media_type == "tv" else []
+        with self.lock:
+            active = [r for r in self._requests.values()
+                      if r.media.entry is entry and r.is4k == is4k and r.status != 3]
+            if media_type == "movie" and active:
+                raise RequestError(DUPLICATE_MESSAGE, status=409)
+            if media_type == "tv":
+                taken = {number for r in active for _, number in r.seasons}
+                wanted = [n for n in wanted if n not in taken]
+                if not wanted:
+                    raise RequestError(DUPLICATE_MESSAGE, status=409)
+            now = self._clock()
+            media = self._media.get((media_type, media_id))
+            if media is None:
+                media = Media(next(self._media_ids), entry, now, now)
+                self._media[(media_type, media_id)] = media
+            request = MediaRequest(next(self._request_ids), media, status, is4k, now, now,
+                                   [(next(self._season_ids), n) for n in wanted], modified=status != 1,
+                                   server_id=server_id, profile_id=profile_id, root_folder=root_folder)
+            self._requests[request.id] = request
+            self._follow_status(request, now)
+            return request
+
+    def set_status(self, request_id: int, status: int) -> MediaRequest:
+        """Approve (2), decline (3) or re-open (1) a request; the media status follows."""
+        if status not in (1, 2, 3):
+            raise ValueError(f"request status must be 1 (PENDING), 2 (APPROVED) or 3 (DECLINED), got {status!r}")
+        with self.lock:
+            request = self.get(request_id)
+            now = self._clock()
+            request.status, request.updated_at, request.modified = status, now, True
+            self._follow_status(request, now)
+            return request
+
+    def set_media_status(self, request_id: int, status: int) -> MediaRequest:
+        """Set the status (1..5, e.g. 5 AVAILABLE) of the media a request is for."""
+        if status not in MEDIA_STATUS:
+            raise ValueError(f"media status must be one of {sorted(MEDIA_STATUS)} "
+                             f"({', '.join(MEDIA_STATUS.values())}), got {status!r}")
+        with self.lock:
+            request = self.get(request_id)
+            request.media.set_status(request.is4k, status, self._clock())
+            return request
+
+    def _follow_status(self, request: MediaRequest, now: str) -> None:
+        """Overseerr's media status after a request status change."""
+        media, current = request.media, request.media.status_for(request.is4k)
+        if request.status == 1 and current in (1, 2):
+            media.set_status(request.is4k, 2, now)
+        elif request.status == 2 and current in (1, 2):
+            media.set_status(request.is4k, 3, now)
+        elif request.status == 3:
+            others = [r for r in self._requests.values()
+                      if r.media is media and r.is4k == request.is4k and r.status != 3]
+            if not others and current in (2, 3):
+                media.set_status(request.is4k, 1, now)
+
+    @staticmethod
+    def _season_numbers(entry: CatalogueEntry, seasons: Any) -> list[int]:
+        total = entry.number_of_seasons
+        if seasons == "all":
+            return list(range(1, total + 1))
+        problem = None
+        if seasons is None:
+            problem = "is required for a tv request"
+        elif not isinstance(seasons, list) or not seasons or not all(_positive_int(n) for n in seasons):
+            problem = f"must be a non-empty list of season numbers or \"all\", got {seasons!r}"
+        elif max(seasons) > total:
+            problem = f"must be season numbers between 1 and {total} for {entry.title!r}, got {seasons!r}"
+        if problem:
+            raise RequestError(f"seasons {problem}: expected a list of season numbers like [1, 2] or \"all\"",
+                               errors=[_field_error("seasons", problem)])
+        return sorted(set(seasons))
+
+    # -- reads -------------------------------------------------------------------------
+    def get(self, request_id: int) -> MediaRequest:
+        """One request; ``KeyError`` with a message if there is none."""
+        with self.lock:
+            if request_id not in self._requests:
+                raise KeyError(f"no request with id {request_id}")
+            return self._requests[request_id]
+
+    def all(self) -> list[MediaRequest]:
+        """Every request, oldest first."""
+        with self.lock:
+            return sorted(self._requests.values(), key=lambda r: r.id)
+
+    def select(self, filter_name: str = "all", sort: str = "added", media_type: str = "all") -> list[MediaRequest]:
+        """Requests as ``GET /request`` lists them (filter and sort names validated by the caller)."""
+        statuses, media_statuses = FILTERS[filter_name]
+        with self.lock:
+            chosen = [r for r in self._requests.values()
+                      if (statuses is None or r.status in statuses)
+                      and (media_statuses is None or r.media.status_for(r.is4k) in media_statuses)
+                      and media_type in ("all", r.media.entry.media_type)]
+        if sort == "modified":
+            return sorted(chosen, key=lambda r: (r.updated_at, r.id), reverse=True)
+        return sorted(chosen, key=lambda r: r.id, reverse=True)
+
+    def media_for(self, media_type: str, tmdb_id: int) -> Media | None:
+        """The media row of a catalogue entry, if it was ever requested."""
+        with self.lock:
+            return self._media.get((media_type, tmdb_id))
+
+    def count(self) -> dict[str, int]:
+        """``GET /request/count``."""
+        with self.lock:
+            rows = list(self._requests.values())
+        approved = [r for r in rows if r.status == 2]
+        return {
+            "total": len(rows),
+            "movie": sum(r.media.entry.media_type == "movie" for r in rows),
+            "tv": sum(r.media.entry.media_type == "tv" for r in rows),
+            "pending": sum(r.status == 1 for r in rows),
+            "approved": len(approved),
+            "declined": sum(r.status == 3 for r in rows),
+            "processing": sum(r.media.status_for(r.is4k) in _NOT_AVAILABLE for r in approved),
+            "available": sum(r.media.status_for(r.is4k) == 5 for r in approved),
+        }
+
+    # -- JSON ------------------------------------------------------------------------------
+    def render_request(self, request: MediaRequest, with_media: bool = True) -> dict[str, Any]:
+        """The ``MediaRequest`` JSON."""
+        user = self.user()
+        with self.lock:
+            out: dict[str, Any] = {
+                "id": request.id, "status": request.status, "createdAt": request.created_at,
+                "updatedAt": request.updated_at, "type": request.media.entry.media_type, "is4k": request.is4k,
+                "serverId": request.server_id, "profileId": request.profile_id, "rootFolder": request.root_folder,
+                "languageProfileId": None, "tags": None, "isAutoRequest": False,
+            }
+            if with_media:
+                out["media"] = self.render_media(request.media)
+            out["seasons"] = [{"id": sid, "seasonNumber": number, "status": request.status,
+                               "createdAt": request.created_at, "updatedAt": request.updated_at}
+                              for sid, number in request.seasons]
+            out["modifiedBy"] = user if request.modified else None
+            out["requestedBy"] = user
+            out["seasonCount"] = len(request.seasons)
+            return out
+
+    def render_media(self, media: Media, with_requests: bool = False) -> dict[str, Any]:
+        """The ``MediaInfo`` JSON (with its ``requests`` list on detail pages)."""
+        entry = media.entry
+        with self.lock:
+            out: dict[str, Any] = {
+                "id": media.id, "mediaType": entry.media_type, "tmdbId": entry.tmdb_id, "tvdbId": entry.tvdb_id,
+                "imdbId": entry.imdb_id, "status": media.status, "status4k": media.status4k,
+                "createdAt": media.created_at, "updatedAt": media.updated_at, "lastSeasonChange": media.created_at,
+                "mediaAddedAt": None, "serviceId": None, "serviceId4k": None, "externalServiceId": None,
+                "externalServiceId4k": None, "externalServiceSlug": None, "externalServiceSlug4k": None,
+                "ratingKey": None, "ratingKey4k": None, "seasons": [],
+            }
+            if with_requests:
+                mine = sorted((r for r in self._requests.values() if r.media is media), key=lambda r: r.id)
+                out["requests"] = [self.render_request(r, with_media=False) for r in mine]
+            return out
+
+
+def _field_error(name: str, message: str) -> dict[str, str]:
+    """One entry of the ``errors`` list, as Overseerr's OpenAPI validator writes it."""
+    return {"path": f".body.{name}", "message": message, "errorCode": "type.openapi.validation"}
