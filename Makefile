@@ -9,8 +9,10 @@ PROCESSES ?= 4
 RESULTS := results
 ROBOT_DIRS := robot
 ROBOT_PATHS := --pythonpath . --pythonpath libraries
+# pabot starts `robot` by name: the venv's must come first
+export PATH := $(abspath $(BIN)):$(PATH)
 
-.PHONY: all venv acceptance robot-serial pytest lint test clean
+.PHONY: all venv acceptance robot-serial pytest lint test coverage docs bench clean
 
 all: test
 
@@ -21,12 +23,15 @@ $(STAMP): requirements.txt
 
 venv: $(STAMP)
 
+PABOT_ARGS := --testlevelsplit --processes $(PROCESSES) --outputdir $(RESULTS) \
+	--output output.xml --log log.html --report report.html --xunit xunit.xml \
+	$(ROBOT_PATHS) $(ROBOT_DIRS)
+COVERAGE := $(BIN)/python -m coverage
+
 ## All Robot suites in parallel with pabot, one test per process slot; reports in results/.
 acceptance: venv
 	mkdir -p $(RESULTS)
-	$(BIN)/pabot --testlevelsplit --processes $(PROCESSES) --outputdir $(RESULTS) \
-		--output output.xml --log log.html --report report.html --xunit xunit.xml \
-		$(ROBOT_PATHS) $(ROBOT_DIRS)
+	$(BIN)/pabot $(PABOT_ARGS)
 
 ## The same suites with plain, serial robot (what pabot must agree with).
 robot-serial: venv
@@ -39,8 +44,32 @@ pytest: venv
 lint: venv
 	$(BIN)/robocop check $(ROBOT_DIRS) resources
 
-## Every test: pytest, the Robot suites under pabot, robocop. Non-zero on any failure.
-test: pytest acceptance lint
+## pytest and the pabot suites under coverage (every process measured, then combined);
+## HTML in results/coverage/, fails below fail_under in pyproject.toml, total printed last.
+coverage: venv
+	mkdir -p $(RESULTS)
+	$(COVERAGE) erase
+	$(COVERAGE) run -m pytest
+	$(COVERAGE) run -m pabot.pabot $(PABOT_ARGS)
+	$(COVERAGE) combine --quiet
+	$(COVERAGE) html --quiet
+	$(COVERAGE) report > $(RESULTS)/coverage.txt || (cat $(RESULTS)/coverage.txt; exit 1)
+	@tail -n 1 $(RESULTS)/coverage.txt | awk '{print "coverage (branch) total: " $$NF}'
+
+## Every test: robocop, pytest and the Robot suites under pabot, with the coverage threshold.
+test: lint coverage
+
+## libdoc HTML of every keyword library and resource file into docs/ (committed).
+docs: venv
+	mkdir -p docs
+	for lib in MockServices MediaClients ServiceHealth; do \
+		$(BIN)/libdoc --pythonpath . --pythonpath libraries $$lib docs/$$lib.html || exit 1; done
+	for res in resources/*.resource; do \
+		$(BIN)/libdoc --pythonpath . --pythonpath libraries $$res docs/$$(basename $$res .resource).html || exit 1; done
+
+## Benchmarks: figures printed and written to results/bench/ (Markdown, JSON, PNG).
+bench: venv
+	PYTHONPATH=.:libraries $(BIN)/python -m benchmarks --out $(RESULTS)/bench
 
 clean:
-	rm -rf $(RESULTS)/* pabot_results .pabotsuitenames
+	rm -rf $(RESULTS)/* $(RESULTS)/.coverage* pabot_results .pabotsuitenames

@@ -192,16 +192,22 @@ class MockServer:
         deadline = time.monotonic() + 5.0
         while True:
             try:
-                server = make_server(self.host, port, self._wsgi_app, threaded=True, request_handler=_QuietHandler)
+                listener = _bind(self.host, port)
                 break
             except OSError:
                 # re-binding the same port right after close can race the kernel
                 if port == 0 or time.monotonic() > deadline:
                     raise
                 time.sleep(0.02)
+        try:
+            # werkzeug is handed the bound socket: its own bind would sys.exit() on "address in use"
+            server = make_server(self.host, port, self._wsgi_app, threaded=True, request_handler=_QuietHandler,
+                                 fd=listener.fileno())
+        finally:
+            listener.close()  # werkzeug holds its own duplicate of the socket
         server.daemon_threads = True
         self._server = server
-        self._port = server.server_port
+        self._port = server.socket.getsockname()[1]
         thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05},
                                   name=f"{self.service_name}-mock:{self._port}", daemon=True)
         self._thread = thread
@@ -226,6 +232,20 @@ class MockServer:
             "token": self.health_token,
             "started_at": self.started_at,
         }
+
+
+def _bind(host: str, port: int) -> socket.socket:
+    """A listening TCP socket on ``host:port`` (port 0 = a free one); OSError if the port is taken."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    listener = socket.socket(family, socket.SOCK_STREAM)
+    try:
+        listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        listener.bind((host, port))
+        listener.listen(128)
+    except OSError:
+        listener.close()
+        raise
+    return listener
 
 
 def port_is_free(host: str, port: int) -> bool:
