@@ -127,7 +127,7 @@ class MockServer:
             self.health_token = secrets.token_hex(8)
             self.started_at = time.time()
             self.faults.mark_started()
-            self._listen(self._requested_port)
+            self._listen(self._requested_port, retry_s=0.0)
             self._started = True
         return self
 
@@ -188,8 +188,9 @@ class MockServer:
             self._bring_up_timer.cancel()
             self._bring_up_timer = None
 
-    def _listen(self, port: int) -> None:
-        deadline = time.monotonic() + 5.0
+    def _listen(self, port: int, retry_s: float = 5.0) -> None:
+        """Serve on ``port``; re-binding the port we just closed may be retried for ``retry_s``."""
+        deadline = time.monotonic() + retry_s
         while True:
             try:
                 listener = _bind(self.host, port)
