@@ -7,7 +7,7 @@ from datetime import timedelta
 from robot.api import logger
 from robot.api.deco import keyword
 
-from atest_support.waiting import seconds
+from atest_support.waiting import WaitTimeout, wait_until
 
 from .context import MockContext, ServiceName
 
@@ -38,8 +38,23 @@ class JournalKeywords:
     @keyword
     def wait_until_mock_has_received(self, service: ServiceName, method: str, path: str, count: int = 1,
                                      timeout: timedelta = timedelta(seconds=5)) -> None:
-        """Waits until the mock has received ``count`` ``method path`` requests."""
-        self.ctx.get(service).journal.wait_for(method, path, count=count, timeout=seconds(timeout))
+        """Waits until the mock has received at least ``count`` ``method path`` requests.
+
+        For requests a fault still holds (a delay, a hang): they are journaled
+        when their answer ends. Fails like every wait, followed by the closest
+        requests recorded:
+
+        | Mock plex GET /library/sections requests did not become at least 3 in 5 s: last seen 1. Closest ...
+
+        | `Wait Until Mock Has Received`    plex    GET    /library/sections    count=3    timeout=3s
+        """
+        journal = self.ctx.get(service).journal
+        try:
+            wait_until(lambda: journal.count(method, path), lambda seen: seen >= count,
+                       what=f"Mock {service} {method.upper()} {path} requests", expected=f"at least {count}",
+                       timeout=timeout)
+        except WaitTimeout as exc:
+            raise WaitTimeout(f"{exc}. {journal.describe_closest(method, path)}") from None
 
     @keyword
     def get_mock_request_count(self, service: ServiceName, method: str | None = None, path: str | None = None,

@@ -1,0 +1,98 @@
+"""The state the ServiceHealth components share: one Uptime Kuma client, status service and dashboard."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from robot.libraries.BuiltIn import BuiltIn, RobotNotRunningError
+
+log = logging.getLogger("ServiceHealth")
+
+#: test variables the library reads its secrets from (never passed as arguments, never logged)
+JWT_SECRET_VARIABLE = "${DASHBOARD_JWT_SECRET}"
+WEBHOOK_SECRET_VARIABLE = "${DASHBOARD_WEBHOOK_SECRET}"
+
+
+def robot_variable(name: str, default: Any = None) -> Any:
+    """A Robot variable's value, or ``default`` when it is unset or Robot is not running."""
+    try:
+        return BuiltIn().get_variable_value(name, default)
+    except RobotNotRunningError:
+        return default
+
+
+def media_clients_library() -> Any | None:
+    """The ``MediaClients`` keyword library instance when the suite imports it, else None."""
+    try:
+        return BuiltIn().get_library_instance("MediaClients")
+    except (RuntimeError, RobotNotRunningError):
+        return None
+
+
+class HealthContext:
+    """What one suite built: the Uptime Kuma client, the status service, the dashboard.
+
+    Clients the library built itself (``own_clients``) are closed with it; clients
+    borrowed from the MediaClients library are left to that library.
+    """
+
+    def __init__(self) -> None:
+        self.kuma: Any = None
+        self.status: Any = None
+        self.status_clients_owner: str = "none"
+        self.own_clients: list[Any] = []
+        self.breakers: Any = None
+        self.dashboard: Any = None
+
+    # -- required parts, with a failure that says which keyword builds them ---------------
+    def require_kuma(self) -> Any:
+        """The connected Uptime Kuma client or a clear failure."""
+        if self.kuma is None:
+            raise AssertionError("No Uptime Kuma client: connect first with 'Connect To Uptime Kuma'.")
+        return self.kuma
+
+    def require_status(self) -> Any:
+        """The status service or a clear failure."""
+        if self.status is None:
+            raise AssertionError("No status service: create it first with 'Create Status Service'.")
+        return self.status
+
+    def require_dashboard(self) -> Any:
+        """The running dashboard server or a clear failure."""
+        if self.dashboard is None or not self.dashboard.is_running():
+            raise AssertionError("The dashboard is not running: start it first with 'Start Dashboard'.")
+        return self.dashboard
+
+    # -- cleanup --------------------------------------------------------------------------
+    def close_kuma(self) -> None:
+        """Disconnect the Uptime Kuma client (if any)."""
+        kuma, self.kuma = self.kuma, None
+        if kuma is not None:
+            kuma.close()
+        if self.status is not None:
+            self.status.uptime_kuma = None
+
+    def close_status(self) -> None:
+        """Forget the status service and close the clients this library built for it."""
+        clients, self.own_clients = self.own_clients, []
+        for client in clients:
+            try:
+                client.close()
+            except Exception:  # noqa: BLE001 - cleanup must go on
+                log.debug("closing %r failed", client, exc_info=True)
+        self.status = None
+        self.status_clients_owner = "none"
+
+    def stop_dashboard(self) -> None:
+        """Stop the dashboard server (if running)."""
+        dashboard, self.dashboard = self.dashboard, None
+        if dashboard is not None:
+            dashboard.stop()
+
+    def close_all(self) -> None:
+        """Stop and close everything, dashboard first."""
+        self.stop_dashboard()
+        self.close_kuma()
+        self.close_status()
+        self.breakers = None

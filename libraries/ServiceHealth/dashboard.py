@@ -1,0 +1,360 @@
+"""Keywords for the service-health dashboard: start it, mint tokens, read it, check webhooks."""
+
+from __future__ import annotations
+
+import json
+from datetime import timedelta
+from typing import Any, Literal
+
+import requests
+from robot.api import logger
+from robot.api.deco import keyword
+from robot.api.types import Secret
+from robot.libraries.BuiltIn import BuiltIn
+
+from atest_support.waiting import wait_until
+from mediaclients.dashboard import DASHBOARD_PATH, WEBHOOK_PATH, DashboardServer, create_dashboard_app, mint_token
+from mediaclients.status import StatusService
+
+from .context import JWT_SECRET_VARIABLE, WEBHOOK_SECRET_VARIABLE, HealthContext, robot_variable
+
+Credentials = Literal["admin", "non-admin", "no-role", "expired", "bad-signature", "malformed", "wrong-scheme",
+                      "none"]
+WebhookSecret = Literal["valid", "wrong", "none"]
+
+HTTP_TIMEOUT = 10.0
+#: the HS256 secret a "bad-signature" token is signed with (not the dashboard's)
+FOREIGN_SECRET = "not-the-dashboard-secret-0123456789abcdef"
+
+
+def _plain(value: Any) -> str | None:
+    return value.value if isinstance(value, Secret) else value
+
+
+def _secret_variable(name: str) -> str:
+    value = _plain(robot_variable(name))
+    if not value:
+        raise AssertionError(f"Test variable {name} is not set: import resources/variables.resource "
+                             "or set it with --variable.")
+    return str(value)
+
+
+def _body(response: requests.Response) -> Any:
+    try:
+        return response.json()
+    except ValueError:
+        return response.text
+
+
+class _CurrentStatus:
+    """The dashboard's view of the status service: whatever `Create Status Service` built last."""
+
+    def __init__(self, context: HealthContext) -> None:
+        self.ctx = context
+        self._empty = StatusService()
+
+    @property
+    def breaker_names(self) -> dict[str, str]:
+        return getattr(self.ctx.status, "breaker_names", None) or {}
+
+    def get_all_statuses(self) -> list[dict[str, Any]]:
+        return (self.ctx.status or self._empty).get_all_statuses()
+
+
+class _CurrentBreakers:
+    """The dashboard's view of the breaker registry the status service uses."""
+
+    def __init__(self, context: HealthContext) -> None:
+        self.ctx = context
+
+    def all_metrics(self) -> dict[str, Any]:
+        return self.ctx.breakers.all_metrics() if self.ctx.breakers is not None else {}
+
+
+class DashboardKeywords:
+    """The health dashboard and its Overseerr webhook receiver, over real HTTP."""
+
+    def __init__(self, context: HealthContext) -> None:
+        self.ctx = context
+        self.session = requests.Session()
+
+    # -- lifecycle --------------------------------------------------------------------------
+    @keyword
+    def start_dashboard(self) -> str:
+        """Starts the dashboard app on a free port of 127.0.0.1 and returns its base URL.
+
+        Secrets come from the test variables ``${DASHBOARD_JWT_SECRET}`` and
+        ``${DASHBOARD_WEBHOOK_SECRET}`` (see ``resources/variables.resource``); they are
+        never logged. Sets the suite variables ``${DASHBOARD_URL}`` and
+        ``${DASHBOARD_WEBHOOK_URL}``. The dashboard reads whatever status service
+        `Create Status Service` built last (none yet: no services listed). It is
+        stopped at the end of the suite.
+
+        | `Start Dashboard`
+        | `Create Status Service`    use_uptime_kuma=${False}
+        """
+        self.ctx.stop_dashboard()
+        app = create_dashboard_app(_CurrentStatus(self.ctx), _CurrentBreakers(self.ctx),
+                                   jwt_secret=_secret_variable(JWT_SECRET_VARIABLE),
+                                   webhook_secret=_secret_variable(WEBHOOK_SECRET_VARIABLE))
+        server = DashboardServer(app).start()
+        self.ctx.dashboard = server
+        wait_until(lambda: self.session.get(server.url + "/health", timeout=HTTP_TIMEOUT).status_code,
+                   lambda code: code == 200, what="The dashboard's /health", expected="200", timeout=5)
+        BuiltIn().set_suite_variable("${DASHBOARD_URL}", server.url)
+        BuiltIn().set_suite_variable("${DASHBOARD_WEBHOOK_URL}", server.url + WEBHOOK_PATH)
+        logger.info(f"Dashboard listening at {server.url}")
+        return server.url
+
+    @keyword
+    def stop_dashboard(self) -> None:
+        """Stops the dashboard (no error when it is not running)."""
+        self.ctx.stop_dashboard()
+
+    # -- tokens --------------------------------------------------------------------------------
+    @keyword
+    def mint_dashboard_token(self, credentials: Credentials = "admin") -> Secret:
+        """Returns a bearer token of the given kind, as a ``Secret`` (logged as ``<secret>``).
+
+        | *credentials*   | *token* |
+        | admin           | valid, role ``admin``, expires in 5 minutes |
+        | non-admin       | valid, role ``user`` |
+        | no-role         | valid, without a ``role`` claim |
+        | expired         | role ``admin``, expired a minute ago |
+        | bad-signature   | role ``admin``, signed with another secret |
+        | malformed       | ``not-a-jwt`` |
+
+        | ${token} =    `Mint Dashboard Token`    non-admin
+        """
+        secret = _secret_variable(JWT_SECRET_VARIABLE)
+        tokens = {
+            "admin": lambda: mint_token(secret, role="admin"),
+            "non-admin": lambda: mint_token(secret, role="user"),
+            "no-role": lambda: mint_token(secret, role=None),
+            "expired": lambda: mint_token(secret, role="admin", expires_in=timedelta(minutes=-1)),
+            "bad-signature": lambda: mint_token(FOREIGN_SECRET, role="admin"),
+            "malformed": lambda: "not-a-jwt",
+        }
+        if credentials not in tokens:
+            raise AssertionError(f"No token for credentials {credentials!r}: expected one of {', '.join(tokens)}.")
+        return Secret(tokens[credentials]())
+
+    def _authorization(self, credentials: Credentials | Secret) -> str | None:
+        if isinstance(credentials, Secret):
+            return f"Bearer {credentials.value}"
+        if credentials == "none":
+            return None
+        if credentials == "wrong-scheme":
+            return f"Basic {self.mint_dashboard_token('admin').value}"
+        return f"Bearer {self.mint_dashboard_token(credentials).value}"
+
+    # -- reading the dashboard ---------------------------------------------------------------------
+    @keyword
+    def request_dashboard(self, credentials: Credentials | Secret = "admin") -> requests.Response:
+        """Sends ``GET /api/v1/admin/service-health/dashboard`` with the given credentials; returns the response.
+
+        ``credentials`` is a kind from `Mint Dashboard Token`, ``none`` (no
+        ``Authorization`` header), ``wrong-scheme`` (``Basic <admin token>``) or a
+        token from `Mint Dashboard Token`. The token is logged as ``*****``.
+        No status check: see `Dashboard Should Refuse` and `Get Dashboard`.
+
+        | ${response} =    `Request Dashboard`    expired
+        | Should Be Equal As Integers    ${response.status_code}    401
+        """
+        url = self.ctx.require_dashboard().url + DASHBOARD_PATH
+        authorization = self._authorization(credentials)
+        headers = {"Accept": "application/json"}
+        if authorization is not None:
+            headers["Authorization"] = authorization
+        response = self.session.get(url, headers=headers, timeout=HTTP_TIMEOUT)
+        shown = "none" if authorization is None else f"{authorization.split(' ')[0]} ***** ({credentials})"
+        logger.info(f"GET {DASHBOARD_PATH} (Authorization: {shown}) -> {response.status_code}\n"
+                    f"{response.text[:4000]}")
+        return response
+
+    @keyword
+    def dashboard_should_refuse(self, credentials: Credentials | Secret, status: int, error: str = "") -> dict:
+        """Fails unless the dashboard answers ``status`` with a JSON error body for ``credentials``.
+
+        The body must be ``{"success": false, "error": "..."}`` with ``error``
+        containing ``error``; it must not echo the token. A 401 must carry
+        ``WWW-Authenticate: Bearer ...``. Returns the body.
+
+        | `Dashboard Should Refuse`    none         401    missing Authorization header
+        | `Dashboard Should Refuse`    non-admin    403    'admin' role required
+        """
+        response = self.request_dashboard(credentials)
+        body = _body(response)
+        problems = []
+        if response.status_code != status:
+            problems.append(f"status {response.status_code}, expected {status}")
+        if not isinstance(body, dict) or body.get("success") is not False or not isinstance(body.get("error"), str):
+            problems.append(f"body is not a JSON error {{success: false, error: ...}}: {body!r}"[:500])
+        elif error not in body["error"]:
+            problems.append(f"error {body['error']!r} does not contain {error!r}")
+        authorization = self._authorization(credentials) or ""
+        token = authorization.partition(" ")[2]
+        if token and token in response.text:
+            problems.append("the error body echoes the token")
+        if status == 401 and not response.headers.get("WWW-Authenticate", "").startswith("Bearer"):
+            problems.append(f"401 without 'WWW-Authenticate: Bearer ...' "
+                            f"(got {response.headers.get('WWW-Authenticate')!r})")
+        if problems:
+            raise AssertionError(f"Dashboard with {credentials} credentials: " + "; ".join(problems))
+        return body
+
+    @keyword
+    def get_dashboard(self, credentials: Credentials | Secret = "admin") -> dict:
+        """Reads the dashboard (200 and ``success: true`` required) and returns its ``data`` object.
+
+        ``data`` holds ``timestamp``, ``services`` (each with ``circuitBreaker``)
+        and ``summary`` (``totalServices``, ``servicesUp``, ``servicesDown``,
+        ``servicesDegraded``, ``circuitBreakersOpen``).
+
+        | ${data} =    `Get Dashboard`
+        | Should Be Equal As Integers    ${data}[summary][servicesDown]    1
+        """
+        response = self.request_dashboard(credentials)
+        body = _body(response)
+        if response.status_code != 200 or not isinstance(body, dict) or body.get("success") is not True:
+            raise AssertionError(f"Reading the dashboard failed: {response.status_code} {str(body)[:500]}")
+        return body["data"]
+
+    @keyword
+    def dashboard_summary_should_be(self, timeout: timedelta = timedelta(seconds=5), **expected: int) -> dict:
+        """Reads the dashboard until its ``summary`` has the ``expected`` counts; returns the last data.
+
+        Every read is a real status check (it may call the services and so move
+        their circuit breakers). Counts not named are not checked.
+
+        | `Dashboard Summary Should Be`    servicesDown=1    servicesUp=2
+        | `Dashboard Summary Should Be`    circuitBreakersOpen=1    timeout=10s
+        """
+        if not expected:
+            raise AssertionError("Name at least one count, e.g. servicesDown=1.")
+
+        def accept(data: dict) -> bool:
+            summary = data["summary"]
+            return all(summary.get(name) == value for name, value in expected.items())
+
+        data = wait_until(self.get_dashboard, accept, what="The dashboard summary",
+                          expected=", ".join(f"{k}={v}" for k, v in expected.items()), timeout=timeout)
+        logger.info(f"Dashboard summary: {data['summary']}")
+        return data
+
+    @keyword
+    def summary_should_show(self, data: dict, **expected: int) -> None:
+        """Fails unless the ``summary`` of dashboard ``data`` (from `Get Dashboard`) has the ``expected`` counts.
+
+        No new read: checks data already fetched. Counts not named are not checked.
+
+        | ${data} =    `Get Dashboard`
+        | `Summary Should Show`    ${data}    totalServices=3    servicesUp=3
+        """
+        summary = data["summary"]
+        wrong = {name: summary.get(name) for name, value in expected.items() if summary.get(name) != value}
+        if wrong:
+            raise AssertionError(f"Dashboard summary {summary} differs from the expected "
+                                 f"{', '.join(f'{k}={v}' for k, v in expected.items())} in {', '.join(wrong)}")
+
+    @keyword
+    def dashboard_should_list_service(self, service: str, status: Literal["up", "down", "degraded"]) -> dict:
+        """Reads the dashboard once and fails unless ``service`` is listed with ``status``; returns its entry."""
+        services = {s["name"]: s for s in self.get_dashboard()["services"]}
+        if service not in services:
+            listed = ", ".join(services) or "nothing"
+            raise AssertionError(f"The dashboard does not list {service!r}; it lists {listed}")
+        if services[service]["status"] != status:
+            raise AssertionError(f"The dashboard lists {service} as {services[service]['status']}, expected {status}: "
+                                 f"{services[service]}")
+        return services[service]
+
+    # -- webhooks --------------------------------------------------------------------------------------
+    @keyword
+    def get_webhook_secret(self, kind: WebhookSecret = "valid") -> Secret | None:
+        """Returns the ``Authorization`` value for the webhook endpoint as a ``Secret``.
+
+        ``valid`` is the dashboard's webhook secret, ``wrong`` another value,
+        ``none`` returns ``${None}`` (no header).
+
+        | ${secret} =    `Get Webhook Secret`
+        | `Send Overseerr Webhook`    ${DASHBOARD_WEBHOOK_URL}    TEST_NOTIFICATION    authorization=${secret}
+        """
+        if kind == "none":
+            return None
+        if kind == "wrong":
+            return Secret("not-the-webhook-secret")
+        return Secret(_secret_variable(WEBHOOK_SECRET_VARIABLE))
+
+    @keyword
+    def post_to_webhook_endpoint(self, body: Any, secret: WebhookSecret = "valid") -> requests.Response:
+        """POSTs ``body`` (a dict/list sent as JSON, or a string sent as is) to the webhook endpoint.
+
+        Returns the response without checking it. The secret is logged as ``*****``.
+
+        | ${response} =    `Post To Webhook Endpoint`    ${{{"hello": "world"}}}
+        | Should Be Equal As Integers    ${response.status_code}    400
+        """
+        url = self.ctx.require_dashboard().url + WEBHOOK_PATH
+        headers = {"Content-Type": "application/json"}
+        authorization = self.get_webhook_secret(secret)
+        if authorization is not None:
+            headers["Authorization"] = authorization.value
+        data = body if isinstance(body, (str, bytes)) else json.dumps(body)
+        response = self.session.post(url, data=data, headers=headers, timeout=HTTP_TIMEOUT)
+        logger.info(f"POST {WEBHOOK_PATH} (Authorization: {'none' if authorization is None else '*****'} [{secret}])"
+                    f" -> {response.status_code}\n{response.text[:2000]}")
+        return response
+
+    def _inbox(self) -> Any:
+        return self.ctx.require_dashboard().inbox
+
+    @keyword
+    def webhook_inbox_should_contain(self, notification_type: str, request_id: str | None = None,
+                                     tmdb_id: str | None = None, count: int | None = None,
+                                     timeout: timedelta = timedelta(seconds=5)) -> dict:
+        """Waits until the dashboard accepted a ``notification_type`` notification; returns its record.
+
+        ``request_id`` / ``tmdb_id`` must match the payload's ``request.request_id`` /
+        ``media.tmdbId`` when given (compared as text). With ``count``, exactly
+        that many such notifications must be in the inbox.
+
+        | `Webhook Inbox Should Contain`    MEDIA_APPROVED    request_id=${request}[id]
+        """
+        inbox = self._inbox()
+
+        def matches(record: dict) -> bool:
+            payload = record["payload"]
+            if record["notification_type"] != notification_type:
+                return False
+            if request_id is not None and str((payload.get("request") or {}).get("request_id")) != str(request_id):
+                return False
+            return tmdb_id is None or str((payload.get("media") or {}).get("tmdbId")) == str(tmdb_id)
+
+        def probe() -> list[dict]:
+            return [r for r in inbox.received() if matches(r)]
+
+        wanted = notification_type + (f" for request {request_id}" if request_id else "") + \
+            (f" for tmdbId {tmdb_id}" if tmdb_id else "")
+        try:
+            found = wait_until(probe, lambda rs: bool(rs) and (count is None or len(rs) == count),
+                               what=f"The webhook inbox's {wanted} notifications",
+                               expected="present" if count is None else f"{count}", timeout=timeout)
+        except AssertionError as exc:
+            seen = [f"{r['notification_type']} {r['subject']!r}" for r in inbox.received()]
+            raise AssertionError(f"{exc}. Inbox holds: {seen or 'nothing'}") from None
+        logger.info(f"Webhook received: {json.dumps(found[-1], indent=2)}")
+        return found[-1]
+
+    @keyword
+    def webhook_inbox_should_be_empty(self) -> None:
+        """Fails if the dashboard accepted any webhook notification."""
+        records = self._inbox().received()
+        if records:
+            raise AssertionError(f"Expected no webhook notifications, got {len(records)}: "
+                                 f"{[r['notification_type'] for r in records]}")
+
+    @keyword
+    def clear_webhook_inbox(self) -> None:
+        """Forgets the notifications received so far."""
+        self._inbox().clear()

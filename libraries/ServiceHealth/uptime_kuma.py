@@ -1,0 +1,164 @@
+"""Keywords that drive the Uptime Kuma client (the code under test) against the mock."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Literal
+
+from robot.api import logger
+from robot.api.deco import keyword
+
+from atest_support.waiting import seconds, wait_until
+from mediaclients.errors import AuthenticationError, IntegrationError
+from mediaclients.uptime_kuma import UptimeKumaClient
+
+from .context import HealthContext, robot_variable
+
+MonitorState = Literal["up", "down", "pending", "maintenance"]
+
+#: reconnect backoff sized for tests: first retry after 50 ms, never more than 500 ms apart
+TEST_BACKOFF = (0.05, 0.5)
+
+
+class UptimeKumaKeywords:
+    """Connect, log in, and read the monitors the way the app's Uptime Kuma client sees them."""
+
+    def __init__(self, context: HealthContext) -> None:
+        self.ctx = context
+
+    def _new_client(self, url: str | None, username: str, password: str, timeout: timedelta) -> UptimeKumaClient:
+        url = url or robot_variable("${UPTIME_KUMA_URL}")
+        if not url:
+            raise AssertionError("No Uptime Kuma URL: give url=... or start the mock first "
+                                 "('Start Mock Service    uptime-kuma' sets ${UPTIME_KUMA_URL}).")
+        return UptimeKumaClient(url, username, password, reconnect_backoff=TEST_BACKOFF,
+                                connect_timeout=seconds(timeout))
+
+    @keyword
+    def connect_to_uptime_kuma(self, url: str | None = None, username: str = "admin", password: str = "admin",
+                               timeout: timedelta = timedelta(seconds=5)) -> None:
+        """Connects the Uptime Kuma client over Socket.IO and logs in; fails if either does not work.
+
+        ``url`` defaults to ``${UPTIME_KUMA_URL}`` (set by `Start Mock Service`).
+        The client reconnects by itself with a test-sized backoff (50 ms doubling
+        up to 500 ms). A status service created with `Create Status Service`
+        uses this client. A previous client is closed first.
+
+        | `Connect To Uptime Kuma`
+        | `Connect To Uptime Kuma`    ${url}    username=admin    password=admin    timeout=3s
+        """
+        self.ctx.close_kuma()
+        client = self._new_client(url, username, password, timeout)
+        try:
+            client.connect()
+        except IntegrationError as exc:
+            raise AssertionError(f"Connecting to Uptime Kuma at {client.url} failed: {exc}") from None
+        self.ctx.kuma = client
+        if self.ctx.status is not None:
+            self.ctx.status.uptime_kuma = client
+        logger.info(f"Logged in to Uptime Kuma at {client.url} as {username!r}")
+
+    @keyword
+    def uptime_kuma_login_should_be_rejected(self, url: str | None = None, username: str = "admin",
+                                             password: str = "admin", message: str = "",
+                                             timeout: timedelta = timedelta(seconds=5)) -> str:
+        """Fails unless logging in to Uptime Kuma fails with an authentication error; returns its message.
+
+        ``message`` (optional) must be part of the error. The client is left
+        closed: a rejected login is not retried.
+
+        | ${error} =    `Uptime Kuma Login Should Be Rejected`    password=wrong
+        | `Uptime Kuma Login Should Be Rejected`    message=Incorrect username or password
+        """
+        client = self._new_client(url, username, password, timeout)
+        try:
+            client.connect()
+        except AuthenticationError as exc:
+            error = str(exc)
+        except IntegrationError as exc:
+            raise AssertionError(f"Expected the login to be rejected, but it failed otherwise: "
+                                 f"{type(exc).__name__}: {exc}") from None
+        else:
+            client.close()
+            raise AssertionError(f"Expected Uptime Kuma at {client.url} to reject the login of {username!r}, "
+                                 "but it was accepted.")
+        if password and password != username and password in error:
+            raise AssertionError("The login error message contains the password.")
+        if message and message not in error:
+            raise AssertionError(f"Login error {error!r} does not contain {message!r}.")
+        logger.info(f"Login rejected as expected: {error}")
+        return error
+
+    @keyword
+    def disconnect_from_uptime_kuma(self) -> None:
+        """Closes the Uptime Kuma client (no error when none is connected)."""
+        self.ctx.close_kuma()
+
+    @keyword
+    def wait_until_uptime_kuma_client_is_live(self, timeout: timedelta = timedelta(seconds=5)) -> None:
+        """Waits until the client is connected and logged in (e.g. after a dropped connection).
+
+        | `Wait Until Uptime Kuma Client Is Live`    timeout=10s
+        """
+        kuma = self.ctx.require_kuma()
+        wait_until(lambda: kuma.is_live, bool, what="The Uptime Kuma client", expected="connected and logged in",
+                   timeout=timeout)
+
+    @keyword
+    def uptime_kuma_client_should_be_live(self) -> None:
+        """Fails unless the client is connected and logged in right now."""
+        kuma = self.ctx.require_kuma()
+        if not kuma.is_live:
+            raise AssertionError(f"The Uptime Kuma client is not live: connected={kuma.is_connected}, "
+                                 f"logged in={kuma.is_logged_in}, last disconnect: {kuma.last_disconnect_reason}")
+
+    @keyword
+    def get_uptime_kuma_monitor_names(self, timeout: timedelta = timedelta(seconds=5)) -> list[str]:
+        """Returns the monitor names the client received, in id order (waits for the monitor list).
+
+        | ${names} =    `Get Uptime Kuma Monitor Names`
+        | Should Be Equal    ${names}    ${{["Plex", "Overseerr", "Tautulli"]}}
+        """
+        kuma = self.ctx.require_kuma()
+        monitors = wait_until(lambda: kuma.monitors, bool, what="The client's monitor list",
+                              expected="non-empty", timeout=timeout)
+        return [str(monitors[mid].get("name")) for mid in sorted(monitors)]
+
+    @keyword
+    def uptime_kuma_client_should_see_monitor(self, monitor: str, status: MonitorState,
+                                              timeout: timedelta = timedelta(seconds=5)) -> None:
+        """Waits until the client's latest heartbeat for ``monitor`` (name or id) has ``status``.
+
+        | `Uptime Kuma Client Should See Monitor`    Plex    down
+        """
+        kuma = self.ctx.require_kuma()
+
+        def probe() -> str | None:
+            return kuma.monitor_status(monitor)
+
+        wait_until(probe, lambda seen: seen == status, what=f"Monitor {monitor!r} as seen by the client",
+                   expected=status, timeout=timeout)
+
+    @keyword
+    def get_uptime_kuma_client_counters(self) -> dict[str, int]:
+        """Returns the client's ``reconnects``, ``logins``, ``login_failures`` and ``disconnects`` counters."""
+        counters = self.ctx.require_kuma().counters()
+        logger.info(f"Uptime Kuma client counters: {counters}")
+        return counters
+
+    @keyword
+    def wait_until_uptime_kuma_client_has_reconnected(self, times: int = 1,
+                                                      timeout: timedelta = timedelta(seconds=10)) -> None:
+        """Waits until the client has reconnected and logged in again at least ``times`` times.
+
+        | `Drop Uptime Kuma Connections`
+        | `Wait Until Uptime Kuma Client Has Reconnected`
+        """
+        kuma = self.ctx.require_kuma()
+
+        def probe() -> dict[str, int]:
+            return {**kuma.counters(), "live": int(kuma.is_live)}
+
+        wait_until(probe, lambda c: c["reconnects"] >= times and c["logins"] > times and c["live"],
+                   what="The Uptime Kuma client", expected=f"reconnected and logged in again ({times}x)",
+                   timeout=timeout)
