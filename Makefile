@@ -23,7 +23,7 @@ $(STAMP): requirements.txt
 
 venv: $(STAMP)
 
-PABOT_ARGS := --testlevelsplit --processes $(PROCESSES) --outputdir $(RESULTS) \
+PABOT_ARGS := --no-pabotlib --testlevelsplit --processes $(PROCESSES) --outputdir $(RESULTS) \
 	--output output.xml --log log.html --report report.html --xunit xunit.xml \
 	$(ROBOT_PATHS) $(ROBOT_DIRS)
 COVERAGE := $(BIN)/python -m coverage

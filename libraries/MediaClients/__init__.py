@@ -1,0 +1,154 @@
+"""MediaClients: drive the resilient Plex and Overseerr clients (the system under test) from Robot."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from robotlibcore import DynamicCore
+
+from .breakers import BreakerKeywords
+from .clients import ClientKeywords
+from .context import ClientContext
+from .failures import FailureKeywords
+from .overseerr import OverseerrKeywords
+from .plex import PlexKeywords
+from .results import ResultKeywords
+from .settings import TestSettings
+
+__version__ = "0.1.0"
+__all__ = ["MediaClients"]
+
+
+class MediaClients(DynamicCore):
+    """Calls the resilient Plex and Overseerr clients and checks how they cope with failures.
+
+    %TOC%
+
+    = Clients =
+
+    `Create Plex Client` and `Create Overseerr Client` create the clients
+    under test (``mediaclients.PlexClient`` / ``OverseerrClient``) against a
+    URL, usually a mock's (``${PLEX_URL}`` from MockServices). Credentials
+    default to the mocks' and are never logged. Every client of a library
+    instance shares one ``CircuitBreakerFactory``.
+
+    Clients live for one test: at the end of every test the library closes
+    them and resets every breaker (closed, counters zeroed), so no test sees
+    another's breaker state or cache. `Reset Clients` does the same mid-test.
+
+    = Settings =
+
+    The defaults are test-sized (see `Importing`): timeouts in hundreds of
+    milliseconds, three attempts with millisecond backoff, a breaker that
+    opens after 3 failed calls and lets a probe through after 1 s.
+    `Create Plex Client` and `Create Overseerr Client` may override the
+    timeouts, retry attempts and cache TTL for one client; breaker settings
+    are per library instance, because the shared factory keeps each breaker
+    for its whole life (it is reset, not recreated, between tests).
+
+    = Calls and results =
+
+    One keyword per client call (`Get Plex Libraries`, `Submit Overseerr Request`,
+    ...) returns what the client returned. A result served from the cache
+    because the service failed or the breaker was open has ``stale`` set:
+    ``${result.stale}``, `Result Should Be Stale`, `Result Should Be Fresh`.
+
+    Expected failures are checked by type, service and message:
+
+    | `Plex Call Should Fail With`    CircuitOpenError    get libraries    message=Circuit breaker is OPEN for plex
+
+    = Circuit breakers =
+
+    `Circuit Breaker Should Be`, `Circuit Breaker Metrics Should Be` and
+    `Get Circuit Breaker Metrics` read the *effective* state (open with the
+    reset timeout passed reads ``half-open``). `Wait Until Circuit Breaker Is`
+    polls by calling through the client, because pybreaker only changes state
+    when a call arrives.
+
+    = Example =
+
+    | *** Settings ***
+    | Library    MockServices
+    | Library    MediaClients
+    |
+    | *** Test Cases ***
+    | Open Breaker Fails Fast
+    |     `Start Mock Service`    plex
+    |     `Create Plex Client`    ${PLEX_URL}
+    |     Take Mock Service Down    plex
+    |     `Plex Call Should Fail With`    ServiceUnavailableError    get libraries    times=3
+    |     `Plex Call Should Fail With`    CircuitOpenError    get libraries    message=Circuit breaker is OPEN
+    |     `Circuit Breaker Metrics Should Be`    plex    failures=3    rejected=1
+
+    = For other libraries =
+
+    The library instance exposes ``plex``, ``overseerr`` (the clients of the
+    current test, ``None`` when not created) and ``breakers`` (the shared
+    factory), e.g. to build a ``StatusService`` from them:
+
+    | lib = BuiltIn().get_library_instance("MediaClients")
+    | StatusService(plex=lib.plex, overseerr=lib.overseerr, breakers=lib.breakers)
+    """
+
+    ROBOT_LIBRARY_SCOPE = "SUITE"
+    ROBOT_LIBRARY_VERSION = __version__
+    ROBOT_LISTENER_API_VERSION = 3
+
+    def __init__(self, connect_timeout: timedelta = timedelta(milliseconds=500),
+                 read_timeout: timedelta = timedelta(seconds=2), retry_attempts: int = 3,
+                 retry_backoff: timedelta = timedelta(milliseconds=20),
+                 retry_max_backoff: timedelta = timedelta(milliseconds=100),
+                 retry_max_total: timedelta = timedelta(seconds=10), cache_ttl: timedelta = timedelta(seconds=60),
+                 fail_max: int = 3, reset_timeout: timedelta = timedelta(seconds=1),
+                 success_threshold: int = 1) -> None:
+        """Sets the default client settings for this library instance.
+
+        Timeouts are Robot times (``500ms``, ``2s``). ``retry_attempts`` counts
+        every attempt (3 = one call and up to two retries); ``retry_backoff``
+        is the first backoff, doubling up to ``retry_max_backoff``;
+        ``retry_max_total`` bounds one call with its retries. ``fail_max``
+        failed calls open a breaker, which lets a probe through after
+        ``reset_timeout``; ``success_threshold`` successful probes close it.
+
+        | Library    MediaClients    read_timeout=1s    fail_max=5
+        """
+        defaults = TestSettings().with_overrides(
+            connect_timeout=connect_timeout, read_timeout=read_timeout, retry_attempts=retry_attempts,
+            retry_backoff=retry_backoff, retry_max_backoff=retry_max_backoff, retry_max_total=retry_max_total,
+            cache_ttl=cache_ttl, fail_max=fail_max, reset_timeout=reset_timeout,
+            success_threshold=success_threshold)
+        self._context = ClientContext(defaults)
+        super().__init__([ClientKeywords(self._context), PlexKeywords(self._context),
+                          OverseerrKeywords(self._context), FailureKeywords(self._context),
+                          BreakerKeywords(self._context), ResultKeywords()])
+        self.ROBOT_LIBRARY_LISTENER = self
+
+    # -- for other libraries (e.g. ServiceHealth) ---------------------------------
+    @property
+    def plex(self) -> Any:
+        """The ``PlexClient`` of the current test, or None when none was created."""
+        return self._context.clients.get("plex")
+
+    @property
+    def overseerr(self) -> Any:
+        """The ``OverseerrClient`` of the current test, or None when none was created."""
+        return self._context.clients.get("overseerr")
+
+    @property
+    def breakers(self) -> Any:
+        """The ``CircuitBreakerFactory`` shared by this instance's clients."""
+        return self._context.breakers
+
+    def has_client(self, service: str) -> bool:
+        """True when a client for ``service`` exists in the current test."""
+        return service in self._context.clients
+
+    # -- listener ------------------------------------------------------------------
+    def end_test(self, data: Any, result: Any) -> None:
+        """Listener hook: every test leaves no client, cache or breaker state behind."""
+        self._context.reset()
+
+    def close(self) -> None:
+        """Listener hook: the library's scope ended, close whatever is still open."""
+        self._context.reset()

@@ -1,0 +1,74 @@
+"""Keywords that create, reset and close the clients under test."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from robot.api.deco import keyword
+
+from .context import DEFAULT_CREDENTIALS, ClientContext, Service
+
+
+class ClientKeywords:
+    """Creating the Plex / Overseerr clients and resetting their state."""
+
+    def __init__(self, context: ClientContext) -> None:
+        self.ctx = context
+
+    @keyword
+    def create_plex_client(self, url: str, token: str = DEFAULT_CREDENTIALS["plex"], *,
+                           connect_timeout: timedelta | None = None, read_timeout: timedelta | None = None,
+                           retry_attempts: int | None = None, cache_ttl: timedelta | None = None) -> None:
+        """Creates the ``PlexClient`` under test for ``url``, with the library's test-sized settings.
+
+        Timeouts, retry attempts and the cache TTL given here override the
+        library defaults for this client only (see `Importing`); ``cache_ttl=0s``
+        keeps only the last good values, for stale fallback. Breaker settings
+        are the library's: every client shares the instance's breakers. The token defaults to the mock's
+        (``mock-token``) and is never logged. The client lives until the end
+        of the test.
+
+        | `Create Plex Client`    ${PLEX_URL}
+        | `Create Plex Client`    ${PLEX_URL}    read_timeout=300ms    retry_attempts=2
+        | `Create Plex Client`    ${PLEX_URL}    cache_ttl=0s
+        """
+        self._create("plex", url, token, connect_timeout=connect_timeout, read_timeout=read_timeout,
+                     retry_attempts=retry_attempts, cache_ttl=cache_ttl)
+
+    @keyword
+    def create_overseerr_client(self, url: str, api_key: str = DEFAULT_CREDENTIALS["overseerr"], *,
+                                connect_timeout: timedelta | None = None, read_timeout: timedelta | None = None,
+                                retry_attempts: int | None = None, cache_ttl: timedelta | None = None) -> None:
+        """Creates the ``OverseerrClient`` under test for ``url``, with the library's test-sized settings.
+
+        Settings work as in `Create Plex Client`. The API key defaults to the
+        mock's (``mock-api-key``) and is never logged.
+
+        | `Create Overseerr Client`    ${OVERSEERR_URL}
+        | `Create Overseerr Client`    ${OVERSEERR_URL}    read_timeout=300ms
+        """
+        self._create("overseerr", url, api_key, connect_timeout=connect_timeout, read_timeout=read_timeout,
+                     retry_attempts=retry_attempts, cache_ttl=cache_ttl)
+
+    @keyword
+    def clear_client_cache(self, service: Service) -> None:
+        """Forgets what the ``service`` client cached: the next read goes to the service.
+
+        | `Clear Client Cache`    plex
+        """
+        self.ctx.get(service).clear_cache()
+
+    @keyword
+    def reset_clients(self) -> None:
+        """Closes every client and resets every circuit breaker (closed, counters zeroed).
+
+        Runs by itself at the end of every test; call it to start over within a test.
+        """
+        self.ctx.reset()
+
+    def _create(self, service: str, url: str, secret: str, **overrides: object) -> None:
+        try:
+            settings = self.ctx.defaults.with_overrides(**overrides)
+        except ValueError as exc:
+            raise AssertionError(f"Cannot create the {service} client: {exc}") from None
+        self.ctx.create(service, url, secret, settings)

@@ -1,0 +1,88 @@
+"""The state the MediaClients components share: settings, the breaker factory, the clients."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from robot.api import logger
+
+from .settings import TestSettings
+
+__all__ = ["ClientContext", "Service", "SERVICES", "DEFAULT_CREDENTIALS"]
+
+Service = Literal["plex", "overseerr"]
+SERVICES: tuple[str, ...] = ("plex", "overseerr")
+
+#: the mocks' default credentials (MockServices: Plex token / Overseerr API key)
+DEFAULT_CREDENTIALS = {"plex": "mock-token", "overseerr": "mock-api-key"}
+
+
+class ClientContext:
+    """One library instance's clients and their one ``CircuitBreakerFactory``.
+
+    Clients live for one test: :meth:`reset` (run by the library's listener at
+    the end of every test) closes them, forgets them and resets every breaker.
+    Breakers live as long as the factory (the library instance), so breaker
+    settings are the library's (its import arguments), not per client: the
+    factory cannot reconfigure or drop a breaker once created.
+    """
+
+    def __init__(self, defaults: TestSettings) -> None:
+        self.defaults = defaults
+        self._breakers: Any = None
+        self.clients: dict[str, Any] = {}
+        self.settings: dict[str, TestSettings] = {}
+        self._secrets: dict[str, str] = {}
+
+    # -- the shared factory ------------------------------------------------------
+    @property
+    def breakers(self) -> Any:
+        """The ``CircuitBreakerFactory`` every client of this library uses (created on first use)."""
+        if self._breakers is None:
+            from mediaclients import CircuitBreakerFactory
+
+            self._breakers = CircuitBreakerFactory()
+        return self._breakers
+
+    # -- clients -----------------------------------------------------------------
+    def create(self, service: str, base_url: str, secret: str, settings: TestSettings) -> Any:
+        """Create (replacing any previous one) the client for ``service``."""
+        from mediaclients import OverseerrClient, PlexClient
+
+        self.close(service)
+        client_class = {"plex": PlexClient, "overseerr": OverseerrClient}[service]
+        client = client_class(base_url, secret, settings=settings.as_client_settings(), breakers=self.breakers)
+        self.clients[service] = client
+        self.settings[service] = settings
+        self._secrets[service] = secret
+        logger.info(f"Created {service} client for {base_url} ({settings.describe()}).")
+        return client
+
+    def get(self, service: str) -> Any:
+        """The client created for ``service`` in this test, or a failure saying how to create it."""
+        try:
+            return self.clients[service]
+        except KeyError:
+            created = ", ".join(self.clients) or "none"
+            name = "Plex" if service == "plex" else "Overseerr"
+            raise AssertionError(f"No {service} client in this test (created: {created}). "
+                                 f"Create one first with 'Create {name} Client'.") from None
+
+    def secret(self, service: str) -> str | None:
+        """The token / API key the client was created with (for leak checks, never logged)."""
+        return self._secrets.get(service)
+
+    def close(self, service: str) -> None:
+        """Close and forget one client (nothing happens if there is none)."""
+        client = self.clients.pop(service, None)
+        self.settings.pop(service, None)
+        self._secrets.pop(service, None)
+        if client is not None:
+            client.close()
+
+    def reset(self) -> None:
+        """Per-test reset: close every client and put every breaker back to closed, counters zeroed."""
+        for service in list(self.clients):
+            self.close(service)
+        if self._breakers is not None:
+            self._breakers.reset_all()

@@ -1,0 +1,64 @@
+*** Settings ***
+Documentation       Circuit breaker: after exactly ${FAIL_MAX} failed calls the Plex breaker opens and calls fail fast
+...                 without reaching Plex; after the reset timeout one probe decides between closed and open again.
+...                 Rejected credentials are the caller's problem and never trip it.
+Resource            ../resources/plex.resource
+
+Suite Setup         Mock Plex Is Started
+Test Setup          Plex Is Healthy And The Client Is New
+Test Tags           circuit-breaker    plex
+
+
+*** Test Cases ***
+Breaker Stays Closed Below The Failure Threshold
+    [Documentation]    Two failed calls (three attempts each) leave the breaker closed.
+    [Tags]    retry
+    Given The Plex Service Answers Every Request With 503
+    When 2 Plex Calls Fail As Unavailable
+    Then The Plex Circuit Breaker Should Be Closed
+    And The Plex Circuit Breaker Should Have Counted 2 Failures And 0 Rejections
+    And The Plex Service Should Have Received 6 Request(s) To    /
+
+Breaker Opens After Exactly Three Failed Calls And Then Fails Fast
+    [Documentation]    The third failed call opens the breaker; the next call fails fast and no request reaches Plex.
+    [Tags]    retry
+    Given The Plex Service Answers Every Request With 503
+    When 3 Plex Calls Fail As Unavailable
+    Then The Plex Circuit Breaker Should Be Open
+    And Plex Should Fail Fast With An Open Circuit
+    And The Plex Service Should Have Received ${OPENING_REQUESTS} Request(s) To    /*
+
+Open Breaker Counts Failures And Rejected Calls Exactly
+    [Documentation]    Three failures, then two calls rejected without a request.
+    Given The Plex Circuit Breaker Has Been Opened
+    When 2 Plex Calls Are Rejected By The Open Circuit
+    Then The Plex Circuit Breaker Should Have Counted 3 Failures And 2 Rejections
+    And Circuit Breaker Metrics Should Be    plex    consecutive_failures=3    successes=0
+    And The Plex Service Should Have Received ${OPENING_REQUESTS} Request(s) To    /*
+
+Breaker Turns Half-Open After The Reset Timeout And Closes On Success
+    [Documentation]    After the reset timeout the breaker lets one probe through; it succeeds and the breaker closes.
+    Given The Plex Circuit Breaker Has Been Opened
+    And The Plex Service Has Recovered
+    When The Plex Circuit Breaker Becomes Half-Open
+    ${server} =    And The Plex Server Info Is Requested
+    Then The Plex Server Should Be    ${server}
+    And The Plex Circuit Breaker Should Be Closed
+    And The Plex Service Should Have Answered 1 Request(s) With 200 To    /
+
+Failed Probe Opens The Breaker Again
+    [Documentation]    A failing probe (three more attempts) opens the breaker again at once.
+    Given The Plex Circuit Breaker Has Been Opened
+    When The Plex Circuit Breaker Becomes Half-Open
+    And 1 Plex Calls Fail As Unavailable
+    Then The Plex Circuit Breaker Should Be Open
+    And Plex Should Fail Fast With An Open Circuit
+    And The Plex Service Should Have Received 12 Request(s) To    /*
+
+Rejected Credentials Do Not Trip The Breaker
+    [Documentation]    401s are the caller's problem: no retry, no breaker failure.
+    Given The Plex Client Uses The Token    not-the-token
+    When Plex Call Should Fail With    AuthenticationError    test connection    times=4
+    Then The Plex Circuit Breaker Should Be Closed
+    And The Plex Circuit Breaker Should Have Counted 0 Failures And 0 Rejections
+    And The Plex Service Should Have Answered 4 Request(s) With 401 To    /

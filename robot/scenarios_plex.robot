@@ -1,0 +1,53 @@
+*** Settings ***
+Documentation       Plex failure scenarios: unavailable, slow, partially failing, and recovering after an outage.
+...                 In each the caller gets either correct data or a typed error, and the mock's journal shows
+...                 exactly which requests (retries included) reached Plex.
+Resource            ../resources/plex.resource
+
+Suite Setup         Mock Plex Is Started
+Test Setup          Plex Is Healthy And The Client Is New
+Test Tags           plex
+
+
+*** Test Cases ***
+Unavailable Plex Gives A Typed Error Naming Plex
+    [Documentation]    Connection refused: ServiceUnavailableError naming plex; one failure on a still closed breaker.
+    [Tags]    unavailable
+    Given The Plex Service Is Unreachable
+    Then Plex Should Be Reported Unavailable    get libraries
+    And The Plex Circuit Breaker Should Have Counted 1 Failures And 0 Rejections
+    And The Plex Circuit Breaker Should Be Closed
+
+Slow Plex Times Out After Every Attempt
+    [Documentation]    Answers slower than the read timeout: each of the three attempts times out, ServiceTimeoutError.
+    [Tags]    slow    retry
+    Given The Plex Client Uses    read_timeout=${SLOW_READ_TIMEOUT}
+    And The Plex Service Answers Slower Than The Read Timeout
+    Then Plex Should Be Reported Too Slow    get libraries
+    When The Plex Service Has Recovered
+    Then The Plex Service Should Eventually Have Received ${ATTEMPTS} Request(s) To    /library/sections
+    And The Plex Circuit Breaker Should Have Counted 1 Failures And 0 Rejections
+
+Retries Absorb A 30 Percent Failure Rate
+    [Documentation]    Five pages read despite seeded 503s: four retries, five successes, no breaker failure.
+    [Tags]    partial-failure    retry
+    Given The Plex Service Fails 30 % Of Requests
+    ${titles} =    When All Plex Movies Are Read In Pages Of    20
+    Then Length Should Be    ${titles}    100
+    And List Should Not Contain Duplicates    ${titles}
+    And The Plex Service Should Have Answered 5 Request(s) With 200 To    /library/sections/1/all
+    And The Plex Service Should Have Answered 4 Request(s) With 503 To    /library/sections/1/all
+    And The Plex Circuit Breaker Should Have Counted 0 Failures And 0 Rejections
+
+Plex Recovers After An Outage
+    [Documentation]    Nine 503s open the breaker; after the outage a probe closes it and fresh libraries come back.
+    [Tags]    recovery    circuit-breaker
+    Given The Plex Service Is Down For The Next ${OPENING_REQUESTS} Requests
+    When 3 Plex Calls Fail As Unavailable
+    Then Plex Should Fail Fast With An Open Circuit
+    When The Plex Circuit Breaker Becomes Closed
+    ${libraries} =    And The Plex Libraries Are Requested
+    Then The Plex Libraries Should Be    ${libraries}    Movies    TV Shows
+    And Result Should Be Fresh    ${libraries}
+    And The Plex Service Should Have Answered ${OPENING_REQUESTS} Request(s) With 503 To    /*
+    And The Plex Service Should Have Answered 2 Request(s) With 200 To    /*
