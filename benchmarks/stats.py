@@ -1,0 +1,40 @@
+"""Small statistics helpers: percentiles and a latency summary in milliseconds."""
+
+from __future__ import annotations
+
+import math
+from typing import Sequence
+
+__all__ = ["percentile", "summarize_ns", "summarize_s"]
+
+
+def percentile(values: Sequence[float], pct: float) -> float:
+    """The ``pct`` percentile (0..100) of ``values``, linearly interpolated; NaN when empty."""
+    if not 0 <= pct <= 100:
+        raise ValueError(f"percentile must be between 0 and 100, got {pct!r}")
+    if not values:
+        return math.nan
+    ordered = sorted(values)
+    rank = (len(ordered) - 1) * pct / 100.0
+    low = math.floor(rank)
+    high = math.ceil(rank)
+    if low == high:
+        return float(ordered[low])
+    return ordered[low] + (ordered[high] - ordered[low]) * (rank - low)
+
+
+def summarize_ns(samples_ns: Sequence[int]) -> dict[str, float]:
+    """``{n, p50_ms, p90_ms, p99_ms, mean_ms, max_ms}`` of nanosecond samples."""
+    ms = [s / 1e6 for s in samples_ns]
+    return _summary(ms)
+
+
+def summarize_s(samples_s: Sequence[float]) -> dict[str, float]:
+    """``{n, p50_ms, p90_ms, p99_ms, mean_ms, max_ms}`` of samples in seconds."""
+    return _summary([s * 1e3 for s in samples_s])
+
+
+def _summary(ms: list[float]) -> dict[str, float]:
+    return {"n": len(ms), "p50_ms": percentile(ms, 50), "p90_ms": percentile(ms, 90),
+            "p99_ms": percentile(ms, 99), "mean_ms": (sum(ms) / len(ms)) if ms else math.nan,
+            "max_ms": max(ms) if ms else math.nan}

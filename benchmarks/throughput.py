@@ -1,0 +1,55 @@
+"""Benchmark 1: mock throughput and latency under 1, 8 and 32 concurrent connections."""
+
+from __future__ import annotations
+
+import time
+from typing import Callable, Sequence
+
+from mockservers import OverseerrMock, PlexMock
+
+from .loadgen import LoadGenerator
+from .model import BenchConfig, Section
+from .targets import Target, overseerr_target, plex_targets, warm_up
+
+__all__ = ["run", "CONNECTIONS", "COLUMNS"]
+
+CONNECTIONS: tuple[int, ...] = (1, 8, 32)
+COLUMNS = ["service", "endpoint", "format", "connections", "req/s", "p50 ms", "p99 ms", "requests", "errors"]
+
+
+def run(config: BenchConfig, load: LoadGenerator, *, connections: Sequence[int] = CONNECTIONS,
+        log: Callable[[str], None] = print) -> Section:
+    """Plex items page (JSON, XML) and Overseerr search, each at every connection count."""
+    section = Section(
+        key="throughput", title="1. Mock throughput and latency",
+        description=("GET of the Plex items page (50 items, JSON and XML) and of Overseerr search, "
+                     f"{config.load_duration_s:g} s per point, load engine: {load.engine}."),
+        columns=COLUMNS)
+    started = time.perf_counter()
+    plan: list[tuple[type, Target]] = [(PlexMock, t) for t in plex_targets()] + [(OverseerrMock, overseerr_target())]
+    for mock_class, target in plan:
+        with mock_class() as mock:
+            warm_up(mock.url, target)
+            for count in connections:
+                result = load.run(target.url(mock.url), headers=target.headers, connections=count,
+                                  duration_s=config.load_duration_s)
+                section.rows.append(_row(target, count, result))
+                log(f"  {target.service} {target.fmt} c={count}: {result['rps']:.0f} req/s, "
+                    f"p50 {result['p50_ms']:.1f} ms, p99 {result['p99_ms']:.1f} ms")
+    section.notes += [
+        "The mock runs in the benchmark's own process (a threaded werkzeug server, one thread per connection): "
+        "it is Python and GIL-bound, so req/s stop growing with connections and p99 grows instead.",
+        "wrk (when used) runs in its own process; on a shared 2-core machine it competes with the mock for CPU.",
+        "Every request also passes the fault middleware and is written to the request journal.",
+    ]
+    if load.note:
+        section.notes.append(load.note)
+    section.elapsed_s = time.perf_counter() - started
+    return section
+
+
+def _row(target: Target, connections: int, result: dict) -> dict:
+    return {"service": target.service, "endpoint": target.path.split("?")[0], "format": target.fmt,
+            "connections": connections, "req/s": round(result["rps"], 1), "p50 ms": round(result["p50_ms"], 2),
+            "p99 ms": round(result["p99_ms"], 2), "requests": result["requests"], "errors": result["errors"],
+            "raw": result}
