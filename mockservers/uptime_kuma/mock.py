@@ -1,0 +1,273 @@
+"""``UptimeKumaMock``: Uptime Kuma 1.23 (Socket.IO and HTTP) on the shared :class:`MockServer` mechanism."""
+
+from __future__ import annotations
+
+import socket
+from datetime import datetime
+from typing import Any, Callable
+
+import socketio
+from flask import request
+
+from mockservers.core.admin import AdminApi, AdminError, json_body
+from mockservers.core.journal import RequestJournal
+from mockservers.core.middleware import ABANDONED
+from mockservers.core.server import MockServer
+
+from .data import STATUS_NAMES, UP, MonitorStore, parse_status
+from .http import create_http_app, status_page_config
+from .pump import SocketFaults
+from .sockets import KumaSockets
+
+__all__ = ["UptimeKumaMock"]
+
+SOCKET_IO_PREFIX = "/socket.io"
+
+
+class _SocketQuietJournal(RequestJournal):
+    """The request journal, without the bodies of Engine.IO polling requests.
+
+    Those carry Socket.IO packets (the ``login`` password, ``loginByToken``'s
+    bare JWT) that the JSON redaction cannot all recognise: they are not kept.
+    """
+
+    def record(self, **fields: Any):  # noqa: D102 - same contract as the base
+        if str(fields.get("path", "")).startswith(SOCKET_IO_PREFIX) and fields.get("body"):
+            fields["body"] = "(socket.io payload not journaled)"
+        return super().record(**fields)
+
+
+class _WebSocketHandOff:
+    """WSGI wrapper: after a websocket request the HTTP connection is not read again.
+
+    A websocket takes the connection over; when it ends, werkzeug would parse
+    the client's remaining websocket frames (its close frame) as a new HTTP
+    request and answer 400, and the client would wait for its close handshake
+    in vain. Marking the request :data:`ABANDONED` makes the server's handler
+    close the connection instead. The socket also gets ``TCP_NODELAY``.
+    """
+
+    def __init__(self, app: Callable) -> None:
+        self.app = app
+
+    def __call__(self, environ: dict, start_response: Callable):
+        if environ.get("HTTP_UPGRADE", "").lower() == "websocket":
+            environ[ABANDONED] = True
+            sock = environ.get("werkzeug.socket")
+            if sock is not None:
+                try:  # many small frames: without this Nagle + delayed ACK stall each burst ~40 ms
+                    sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+                except OSError:
+                    pass
+        return self.app(environ, start_response)
+
+
+class UptimeKumaMock(MockServer):
+    """An Uptime Kuma 1.23 stand-in that real Uptime Kuma clients (e.g. ``uptime_kuma_api``) can talk to.
+
+    One port serves Socket.IO (``/socket.io/``, polling and websocket) and the
+    HTTP routes (``/api/status-page/{slug}``, ``/api/status-page/heartbeat/{slug}``,
+    ``/metrics``, ``/api/badge/{id}/status``). The HTTP fault plan applies to
+    the HTTP routes only; :attr:`socket_faults` steers the Socket.IO side.
+
+    Default data: monitors 1 ``Plex``, 2 ``Overseerr``, 3 ``Tautulli`` (http),
+    all UP with five heartbeats each. ``clock`` (UTC ``datetime`` factory)
+    makes heartbeat times deterministic in tests. ``ping_interval_s`` is the
+    Engine.IO ping interval (25 s like Uptime Kuma); a long-polling client that
+    loses its own close packet (a python-engineio client race) only notices at
+    the next ping, so tests may shorten it.
+
+    Admin routes (besides the common ones), under ``/__admin/uptime-kuma/``:
+    ``GET/POST monitors``, ``POST monitors/<id or name>/status``,
+    ``GET/PUT/PATCH/DELETE socket-faults``, ``POST drop-connections``, ``GET clients``.
+    """
+
+    service_name = "uptime-kuma"
+    fault_exempt_prefixes = ("/__admin", SOCKET_IO_PREFIX)
+
+    def __init__(self, *, username: str = "admin", password: str = "admin", status_page_slug: str = "default",
+                 host: str = "127.0.0.1", port: int = 0, clock: Callable[[], datetime] | None = None,
+                 ping_interval_s: float = 25.0, **kw: Any) -> None:
+        super().__init__(host=host, port=port, **kw)
+        self.journal = _SocketQuietJournal(maxlen=self.journal.maxlen, secret_names=self.secret_names)
+        self.username = username
+        self._password = password
+        self.status_page_slug = status_page_slug
+        self.store = MonitorStore(clock)
+        self.socket_faults = SocketFaults()
+        self.sockets = KumaSockets(self.store, self.socket_faults, self._credentials,
+                                   lambda: status_page_config(self.status_page_slug),
+                                   ping_interval_s=ping_interval_s)
+
+    def __repr__(self) -> str:
+        where = self.url if self._port else "not started"
+        return f"UptimeKumaMock(url={where!r}, username={self.username!r}, password='*****')"
+
+    # -- MockServer hooks ----------------------------------------------------------------
+    def create_app(self) -> Callable:
+        http_app = create_http_app(self.store, lambda: self.status_page_slug, self._credentials)
+        return _WebSocketHandOff(socketio.WSGIApp(self.sockets.sio, http_app, socketio_path="socket.io"))
+
+    def on_take_down(self) -> None:
+        """Cut every Socket.IO connection, as a crashed server would: clients see a transport error."""
+        self.sockets.drop_all(graceful=False)
+
+    def stop(self) -> None:
+        """Stop serving, drop the Socket.IO clients and stop the event sender."""
+        super().stop()
+        self.sockets.close()
+
+    def reset_state(self) -> None:
+        """Default monitors and heartbeats, no socket faults; logged-in clients get the fresh state."""
+        self.socket_faults.clear()
+        with self.store.lock:
+            self.store.load_defaults()
+            self.sockets.broadcast_state()
+
+    # -- Python control API ------------------------------------------------------------------
+    @property
+    def password(self) -> str:
+        """The one valid password (for ``login`` and ``/metrics``)."""
+        return self._password
+
+    @password.setter
+    def password(self, value: str) -> None:
+        if not isinstance(value, str) or not value:
+            raise ValueError("password must be a non-empty string")
+        self._password = value
+
+    @property
+    def monitors(self) -> dict[int, dict[str, Any]]:
+        """Copies of the monitors (all Uptime Kuma fields), by id."""
+        return self.store.monitors()
+
+    @property
+    def connected_clients(self) -> int:
+        """Socket.IO clients connected now (logged in or not)."""
+        return self.sockets.connected_clients
+
+    @property
+    def logged_in_clients(self) -> int:
+        """Socket.IO clients connected and logged in now."""
+        return self.sockets.logged_in_clients
+
+    def monitor_status(self, monitor: int | str) -> str:
+        """``up`` / ``down`` / ``pending`` / ``maintenance`` from the monitor's newest heartbeat."""
+        latest = self.store.latest(self.store.resolve(monitor))
+        return STATUS_NAMES[latest["status"]] if latest else "pending"
+
+    def heartbeats(self, monitor: int | str) -> list[dict[str, Any]]:
+        """The monitor's heartbeat rows, oldest first."""
+        return self.store.beats(self.store.resolve(monitor))
+
+    def set_monitor_status(self, monitor: int | str, status: str | int, msg: str = "",
+                           ping: float | None = None) -> dict[str, Any]:
+        """Append a heartbeat with ``status`` and push ``heartbeat`` to every logged-in client.
+
+        ``monitor`` is an id or a name (case-insensitive); ``status`` is
+        up/down/pending/maintenance or 0-3. The beat is important when the
+        status changed. Without ``ping`` an UP beat reuses the monitor's last
+        ping (others have none). Returns the heartbeat row; ValueError on an
+        unknown monitor or status.
+        """
+        monitor_id = self.store.resolve(monitor)
+        code = parse_status(status)
+        if not isinstance(msg, str):
+            raise ValueError(f"msg must be a string, got {msg!r}")
+        if ping is not None and (isinstance(ping, bool) or not isinstance(ping, (int, float)) or ping < 0):
+            raise ValueError(f"ping must be a number of milliseconds >= 0 or None, got {ping!r}")
+        with self.store.lock:
+            if ping is None and code == UP:
+                ping = next((row["ping"] for row in reversed(self.store.beats(monitor_id))
+                             if row["ping"] is not None), 10.0)
+            row = self.store.add_beat(monitor_id, code, msg, None if ping is None else float(ping))
+            self.sockets.broadcast_heartbeat(row)
+        return row
+
+    def add_monitor(self, name: str, type: str = "http", url: str | None = None,  # noqa: A002 - Uptime Kuma's name
+                    status: str | int = "up") -> int:
+        """Add a monitor with a first heartbeat; logged-in clients get a fresh ``monitorList``. Returns its id."""
+        code = parse_status(status)
+        with self.store.lock:
+            monitor_id, row = self.store.add_monitor(name, type, url, code)
+            self.sockets.broadcast_monitor_list()
+            self.sockets.broadcast_heartbeat(row)
+        return monitor_id
+
+    def drop_connections(self) -> int:
+        """Disconnect every Socket.IO client (server-initiated, "io server disconnect"); returns how many."""
+        return self.sockets.drop_all()
+
+    # -- helpers --------------------------------------------------------------------------
+    def _credentials(self) -> tuple[str, str]:
+        return self.username, self._password
+
+    def _summary(self, monitor_id: int) -> dict[str, Any]:
+        monitor = self.store.get(monitor_id) or {}
+        latest = self.store.latest(monitor_id)
+        return {"id": monitor_id, "name": monitor.get("name"), "type": monitor.get("type"), "url": monitor.get("url"),
+                "status": STATUS_NAMES[latest["status"]] if latest else None, "latest_heartbeat": latest}
+
+    # -- admin API ------------------------------------------------------------------------
+    def register_admin(self, admin: AdminApi) -> None:
+        prefix = "/uptime-kuma"
+
+        @admin.route(prefix + "/monitors")
+        def list_monitors():
+            return {"monitors": [self._summary(mid) for mid in self.store.ids()]}
+
+        @admin.route(prefix + "/monitors", methods=["POST"])
+        def post_monitor():
+            body = json_body()
+            unknown = sorted(set(body) - {"name", "type", "url", "status"})
+            if unknown:
+                raise AdminError(f"unknown field(s) {', '.join(unknown)}: expected name, type?, url?, status?")
+            if "name" not in body:
+                raise AdminError("name is required: the new monitor's name")
+            try:
+                monitor_id = self.add_monitor(body["name"], type=body.get("type", "http"), url=body.get("url"),
+                                              status=body.get("status", "up"))
+            except ValueError as exc:
+                raise AdminError(str(exc)) from None
+            return self._summary(monitor_id), 201
+
+        @admin.route(prefix + "/monitors/<monitor>/status", methods=["POST"])
+        def post_status(monitor: str):
+            body = json_body()
+            try:
+                monitor_id = self.store.resolve(monitor)
+            except ValueError as exc:
+                raise AdminError(str(exc), status=404) from None
+            if "status" not in body:
+                raise AdminError("status is required: one of up, down, pending, maintenance (or 0-3)")
+            try:
+                row = self.set_monitor_status(monitor_id, body["status"], msg=body.get("msg", ""),
+                                              ping=body.get("ping"))
+            except ValueError as exc:
+                raise AdminError(str(exc)) from None
+            return {"heartbeat": row, "monitor": self._summary(monitor_id)}
+
+        @admin.route(prefix + "/socket-faults")
+        def get_socket_faults():
+            return self.socket_faults.to_dict()
+
+        @admin.route(prefix + "/socket-faults", methods=["PUT", "PATCH"])
+        def put_socket_faults():
+            try:
+                self.socket_faults.apply(json_body(), replace=request.method == "PUT")
+            except ValueError as exc:
+                raise AdminError(str(exc)) from None
+            return self.socket_faults.to_dict()
+
+        @admin.route(prefix + "/socket-faults", methods=["DELETE"])
+        def clear_socket_faults():
+            self.socket_faults.clear()
+            return self.socket_faults.to_dict()
+
+        @admin.route(prefix + "/drop-connections", methods=["POST"])
+        def drop_connections():
+            return {"dropped": self.drop_connections()}
+
+        @admin.route(prefix + "/clients")
+        def clients():
+            return {"connected": self.connected_clients, "logged_in": self.logged_in_clients}

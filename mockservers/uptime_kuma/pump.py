@@ -1,0 +1,132 @@
+"""Socket faults and the ordered, delayable sender of every pushed Socket.IO event.
+
+Acks are answered by the handlers themselves; everything the server *pushes*
+(``info``, ``monitorList``, ``heartbeat``, ...) goes through one
+:class:`EventPump`, so the socket faults apply to all pushes the same way:
+
+* ``stop_events`` — nothing is pushed (acks are still answered);
+* ``event_delay_s`` — each push leaves that many seconds after it was queued
+  (a latency, not a throttle: the after-login burst arrives together, late);
+* ``reject_logins`` — read by the login handlers.
+"""
+
+from __future__ import annotations
+
+import logging
+import queue
+import threading
+import time
+from typing import Any
+
+__all__ = ["SocketFaults", "EventPump"]
+
+log = logging.getLogger("mockservers.uptime_kuma")
+
+
+class SocketFaults:
+    """The Socket.IO faults of one Uptime Kuma mock; plain attributes, :meth:`clear` resets them."""
+
+    def __init__(self) -> None:
+        self.reject_logins = False
+        self.event_delay_s = 0.0
+        self.stop_events = False
+
+    def clear(self) -> None:
+        """No socket faults."""
+        self.reject_logins = False
+        self.event_delay_s = 0.0
+        self.stop_events = False
+
+    def to_dict(self) -> dict[str, Any]:
+        """The admin API's form: ``{reject_logins, event_delay_ms, stop_events}``."""
+        return {"reject_logins": bool(self.reject_logins), "event_delay_ms": round(float(self.event_delay_s) * 1000, 3),
+                "stop_events": bool(self.stop_events)}
+
+    def apply(self, spec: dict[str, Any], *, replace: bool) -> None:
+        """Set the faults from the admin API's form; ValueError (nothing changed) on bad input.
+
+        ``replace`` resets the fields ``spec`` leaves out (PUT); otherwise they are kept (PATCH).
+        """
+        unknown = sorted(set(spec) - {"reject_logins", "event_delay_ms", "stop_events"})
+        if unknown:
+            raise ValueError(f"unknown socket fault field(s) {', '.join(unknown)}: "
+                             "expected reject_logins (bool), event_delay_ms (number >= 0), stop_events (bool)")
+        new = {"reject_logins": False, "event_delay_ms": 0.0, "stop_events": False} if replace else self.to_dict()
+        for name in ("reject_logins", "stop_events"):
+            if name in spec:
+                if not isinstance(spec[name], bool):
+                    raise ValueError(f"{name} must be true or false, got {spec[name]!r}")
+                new[name] = spec[name]
+        if "event_delay_ms" in spec:
+            delay = spec["event_delay_ms"]
+            if isinstance(delay, bool) or not isinstance(delay, (int, float)) or not 0 <= delay <= 600_000:
+                raise ValueError(f"event_delay_ms must be a number of milliseconds from 0 to 600000, got {delay!r}")
+            new["event_delay_ms"] = float(delay)
+        self.reject_logins = new["reject_logins"]
+        self.stop_events = new["stop_events"]
+        self.event_delay_s = new["event_delay_ms"] / 1000.0
+
+    def __repr__(self) -> str:
+        return f"SocketFaults({self.to_dict()!r})"
+
+
+class EventPump:
+    """Emits queued events in order from one background thread, each after the fault delay.
+
+    ``emit`` is ``socketio.Server.emit``-like: ``emit(event, data, to=sid)``.
+    """
+
+    def __init__(self, emit: Any, faults: SocketFaults, name: str = "uptime-kuma-events") -> None:
+        self._emit = emit
+        self._faults = faults
+        self._name = name
+        self._queue: queue.Queue = queue.Queue()
+        self._lock = threading.Lock()
+        self._thread: threading.Thread | None = None
+        self._stopping = threading.Event()
+
+    def push(self, sid: str, event: str, *args: Any) -> None:
+        """Queue ``event(*args)`` for client ``sid`` (dropped while ``stop_events`` is set)."""
+        if self._faults.stop_events:
+            return
+        due = time.monotonic() + max(0.0, float(self._faults.event_delay_s))
+        self._ensure_thread()
+        self._queue.put((due, sid, event, args))
+
+    def close(self) -> None:
+        """Stop the sender thread; queued events are dropped. A later push starts it again."""
+        with self._lock:
+            thread = self._thread
+            self._thread = None
+            if thread is None:
+                return
+            self._stopping.set()
+            self._queue.put(None)
+        thread.join(timeout=5)
+        with self._lock:
+            self._queue = queue.Queue()
+            self._stopping = threading.Event()
+
+    # -- internals ------------------------------------------------------------------------
+    def _ensure_thread(self) -> None:
+        with self._lock:
+            if self._thread is None:
+                self._thread = threading.Thread(target=self._run, args=(self._queue, self._stopping),
+                                                name=self._name, daemon=True)
+                self._thread.start()
+
+    def _run(self, items: queue.Queue, stopping: threading.Event) -> None:
+        while not stopping.is_set():
+            item = items.get()
+            if item is None:
+                return
+            due, sid, event, args = item
+            wait = due - time.monotonic()
+            if wait > 0 and stopping.wait(wait):
+                return
+            if self._faults.stop_events:
+                continue
+            try:
+                self._emit(event, args[0] if len(args) == 1 else tuple(args), to=sid)
+            except Exception:  # noqa: BLE001 - a vanished client must not stop the pump
+                log.debug("could not push %s to %s", event, sid, exc_info=True)
