@@ -54,7 +54,7 @@ coverage: venv
 	$(COVERAGE) combine --quiet
 	$(COVERAGE) html --quiet
 	$(COVERAGE) report > $(RESULTS)/coverage.txt || (cat $(RESULTS)/coverage.txt; exit 1)
-	@tail -n 1 $(RESULTS)/coverage.txt | awk '{print "coverage (branch) total: " $$NF}'
+	@grep '^TOTAL' $(RESULTS)/coverage.txt | awk '{print "coverage (branch) total: " $$NF}'
 
 ## Every test: robocop, pytest and the Robot suites under pabot, with the coverage threshold.
 test: lint coverage
