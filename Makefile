@@ -67,8 +67,9 @@ docs: venv
 	for res in resources/*.resource; do \
 		$(BIN)/libdoc --pythonpath . --pythonpath libraries $$res docs/$$(basename $$res .resource).html || exit 1; done
 
-## Benchmarks: figures printed and written to results/bench/ (Markdown, JSON, PNG).
+## Benchmarks: suite wall times, then figures printed and written to results/bench/ (Markdown, JSON, PNG).
 bench: venv
+	PYTHONPATH=.:libraries $(BIN)/python -m benchmarks.suite_times --out $(RESULTS)/bench
 	PYTHONPATH=.:libraries $(BIN)/python -m benchmarks --out $(RESULTS)/bench
 
 clean:

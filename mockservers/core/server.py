@@ -23,6 +23,10 @@ from .middleware import ABANDONED, FaultMiddleware
 __all__ = ["MockServer", "MockServerError"]
 
 
+#: how often the serving loop checks for stop(): bounds the stop time (idle cost: one wake-up per interval)
+SHUTDOWN_POLL_S = 0.01
+
+
 class MockServerError(RuntimeError):
     """A mock server was used in a way its state does not allow."""
 
@@ -209,7 +213,7 @@ class MockServer:
         server.daemon_threads = True
         self._server = server
         self._port = server.socket.getsockname()[1]
-        thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05},
+        thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": SHUTDOWN_POLL_S},
                                   name=f"{self.service_name}-mock:{self._port}", daemon=True)
         self._thread = thread
         thread.start()

@@ -71,7 +71,7 @@ class DashboardServer:
             server.daemon_threads = True
             self._server = server
             self._port = server.server_port
-            self._thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05},
+            self._thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.01},
                                             name=f"dashboard:{self._port}", daemon=True)
             self._thread.start()
         return self
