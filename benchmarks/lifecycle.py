@@ -6,6 +6,7 @@ import time
 from typing import Callable, Sequence
 
 from mockservers import OverseerrMock, PlexMock, UptimeKumaMock
+from mockservers.core.server import SHUTDOWN_POLL_S
 
 from .model import BenchConfig, Section
 from .stats import summarize_s
@@ -52,7 +53,8 @@ def run(config: BenchConfig, *, mocks: Sequence[type] = MOCKS, repeats: int | No
             "start+stop p50 ms": round(total["p50_ms"], 2), "start+stop p90 ms": round(total["p90_ms"], 2),
             "raw": times})
         log(f"  {mock_class.__name__}: start+stop p50 {total['p50_ms']:.1f} ms, p90 {total['p90_ms']:.1f} ms")
-    section.notes.append("stop() waits for werkzeug's serve_forever loop, which polls every 50 ms: "
-                         "that poll interval bounds the stop time from below.")
+    section.notes.append("stop() waits for werkzeug's serve_forever loop, which checks for shutdown every "
+                         f"{SHUTDOWN_POLL_S * 1000:g} ms (mockservers.core.server.SHUTDOWN_POLL_S): "
+                         "that interval bounds the stop time from below.")
     section.elapsed_s = time.perf_counter() - started
     return section
