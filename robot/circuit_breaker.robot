@@ -46,6 +46,17 @@ Breaker Turns Half-Open After The Reset Timeout And Closes On Success
     And The Plex Circuit Breaker Should Be Closed
     And The Plex Service Should Have Answered 1 Request(s) With 200 To    /
 
+Breaker Needs As Many Successful Probes As Its Success Threshold
+    [Documentation]    With success_threshold=2 one successful probe leaves the breaker half-open; the second closes it.
+    Given The Plex Client Uses    success_threshold=2
+    And The Plex Circuit Breaker Has Been Opened
+    And The Plex Service Has Recovered
+    And The Plex Circuit Breaker Becomes Half-Open
+    When The Plex Server Info Is Requested
+    Then The Plex Circuit Breaker Should Be Half-Open
+    When The Plex Server Info Is Requested
+    Then The Plex Circuit Breaker Should Be Closed
+
 Failed Probe Opens The Breaker Again
     [Documentation]    A failing probe (three more attempts) opens the breaker again at once.
     Given The Plex Circuit Breaker Has Been Opened

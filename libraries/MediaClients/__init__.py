@@ -43,9 +43,9 @@ class MediaClients(DynamicCore):
     milliseconds, three attempts with millisecond backoff, a breaker that
     opens after 3 failed calls and lets a probe through after 1 s.
     `Create Plex Client` and `Create Overseerr Client` may override the
-    timeouts, retry attempts and cache TTL for one client; breaker settings
-    are per library instance, because the shared factory keeps each breaker
-    for its whole life (it is reset, not recreated, between tests).
+    timeouts, retry attempts, cache TTL and breaker settings for one client
+    (the breaker of its service is reconfigured; it is reset, not recreated,
+    between tests).
 
     = Calls and results =
 

@@ -18,27 +18,34 @@ class ClientKeywords:
     @keyword
     def create_plex_client(self, url: str, token: str = DEFAULT_CREDENTIALS["plex"], *,
                            connect_timeout: timedelta | None = None, read_timeout: timedelta | None = None,
-                           retry_attempts: int | None = None, cache_ttl: timedelta | None = None) -> None:
+                           retry_attempts: int | None = None, cache_ttl: timedelta | None = None,
+                           fail_max: int | None = None, reset_timeout: timedelta | None = None,
+                           success_threshold: int | None = None) -> None:
         """Creates the ``PlexClient`` under test for ``url``, with the library's test-sized settings.
 
-        Timeouts, retry attempts and the cache TTL given here override the
-        library defaults for this client only (see `Importing`); ``cache_ttl=0s``
-        keeps only the last good values, for stale fallback. Breaker settings
-        are the library's: every client shares the instance's breakers. The token defaults to the mock's
+        Timeouts, retry attempts, the cache TTL and the breaker settings
+        (``fail_max``, ``reset_timeout``, ``success_threshold``) given here
+        override the library defaults (see `Importing`) for this client and
+        its service's breaker; ``cache_ttl=0s`` keeps only the last good
+        values, for stale fallback. The token defaults to the mock's
         (``mock-token``) and is never logged. The client lives until the end
         of the test.
 
         | `Create Plex Client`    ${PLEX_URL}
         | `Create Plex Client`    ${PLEX_URL}    read_timeout=300ms    retry_attempts=2
         | `Create Plex Client`    ${PLEX_URL}    cache_ttl=0s
+        | `Create Plex Client`    ${PLEX_URL}    fail_max=1    reset_timeout=500ms
         """
         self._create("plex", url, token, connect_timeout=connect_timeout, read_timeout=read_timeout,
-                     retry_attempts=retry_attempts, cache_ttl=cache_ttl)
+                     retry_attempts=retry_attempts, cache_ttl=cache_ttl, fail_max=fail_max,
+                     reset_timeout=reset_timeout, success_threshold=success_threshold)
 
     @keyword
     def create_overseerr_client(self, url: str, api_key: str = DEFAULT_CREDENTIALS["overseerr"], *,
                                 connect_timeout: timedelta | None = None, read_timeout: timedelta | None = None,
-                                retry_attempts: int | None = None, cache_ttl: timedelta | None = None) -> None:
+                                retry_attempts: int | None = None, cache_ttl: timedelta | None = None,
+                                fail_max: int | None = None, reset_timeout: timedelta | None = None,
+                                success_threshold: int | None = None) -> None:
         """Creates the ``OverseerrClient`` under test for ``url``, with the library's test-sized settings.
 
         Settings work as in `Create Plex Client`. The API key defaults to the
@@ -48,7 +55,8 @@ class ClientKeywords:
         | `Create Overseerr Client`    ${OVERSEERR_URL}    read_timeout=300ms
         """
         self._create("overseerr", url, api_key, connect_timeout=connect_timeout, read_timeout=read_timeout,
-                     retry_attempts=retry_attempts, cache_ttl=cache_ttl)
+                     retry_attempts=retry_attempts, cache_ttl=cache_ttl, fail_max=fail_max,
+                     reset_timeout=reset_timeout, success_threshold=success_threshold)
 
     @keyword
     def clear_client_cache(self, service: Service) -> None:

@@ -22,9 +22,8 @@ class ClientContext:
 
     Clients live for one test: :meth:`reset` (run by the library's listener at
     the end of every test) closes them, forgets them and resets every breaker.
-    Breakers live as long as the factory (the library instance), so breaker
-    settings are the library's (its import arguments), not per client: the
-    factory cannot reconfigure or drop a breaker once created.
+    Breakers live as long as the factory (the library instance); creating a
+    client applies that client's breaker settings to its service's breaker.
     """
 
     def __init__(self, defaults: TestSettings) -> None:
@@ -52,6 +51,7 @@ class ClientContext:
         self.close(service)
         client_class = {"plex": PlexClient, "overseerr": OverseerrClient}[service]
         client = client_class(base_url, secret, settings=settings.as_client_settings(), breakers=self.breakers)
+        self.breakers.configure(service, **settings.breaker_options())  # this client's breaker settings apply
         self.clients[service] = client
         self.settings[service] = settings
         self._secrets[service] = secret

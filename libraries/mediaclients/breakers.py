@@ -41,6 +41,13 @@ def _iso(moment: datetime | None) -> str | None:
     return moment.astimezone(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
+def _check_options(name: str, fail_max: int, reset_timeout: float, success_threshold: int) -> None:
+    if fail_max < 1 or success_threshold < 1 or reset_timeout <= 0:
+        raise ValueError(f"breaker {name!r}: fail_max and success_threshold must be >= 1 and reset_timeout > 0, "
+                         f"got fail_max={fail_max!r}, reset_timeout={reset_timeout!r}, "
+                         f"success_threshold={success_threshold!r}")
+
+
 class _Metrics(pybreaker.CircuitBreakerListener):
     """Counts what pybreaker reports; the listener is the only writer."""
 
@@ -80,10 +87,7 @@ class ServiceBreaker:
 
     def __init__(self, name: str, *, fail_max: int = 5, reset_timeout: float = 30.0,
                  success_threshold: int = 1) -> None:
-        if fail_max < 1 or success_threshold < 1 or reset_timeout <= 0:
-            raise ValueError(f"breaker {name!r}: fail_max and success_threshold must be >= 1 and reset_timeout > 0, "
-                             f"got fail_max={fail_max!r}, reset_timeout={reset_timeout!r}, "
-                             f"success_threshold={success_threshold!r}")
+        _check_options(name, fail_max, reset_timeout, success_threshold)
         self.name = name
         self._metrics = _Metrics()
         self._breaker = pybreaker.CircuitBreaker(
@@ -99,6 +103,17 @@ class ServiceBreaker:
         except pybreaker.CircuitBreakerError:
             self._metrics.count_rejected()
             raise CircuitOpenError(self.name, operation, self.retry_after_s()) from None
+
+    def configure(self, *, fail_max: int | None = None, reset_timeout: float | None = None,
+                  success_threshold: int | None = None) -> None:
+        """Change the thresholds in place (None keeps a value); state and counters stay."""
+        fail_max = self.fail_max if fail_max is None else fail_max
+        reset_timeout = self.reset_timeout if reset_timeout is None else reset_timeout
+        success_threshold = self.success_threshold if success_threshold is None else success_threshold
+        _check_options(self.name, fail_max, reset_timeout, success_threshold)
+        self._breaker.fail_max = fail_max
+        self._breaker.reset_timeout = reset_timeout
+        self._breaker.success_threshold = success_threshold
 
     def reset(self) -> None:
         """Closed, counters zeroed."""
@@ -183,7 +198,7 @@ class CircuitBreakerFactory:
                 raise KeyError(f"no circuit breaker named {name!r}; known: {known}") from None
 
     def get_or_create(self, name: str, **options: Any) -> ServiceBreaker:
-        """The registered breaker, or a new one with ``options``."""
+        """The registered breaker (its settings unchanged: see :meth:`configure`), or a new one with ``options``."""
         with self._lock:
             if name in self._breakers:
                 return self._breakers[name]
@@ -191,6 +206,12 @@ class CircuitBreakerFactory:
             return self.create(name, **options)
         except ValueError:
             return self.get(name)
+
+    def configure(self, name: str, **options: Any) -> ServiceBreaker:
+        """Change a registered breaker's ``fail_max`` / ``reset_timeout`` / ``success_threshold``."""
+        breaker = self.get(name)
+        breaker.configure(**options)
+        return breaker
 
     @property
     def names(self) -> list[str]:

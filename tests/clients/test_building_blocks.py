@@ -43,6 +43,21 @@ def test_factory_registry():
                        "fail_max": 2, "reset_timeout_s": 1, "success_threshold": 2}
 
 
+def test_a_registered_breaker_can_be_reconfigured_keeping_its_state():
+    factory = CircuitBreakerFactory()
+    breaker = factory.create("plex", fail_max=1, reset_timeout=60)
+    with pytest.raises(ServiceUnavailableError):
+        breaker.call("op", lambda: (_ for _ in ()).throw(ServiceUnavailableError("plex", "op", "down")))
+    factory.configure("plex", fail_max=4, reset_timeout=0.5)
+    metrics = breaker.metrics()
+    assert (metrics["state"], metrics["fail_max"], metrics["reset_timeout_s"], metrics["success_threshold"]) == (
+        "open", 4, 0.5, 1)
+    with pytest.raises(ValueError, match="reset_timeout > 0"):
+        factory.configure("plex", reset_timeout=0)
+    with pytest.raises(KeyError, match="no circuit breaker named 'sonarr'"):
+        factory.configure("sonarr", fail_max=2)
+
+
 def test_breaker_options_are_validated():
     with pytest.raises(ValueError, match="fail_max"):
         CircuitBreakerFactory().create("x", fail_max=0)
