@@ -11,11 +11,11 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
+from .base import HttpServiceClient
 from .breakers import CircuitBreakerFactory
 from .errors import BadResponseError, CircuitOpenError, IntegrationError, ServiceUnavailableError
 from .results import Data, mark
 from .settings import ClientSettings
-from .transport import HttpTransport
 
 __all__ = ["OverseerrClient"]
 
@@ -26,7 +26,7 @@ MediaType = Literal["movie", "tv"]
 RECONCILE_WINDOW = 100
 
 
-class OverseerrClient:
+class OverseerrClient(HttpServiceClient):
     """A resilient Overseerr client; the breaker is ``overseerr`` in the shared factory."""
 
     service = SERVICE
@@ -35,28 +35,9 @@ class OverseerrClient:
                  breakers: CircuitBreakerFactory | None = None) -> None:
         if not api_key:
             raise ValueError("an Overseerr API key is required")
-        self.settings = settings or ClientSettings()
-        self.breakers = breakers or CircuitBreakerFactory()
-        self._http = HttpTransport(SERVICE, base_url, headers={"X-Api-Key": api_key, "Accept": "application/json"},
-                                   settings=self.settings, breakers=self.breakers)
+        super().__init__(base_url, {"X-Api-Key": api_key, "Accept": "application/json"}, settings, breakers)
         #: how the last submit_request ended: "created", "recovered" (found after a lost answer)
         self.last_submit_outcome: str | None = None
-
-    @property
-    def base_url(self) -> str:
-        return self._http.base_url
-
-    @property
-    def breaker(self):
-        return self._http.breaker
-
-    @property
-    def last_call_stale(self) -> bool:
-        return self._http.last_call_stale
-
-    @property
-    def last_call_attempts(self) -> int:
-        return self._http.retry.last_attempts
 
     # -- reads ---------------------------------------------------------------------------
     def get_status(self) -> Data:
@@ -150,14 +131,4 @@ class OverseerrClient:
             if not isinstance(body, dict) or any(key not in body for key in expect):
                 raise BadResponseError(SERVICE, operation, f"expected a JSON object with {', '.join(expect)}")
             return body
-        self._http.retry.last_attempts = 0
         return self._http.read(operation, fetch, cache_key=cache_key)
-
-    def clear_cache(self) -> None:
-        self._http.clear_cache()
-
-    def close(self) -> None:
-        self._http.close()
-
-    def __repr__(self) -> str:
-        return f"<OverseerrClient {self.base_url}>"

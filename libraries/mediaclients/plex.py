@@ -13,6 +13,7 @@ from typing import Any
 
 import requests
 
+from .base import HttpServiceClient
 from .breakers import CircuitBreakerFactory
 from .errors import BadResponseError
 from .results import Data, DataList, mark
@@ -26,7 +27,7 @@ SERVICE = "plex"
 ITEM_TAGS = ("Video", "Directory", "Track", "Photo")
 
 
-class PlexClient:
+class PlexClient(HttpServiceClient):
     """A resilient Plex client (the seed's ``testConnection``, ``getLibraries``, ``getLibraryItems``, ``search``).
 
     ``breakers`` is the shared :class:`CircuitBreakerFactory`; the client uses
@@ -40,30 +41,9 @@ class PlexClient:
                  breakers: CircuitBreakerFactory | None = None, client_identifier: str | None = None) -> None:
         if not token:
             raise ValueError("a Plex token is required")
-        self.settings = settings or ClientSettings()
-        self.breakers = breakers or CircuitBreakerFactory()
         headers = {"X-Plex-Token": token, "Accept": "application/json", "X-Plex-Product": "mediaclients",
                    "X-Plex-Client-Identifier": client_identifier or str(uuid.uuid4())}
-        self._http = HttpTransport(SERVICE, base_url, headers=headers, settings=self.settings,
-                                   breakers=self.breakers)
-
-    # -- public API ----------------------------------------------------------------------
-    @property
-    def base_url(self) -> str:
-        return self._http.base_url
-
-    @property
-    def breaker(self):
-        return self._http.breaker
-
-    @property
-    def last_call_stale(self) -> bool:
-        return self._http.last_call_stale
-
-    @property
-    def last_call_attempts(self) -> int:
-        """HTTP attempts the last call made (retries included; 0 when served from the cache)."""
-        return self._http.retry.last_attempts
+        super().__init__(base_url, headers, settings, breakers)
 
     def test_connection(self) -> Data:
         """Server info ``{name, machine_identifier, version, platform, platform_version}``; never cached."""
@@ -74,7 +54,6 @@ class PlexClient:
             return {"name": container.get("friendlyName", ""), "machine_identifier": container["machineIdentifier"],
                     "version": str(container.get("version", "")), "platform": container.get("platform", ""),
                     "platform_version": str(container.get("platformVersion", ""))}
-        self._http.retry.last_attempts = 0
         return self._http.read("test_connection", fetch)
 
     def get_libraries(self) -> DataList:
@@ -85,7 +64,6 @@ class PlexClient:
             if not isinstance(sections, list):
                 raise BadResponseError(SERVICE, "get_libraries", "Directory is not a list")
             return [_section(raw) for raw in sections]
-        self._http.retry.last_attempts = 0
         return self._http.read("get_libraries", fetch, cache_key=("libraries",))
 
     def get_library_items(self, section_id: str | int, offset: int = 0, limit: int = 50) -> Data:
@@ -103,7 +81,6 @@ class PlexClient:
             total = container.get("totalSize", len(items))
             return {"items": items, "total_size": int(total), "offset": int(container.get("offset", offset)),
                     "size": len(items), "section_id": section}
-        self._http.retry.last_attempts = 0
         return self._http.read("get_library_items", fetch, cache_key=("items", section, offset, limit))
 
     def search(self, query: str) -> DataList:
@@ -120,17 +97,7 @@ class PlexClient:
             for hub in container.get("Hub", []):
                 found.extend(_item(raw) for raw in _items(hub))
             return found
-        self._http.retry.last_attempts = 0
         return self._http.read("search", fetch, cache_key=("search", text.lower()))
-
-    def clear_cache(self) -> None:
-        self._http.clear_cache()
-
-    def close(self) -> None:
-        self._http.close()
-
-    def __repr__(self) -> str:
-        return f"<PlexClient {self.base_url}>"
 
     # -- parsing -------------------------------------------------------------------------
     def _container(self, operation: str, path: str, **kwargs: Any) -> dict[str, Any]:

@@ -92,6 +92,7 @@ class HttpTransport:
         result is marked ``stale`` (True only for a fallback value).
         """
         self.last_call_stale = False
+        self.retry.last_attempts = 0
         if cache_key is not None:
             cached = self.cache.get_fresh(cache_key)
             if cached is not MISSING:

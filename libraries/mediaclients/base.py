@@ -1,0 +1,53 @@
+"""``HttpServiceClient``: what every HTTP client shares on top of its :class:`HttpTransport`."""
+
+from __future__ import annotations
+
+from typing import Mapping
+
+from .breakers import CircuitBreakerFactory, ServiceBreaker
+from .settings import ClientSettings
+from .transport import HttpTransport
+
+__all__ = ["HttpServiceClient"]
+
+
+class HttpServiceClient:
+    """Read-only views of the transport (URL, breaker, last call) and its lifecycle."""
+
+    service: str
+
+    def __init__(self, base_url: str, headers: Mapping[str, str], settings: ClientSettings | None,
+                 breakers: CircuitBreakerFactory | None) -> None:
+        self.settings = settings or ClientSettings()
+        self.breakers = breakers or CircuitBreakerFactory()
+        self._http = HttpTransport(self.service, base_url, headers=headers, settings=self.settings,
+                                   breakers=self.breakers)
+
+    @property
+    def base_url(self) -> str:
+        return self._http.base_url
+
+    @property
+    def breaker(self) -> ServiceBreaker:
+        """This service's circuit breaker (shared by every client of the same factory)."""
+        return self._http.breaker
+
+    @property
+    def last_call_stale(self) -> bool:
+        """True when the last call answered from the cache because the service failed."""
+        return self._http.last_call_stale
+
+    @property
+    def last_call_attempts(self) -> int:
+        """HTTP attempts the last call made (retries included; 0 when served from the cache)."""
+        return self._http.retry.last_attempts
+
+    def clear_cache(self) -> None:
+        """Forget every cached read: the next read goes to the service."""
+        self._http.clear_cache()
+
+    def close(self) -> None:
+        self._http.close()
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} {self.base_url}>"
