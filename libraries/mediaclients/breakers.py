@@ -23,6 +23,7 @@ from typing import Any, Callable, TypeVar
 import pybreaker
 
 from .errors import BadResponseError, CircuitOpenError, ServiceUnavailableError
+from .timeutil import iso_utc
 
 __all__ = ["CircuitBreakerFactory", "ServiceBreaker", "CLOSED", "OPEN", "HALF_OPEN", "trips_breaker"]
 
@@ -36,9 +37,7 @@ def trips_breaker(error: BaseException) -> bool:
 
 
 def _iso(moment: datetime | None) -> str | None:
-    if moment is None:
-        return None
-    return moment.astimezone(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    return None if moment is None else iso_utc(moment)
 
 
 def _check_options(name: str, fail_max: int, reset_timeout: float, success_threshold: int) -> None:

@@ -21,12 +21,13 @@ from __future__ import annotations
 
 import hmac
 import logging
-from datetime import datetime, timezone
+from datetime import datetime
 from typing import Any, Callable, Mapping
 
 from flask import Flask, Response, jsonify, request
 from werkzeug.exceptions import HTTPException
 
+from ..timeutil import iso_utc, utc_now
 from .tokens import ADMIN_ROLE, TokenError, verify_token
 from .webhooks import WebhookInbox, WebhookValidationError, validate_notification
 
@@ -39,16 +40,6 @@ WEBHOOK_PATH = "/api/v1/webhooks/overseerr"
 INBOX_EXTENSION = "mediaclients.webhook_inbox"
 
 log = logging.getLogger("mediaclients.dashboard")
-
-
-def _utcnow() -> datetime:
-    return datetime.now(timezone.utc)
-
-
-def _iso(moment: datetime) -> str:
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=timezone.utc)
-    return moment.astimezone(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 def _fail(status: int, message: str, headers: Mapping[str, str] | None = None) -> Response:
@@ -87,7 +78,7 @@ def build_dashboard(status_service: Any, breakers: Any, *, now: datetime | None 
         breaker = breaker_names.get(item.get("name"), item.get("name"))
         item["circuitBreaker"] = metrics.get(breaker)
         services.append(item)
-    return {"timestamp": _iso(now or _utcnow()), "services": services, "summary": summarize(services, metrics)}
+    return {"timestamp": iso_utc(now or utc_now()), "services": services, "summary": summarize(services, metrics)}
 
 
 def create_dashboard_app(status_service: Any, breakers: Any, *, jwt_secret: str, webhook_secret: str | None,
@@ -103,7 +94,7 @@ def create_dashboard_app(status_service: Any, breakers: Any, *, jwt_secret: str,
     """
     if not jwt_secret:
         raise ValueError("jwt_secret must not be empty")
-    now = clock or _utcnow
+    now = clock or utc_now
     app = Flask("mediaclients.dashboard")
     app.json.sort_keys = False
     app.extensions[INBOX_EXTENSION] = inbox if inbox is not None else WebhookInbox(clock=now)

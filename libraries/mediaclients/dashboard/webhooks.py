@@ -18,8 +18,10 @@ from __future__ import annotations
 import itertools
 import threading
 from collections import deque
-from datetime import datetime, timezone
+from datetime import datetime
 from typing import Any, Callable, Mapping
+
+from ..timeutil import iso_utc, utc_now
 
 __all__ = ["NOTIFICATION_TYPES", "MEDIA_TYPES", "MEDIA_STATUSES", "WebhookValidationError",
            "validate_notification", "WebhookInbox"]
@@ -137,7 +139,7 @@ class WebhookInbox:
         self._records: deque[dict[str, Any]] = deque(maxlen=maxlen)
         self._cond = threading.Condition()
         self._ids = itertools.count(1)
-        self._clock = clock or (lambda: datetime.now(timezone.utc))
+        self._clock = clock or utc_now
         self.total = 0
 
     def record(self, payload: Mapping[str, Any]) -> dict[str, Any]:
@@ -145,7 +147,7 @@ class WebhookInbox:
         with self._cond:
             entry = {
                 "id": next(self._ids),
-                "received_at": _iso(self._clock()),
+                "received_at": iso_utc(self._clock()),
                 "notification_type": payload.get("notification_type"),
                 "subject": payload.get("subject"),
                 "payload": dict(payload),
@@ -192,9 +194,3 @@ class WebhookInbox:
             seen = [r["notification_type"] for r in self._records]
         raise TimeoutError(f"no {notification_type or 'any'} webhook notification arrived in {timeout:g} s; "
                            f"received: {seen or 'nothing'}")
-
-
-def _iso(moment: datetime) -> str:
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=timezone.utc)
-    return moment.astimezone(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
