@@ -114,9 +114,11 @@ class OverseerrClient(HttpServiceClient):
                                        params={"take": RECONCILE_WINDOW, "skip": 0, "filter": "all"})
             listing = self._http.json("submit_request", response)
         except IntegrationError as error:
-            raise ServiceUnavailableError(SERVICE, "submit_request",
-                                          f"the answer to the request was lost and checking whether it was "
-                                          f"created failed too ({error.detail})") from None
+            unknown = ServiceUnavailableError(SERVICE, "submit_request",
+                                              f"the answer to the request was lost and checking whether it was "
+                                              f"created failed too ({error.detail})")
+            unknown.retry_safe = False  # it may exist: posting again could create a duplicate
+            raise unknown from None
         for request in listing.get("results", []) if isinstance(listing, dict) else []:
             media = request.get("media") or {}
             if request.get("type") == media_type and media.get("tmdbId") == media_id:

@@ -29,6 +29,7 @@ from datetime import datetime, timezone
 from typing import Any, Callable, Mapping
 
 from .errors import CircuitOpenError, IntegrationError
+from .uptime_kuma import STATUS_NAMES, parse_kuma_time
 
 __all__ = ["StatusService", "SOURCE_UPTIME_KUMA", "SOURCE_POLL", "UP", "DOWN", "DEGRADED",
            "DEFAULT_MONITOR_NAMES", "HEALTH_CALLS", "utc_now", "iso_utc"]
@@ -58,21 +59,12 @@ def iso_utc(moment: datetime) -> str:
 
 
 def _is_stale(result: Any, client: Any) -> bool:
-    """Did the call answer from the cache (marked stale) rather than from the service?"""
-    for holder in (result, client):
-        if holder is None:
-            continue
-        flag = getattr(holder, "stale", None)
-        if isinstance(flag, bool):
-            return flag
-        if isinstance(holder, Mapping):
-            for key in ("stale", "_stale"):
-                if isinstance(holder.get(key), bool):
-                    return holder[key]
-        flag = getattr(holder, "last_call_stale", None)
-        if isinstance(flag, bool):
-            return flag
-    return False
+    """Did the call answer from the cache rather than from the service?
+
+    Client results (:class:`~mediaclients.results.Data` / ``DataList``) carry
+    ``stale``; the clients also expose ``last_call_stale`` for their last call.
+    """
+    return getattr(result, "stale", False) is True or getattr(client, "last_call_stale", False) is True
 
 
 def _describe(result: Any) -> str:
@@ -184,18 +176,14 @@ class StatusService:
         monitor_ref = self.monitor_names.get(service)
         if monitor_ref is None:
             return None
-        try:
-            monitor = kuma.find_monitor(monitor_ref)
-            if monitor is None:
-                return None
-            beat = kuma.latest_heartbeat(monitor["id"])
-            kuma_status = kuma.monitor_status(monitor["id"])
-        except LookupError:
+        monitor = kuma.find_monitor(monitor_ref)
+        if monitor is None:
             return None
-        if beat is None or kuma_status is None:
+        # the verdict and its details come from one heartbeat, so a monitor list pushed meanwhile cannot split them
+        beat = kuma.latest_heartbeat(monitor["id"])
+        if beat is None:
             return None
-        from .uptime_kuma import parse_kuma_time
-
+        kuma_status = STATUS_NAMES.get(beat.get("status"), "unknown")
         checked = parse_kuma_time(beat.get("time")) or self.clock()
         ping = beat.get("ping")
         ping_ms = float(ping) if isinstance(ping, (int, float)) and not isinstance(ping, bool) else None

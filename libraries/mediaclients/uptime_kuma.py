@@ -415,10 +415,9 @@ class UptimeKumaClient:
         log.info("disconnected from Uptime Kuma at %s (%s)", self.url, reason)
         if self._closed.is_set():
             return
-        # python-socketio retries transport errors itself; a server-initiated disconnect it does not
+        # python-socketio retries transport errors itself; a server-initiated disconnect it does not.
+        # (A client-initiated disconnect only happens in close(), which sets _closed first.)
         if reason == socketio.Client.reason.TRANSPORT_ERROR:
-            return
-        if reason == socketio.Client.reason.CLIENT_DISCONNECT:
             return
         self._start_supervisor()
 
