@@ -25,10 +25,11 @@ from __future__ import annotations
 
 import threading
 import time
-from datetime import datetime, timezone
+from datetime import datetime
 from typing import Any, Callable, Mapping
 
 from .errors import CircuitOpenError, IntegrationError
+from .timeutil import iso_utc, utc_now
 from .uptime_kuma import STATUS_NAMES, parse_kuma_time
 
 __all__ = ["StatusService", "SOURCE_UPTIME_KUMA", "SOURCE_POLL", "UP", "DOWN", "DEGRADED",
@@ -44,18 +45,6 @@ DEFAULT_MONITOR_NAMES: dict[str, str | int] = {"plex": "Plex", "overseerr": "Ove
 HEALTH_CALLS: dict[str, str] = {"plex": "test_connection", "overseerr": "get_status"}
 #: Uptime Kuma monitor status -> our verdict
 KUMA_VERDICTS: dict[str, str] = {"up": UP, "down": DOWN, "pending": DEGRADED, "maintenance": DEGRADED}
-
-
-def utc_now() -> datetime:
-    """The current time, timezone-aware UTC."""
-    return datetime.now(timezone.utc)
-
-
-def iso_utc(moment: datetime) -> str:
-    """ISO 8601 in UTC with milliseconds and a ``Z``: ``2024-12-16T21:13:58.000Z``."""
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=timezone.utc)
-    return moment.astimezone(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 def _is_stale(result: Any, client: Any) -> bool:
