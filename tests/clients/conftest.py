@@ -30,22 +30,6 @@ def breakers() -> CircuitBreakerFactory:
 
 
 @pytest.fixture
-def plex_mock():
-    from mockservers import PlexMock
-
-    with PlexMock(token="mock-token") as mock:
-        yield mock
-
-
-@pytest.fixture
-def overseerr_mock():
-    from mockservers import OverseerrMock
-
-    with OverseerrMock(api_key="mock-api-key") as mock:
-        yield mock
-
-
-@pytest.fixture
 def make_plex(plex_mock, breakers) -> Callable[..., PlexClient]:
     """PlexClient against the mock; keyword arguments override the fast settings."""
     clients: list[PlexClient] = []

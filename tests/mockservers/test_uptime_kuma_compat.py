@@ -7,16 +7,9 @@ import time
 import pytest
 from uptime_kuma_api import MonitorStatus, MonitorType, UptimeKumaApi, UptimeKumaException
 
-from mockservers import UptimeKumaMock
 
 TIMEOUT = 5.0  # the client's wait for connection, events and acks
 WAIT_EVENTS = 0.05  # how long the client waits for more events of one kind
-
-
-@pytest.fixture
-def kuma():
-    with UptimeKumaMock(username="admin", password="admin") as mock:
-        yield mock
 
 
 @pytest.fixture

@@ -84,43 +84,6 @@ def make_dashboard() -> Callable[..., Any]:
 
 
 @pytest.fixture
-def kuma():
-    """A started Uptime Kuma mock (admin/admin) on a free port."""
-    from mockservers import UptimeKumaMock
-
-    mock = UptimeKumaMock(username="admin", password="admin")
-    mock.start()
-    try:
-        yield mock
-    finally:
-        mock.stop()
-
-
-@pytest.fixture
-def plex_mock():
-    from mockservers import PlexMock
-
-    mock = PlexMock(token="mock-token")
-    mock.start()
-    try:
-        yield mock
-    finally:
-        mock.stop()
-
-
-@pytest.fixture
-def overseerr_mock():
-    from mockservers import OverseerrMock
-
-    mock = OverseerrMock(api_key="mock-api-key")
-    mock.start()
-    try:
-        yield mock
-    finally:
-        mock.stop()
-
-
-@pytest.fixture
 def kuma_client_factory():
     """Build UptimeKumaClients with fast backoff; all are closed afterwards."""
     from mediaclients.uptime_kuma import UptimeKumaClient
