@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import logging
 import threading
-import time
 from datetime import datetime, timezone
 
 import pytest
 import socketio
 
+from atest_support.waiting import WaitTimeout, wait_until
 from mediaclients.errors import ServiceTimeoutError, ServiceUnavailableError
 from mediaclients.uptime_kuma import UptimeKumaClient, parse_kuma_time
 
@@ -18,11 +18,10 @@ WAIT = 10.0
 
 def eventually(predicate, timeout: float = WAIT) -> bool:
     """Poll ``predicate`` until it is truthy or ``timeout`` passes (for state no condition variable announces)."""
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        if time.monotonic() > deadline:
-            return False
-        time.sleep(0.02)
+    try:
+        wait_until(predicate, bool, what="condition", expected="true", timeout=timeout, interval=0.02)
+    except WaitTimeout:
+        return False
     return True
 
 
