@@ -76,7 +76,6 @@ class ClientKeywords:
 
     def _create(self, service: str, url: str, secret: str, **overrides: object) -> None:
         try:
-            settings = self.ctx.defaults.with_overrides(**overrides)
-        except ValueError as exc:
+            self.ctx.create(service, url, secret, self.ctx.defaults.with_overrides(**overrides))
+        except ValueError as exc:  # a setting out of range, or a URL that is not http(s)
             raise AssertionError(f"Cannot create the {service} client: {exc}") from None
-        self.ctx.create(service, url, secret, settings)
