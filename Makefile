@@ -53,7 +53,7 @@ coverage: venv
 	$(COVERAGE) run -m pabot.pabot $(PABOT_ARGS)
 	$(COVERAGE) combine --quiet
 	$(COVERAGE) html --quiet
-	@status=0; for part in mockservers libraries/mediaclients; do \
+	@status=0; for part in mockservers libraries/mediaclients libraries/MockServices libraries/MediaClients libraries/ServiceHealth; do \
 		$(COVERAGE) report --include="$$part/*" > $(RESULTS)/coverage-$$(basename $$part).txt || status=1; \
 		grep '^TOTAL' $(RESULTS)/coverage-$$(basename $$part).txt | awk -v p=$$part '{print "coverage (branch) " p ": " $$NF}'; \
 	done; \
