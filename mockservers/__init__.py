@@ -10,7 +10,7 @@ from __future__ import annotations
 from importlib import import_module
 from typing import Any
 
-__all__ = ["MockServer", "PlexMock", "OverseerrMock", "UptimeKumaMock", "SERVICES", "create_mock"]
+__all__ = ["MockServer", "PlexMock", "OverseerrMock", "UptimeKumaMock", "SERVICES", "MONITOR_NAMES", "create_mock"]
 
 _LAZY = {
     "MockServer": "mockservers.core.server",
@@ -25,6 +25,9 @@ SERVICES: dict[str, tuple[str, int]] = {
     "overseerr": ("OverseerrMock", 5055),
     "uptime-kuma": ("UptimeKumaMock", 3001),
 }
+
+#: service name -> the default Uptime Kuma monitor watching it (pass ``service_urls`` to point it at a mock)
+MONITOR_NAMES: dict[str, str] = {"plex": "Plex", "overseerr": "Overseerr"}
 
 
 def create_mock(service: str, **options: Any):

@@ -13,7 +13,7 @@ import sys
 import threading
 from typing import Any, Sequence
 
-from . import SERVICES, create_mock
+from . import MONITOR_NAMES, SERVICES, create_mock
 
 __all__ = ["build_parser", "main", "parse_only"]
 
@@ -22,13 +22,14 @@ FLAKY_RATE = 0.2
 
 
 def parse_only(value: str) -> list[str]:
-    """``plex,overseerr`` -> ``["plex", "overseerr"]``; unknown names are an error."""
+    """``overseerr,plex`` -> ``["plex", "overseerr"]`` (start order: Uptime Kuma last, to watch the others);
+    unknown names are an error."""
     names = [name.strip().lower() for name in value.split(",") if name.strip()]
     unknown = [name for name in names if name not in SERVICES]
     if unknown or not names:
         raise argparse.ArgumentTypeError(
             f"unknown service(s) {', '.join(unknown) or '(none given)'}: expected names from {', '.join(SERVICES)}")
-    return names
+    return [name for name in SERVICES if name in names]
 
 
 def _port(value: str) -> int:
@@ -106,14 +107,16 @@ def fault_plan_from_args(args: argparse.Namespace) -> dict[str, Any]:
     return plan
 
 
-def _options(name: str, args: argparse.Namespace) -> dict[str, Any]:
+def _options(name: str, args: argparse.Namespace, started: Sequence[Any] = ()) -> dict[str, Any]:
     options: dict[str, Any] = {"host": args.host, "port": getattr(args, f"{name.replace('-', '_')}_port")}
     if name == "plex":
         options.update(token=args.plex_token, fixture=args.plex_fixture)
     elif name == "overseerr":
         options.update(api_key=args.overseerr_api_key)
-    else:
-        options.update(username=args.uptime_kuma_username, password=args.uptime_kuma_password)
+    else:  # its monitors watch the mocks started before it, wherever they listen
+        options.update(username=args.uptime_kuma_username, password=args.uptime_kuma_password,
+                       service_urls={MONITOR_NAMES[m.service_name]: m.url for m in started
+                                     if m.service_name in MONITOR_NAMES})
     return options
 
 
@@ -127,7 +130,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     started = []
     try:
         for name in args.only:
-            mock = create_mock(name, **_options(name, args))
+            mock = create_mock(name, **_options(name, args, started))
             mock.faults.update(plan)
             try:
                 mock.start()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from mockservers import create_mock
+from mockservers import MONITOR_NAMES, create_mock
 from mockservers.core import MockServer
 
 ServiceName = Literal["plex", "overseerr", "uptime-kuma"]
@@ -24,6 +24,9 @@ class MockContext:
         if service in self.mocks:
             raise RuntimeError(f"Mock {service} is already running at {self.mocks[service].url}: "
                                "stop it first or use the running one.")
+        if service == "uptime-kuma":  # its monitors watch the mocks this suite started
+            options.setdefault("service_urls", {MONITOR_NAMES[name]: self.mocks[name].url
+                                                for name in MONITOR_NAMES if name in self.mocks})
         mock = create_mock(service, **options)
         mock.start()
         self.mocks[service] = mock

@@ -9,6 +9,7 @@ from robot.api.deco import keyword
 from robot.libraries.BuiltIn import BuiltIn
 
 from atest_support.waiting import seconds
+from mockservers import SERVICES
 
 from .context import URL_VARIABLES, MockContext, ServiceName
 
@@ -50,11 +51,12 @@ class LifecycleKeywords:
 
     @keyword
     def start_mock_services(self, *services: ServiceName) -> None:
-        """Starts several mocks at once (see `Start Mock Service`).
+        """Starts several mocks at once (see `Start Mock Service`), Uptime Kuma last so that
+        its Plex and Overseerr monitors watch the mocks started here.
 
         | `Start Mock Services`    plex    overseerr    uptime-kuma
         """
-        for service in services:
+        for service in sorted(services, key=list(SERVICES).index):
             self.start_mock_service(service)
 
     @keyword

@@ -13,10 +13,12 @@ from __future__ import annotations
 import copy
 import threading
 from datetime import datetime, timedelta, timezone
-from typing import Any, Callable
+from typing import Any, Callable, Mapping
+
+from mockservers import MONITOR_NAMES, SERVICES
 
 __all__ = ["DOWN", "UP", "PENDING", "MAINTENANCE", "STATUS_CODES", "STATUS_NAMES", "MonitorStore",
-           "parse_status", "format_time", "live_heartbeat", "DEFAULT_MONITORS"]
+           "parse_status", "format_time", "live_heartbeat", "DEFAULT_MONITORS", "DEFAULT_SERVICE_URLS"]
 
 DOWN, UP, PENDING, MAINTENANCE = 0, 1, 2, 3
 STATUS_CODES: dict[str, int] = {"down": DOWN, "up": UP, "pending": PENDING, "maintenance": MAINTENANCE}
@@ -29,12 +31,18 @@ MONITOR_TYPES = ("group", "http", "port", "ping", "keyword", "json-query", "grpc
 HISTORY_LIMIT = 100
 INTERVAL_S = 60
 
-#: the default monitors: (name, url, pings of the default history, oldest first)
+#: the default monitors: (name, health path checked, pings of the default history, oldest first)
 DEFAULT_MONITORS: tuple[tuple[str, str, tuple[int, ...]], ...] = (
-    ("Plex", "http://127.0.0.1:32400/identity", (12, 14, 11, 13, 12)),
-    ("Overseerr", "http://127.0.0.1:5055/api/v1/status", (21, 19, 23, 20, 22)),
-    ("Tautulli", "http://127.0.0.1:8181/status", (31, 33, 30, 32, 34)),
+    ("Plex", "/identity", (12, 14, 11, 13, 12)),
+    ("Overseerr", "/api/v1/status", (21, 19, 23, 20, 22)),
+    ("Tautulli", "/status", (31, 33, 30, 32, 34)),
 )
+#: where each default monitor's service is, unless the mock is told otherwise: the CLI's default ports
+#: for the mocked services, Tautulli's usual port for the one that is not mocked
+DEFAULT_SERVICE_URLS: dict[str, str] = {
+    **{monitor: f"http://127.0.0.1:{SERVICES[service][1]}" for service, monitor in MONITOR_NAMES.items()},
+    "Tautulli": "http://127.0.0.1:8181",
+}
 
 
 def parse_status(status: str | int) -> int:
@@ -98,11 +106,15 @@ class MonitorStore:
     """Thread-safe monitors and heartbeat history.
 
     ``clock`` returns the current UTC time (a fixed clock makes every field
-    deterministic; by default the default history ends "now").
+    deterministic; by default the default history ends "now"). ``service_urls``
+    maps a default monitor's name to the base URL it checks (e.g. the Plex mock
+    a test started); the others keep :data:`DEFAULT_SERVICE_URLS`.
     """
 
-    def __init__(self, clock: Callable[[], datetime] | None = None) -> None:
+    def __init__(self, clock: Callable[[], datetime] | None = None,
+                 service_urls: Mapping[str, str] | None = None) -> None:
         self._clock = clock or _utcnow
+        self._service_urls = {**DEFAULT_SERVICE_URLS, **(service_urls or {})}
         self.lock = threading.RLock()
         self._monitors: dict[int, dict[str, Any]] = {}
         self._beats: dict[int, list[dict[str, Any]]] = {}
@@ -117,7 +129,8 @@ class MonitorStore:
             self._beats.clear()
             self._next_beat_id = 1
             now = self._clock()
-            for index, (name, url, pings) in enumerate(DEFAULT_MONITORS, start=1):
+            for index, (name, path, pings) in enumerate(DEFAULT_MONITORS, start=1):
+                url = self._service_urls[name].rstrip("/") + path
                 self._monitors[index] = new_monitor(index, name, "http", url)
                 self._beats[index] = []
                 for age, ping in zip(range(len(pings) - 1, -1, -1), pings):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import socket
 from datetime import datetime
-from typing import Any, Callable
+from typing import Any, Callable, Mapping
 
 import socketio
 from flask import request
@@ -75,7 +75,9 @@ class UptimeKumaMock(MockServer):
     makes heartbeat times deterministic in tests. ``ping_interval_s`` is the
     Engine.IO ping interval (25 s like Uptime Kuma); a long-polling client that
     loses its own close packet (a python-engineio client race) only notices at
-    the next ping, so tests may shorten it.
+    the next ping, so tests may shorten it. ``service_urls`` points default
+    monitors at the services really started (``{"Plex": plex.url}``); by
+    default they check the CLI's default ports.
 
     Admin routes (besides the common ones), under ``/__admin/uptime-kuma/``:
     ``GET/POST monitors``, ``POST monitors/<id or name>/status``,
@@ -87,13 +89,13 @@ class UptimeKumaMock(MockServer):
 
     def __init__(self, *, username: str = "admin", password: str = "admin", status_page_slug: str = "default",
                  host: str = "127.0.0.1", port: int = 0, clock: Callable[[], datetime] | None = None,
-                 ping_interval_s: float = 25.0, **kw: Any) -> None:
+                 ping_interval_s: float = 25.0, service_urls: Mapping[str, str] | None = None, **kw: Any) -> None:
         super().__init__(host=host, port=port, **kw)
         self.journal = _SocketQuietJournal(maxlen=self.journal.maxlen, secret_names=self.secret_names)
         self.username = username
         self._password = password
         self.status_page_slug = status_page_slug
-        self.store = MonitorStore(clock)
+        self.store = MonitorStore(clock, service_urls)
         self.socket_faults = SocketFaults()
         self.sockets = KumaSockets(self.store, self.socket_faults, self._credentials,
                                    lambda: status_page_config(self.status_page_slug),

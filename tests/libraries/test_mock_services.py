@@ -60,6 +60,13 @@ def test_start_services_sets_one_variable_per_service(lib, robot_vars):
     assert len(set(robot_vars.values())) == 3
 
 
+def test_uptime_kuma_monitors_watch_the_suites_mocks_whatever_the_order(lib, robot_vars):
+    lib.start_mock_services("uptime-kuma", "overseerr", "plex")
+    monitors = {m["name"]: m["url"] for m in lib._context.get("uptime-kuma").monitors.values()}
+    assert monitors["Plex"] == robot_vars["${PLEX_URL}"] + "/identity"
+    assert monitors["Overseerr"] == robot_vars["${OVERSEERR_URL}"] + "/api/v1/status"
+
+
 def test_starting_twice_fails_naming_the_running_url(lib):
     url = lib.start_mock_service("overseerr")
     with pytest.raises(RuntimeError, match=r"Mock overseerr is already running at " + url + ": stop it first"):

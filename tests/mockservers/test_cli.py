@@ -70,6 +70,14 @@ def test_starts_all_three_prints_urls_and_stops_on_sigint(cli_factory):
         requests.get(cli.urls["plex"] + "/identity", timeout=1)
 
 
+def test_uptime_kuma_monitors_watch_the_mocks_started_with_it(cli_factory):
+    cli = cli_factory(*FREE_PORTS, "--only", "uptime-kuma,plex")  # any order: Uptime Kuma starts last
+    monitors = requests.get(cli.urls["uptime-kuma"] + "/__admin/uptime-kuma/monitors", timeout=5).json()
+    urls = {monitor["name"]: monitor["url"] for monitor in monitors["monitors"]}
+    assert urls["Plex"] == cli.urls["plex"] + "/identity"
+    assert urls["Overseerr"].endswith("/api/v1/status")  # not started: the default address
+
+
 def test_sigterm_also_exits_0(cli_factory):
     cli = cli_factory(*FREE_PORTS, "--only", "overseerr")
     assert list(cli.urls) == ["overseerr"]

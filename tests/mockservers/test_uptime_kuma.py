@@ -73,9 +73,11 @@ class Probe:
 
 
 @pytest.fixture
-def kuma():
-    # a short ping interval: a polling client that loses its own close packet waits for the next ping
-    with UptimeKumaMock(password="s3cret-pw", ping_interval_s=1.0) as mock:
+def kuma(plex_mock, overseerr_mock):
+    # a short ping interval: a polling client that loses its own close packet waits for the next ping;
+    # the Plex and Overseerr monitors watch the mocks started on free ports
+    with UptimeKumaMock(password="s3cret-pw", ping_interval_s=1.0,
+                        service_urls={"Plex": plex_mock.url, "Overseerr": overseerr_mock.url}) as mock:
         yield mock
 
 
@@ -134,7 +136,7 @@ def test_polling_upgrades_to_websocket_like_real_clients_do(kuma):
         probe.close()
 
 
-def test_login_acks_a_jwt_and_pushes_the_state(kuma, probes):
+def test_login_acks_a_jwt_and_pushes_the_state(kuma, probes, plex_mock, overseerr_mock):
     probe = probes()
     answer = probe.login("admin", "s3cret-pw")
     assert answer["ok"] is True
@@ -148,9 +150,9 @@ def test_login_acks_a_jwt_and_pushes_the_state(kuma, probes):
     assert list(monitors) == ["1", "2", "3"]
     assert [m["name"] for m in monitors.values()] == ["Plex", "Overseerr", "Tautulli"]
     plex = monitors["1"]
-    assert plex["id"] == 1 and plex["type"] == "http" and plex["url"] == "http://127.0.0.1:32400/identity"
+    assert plex["id"] == 1 and plex["type"] == "http" and plex["url"] == plex_mock.url + "/identity"
     assert plex["notificationIDList"] == {} and plex["tags"] == [] and plex["accepted_statuscodes"] == ["200-299"]
-    assert monitors["2"]["url"] == "http://127.0.0.1:5055/api/v1/status"
+    assert monitors["2"]["url"] == overseerr_mock.url + "/api/v1/status"
     assert probe.named("statusPageList")[0][0]["1"]["slug"] == "default"
     assert sorted(args[:2] for args in probe.named("uptime")) == [(1, 24), (1, 720), (2, 24), (2, 720), (3, 24),
                                                                    (3, 720)]
@@ -353,13 +355,13 @@ def test_status_page_heartbeats_follow_status_changes(kuma):
     assert requests.get(kuma.url + "/api/status-page/heartbeat/nope", timeout=5).status_code == 404
 
 
-def test_metrics_need_basic_auth(kuma):
+def test_metrics_need_basic_auth(kuma, plex_mock):
     anonymous = requests.get(kuma.url + "/metrics", timeout=5)
     assert anonymous.status_code == 401 and anonymous.headers["WWW-Authenticate"].startswith("Basic")
     assert requests.get(kuma.url + "/metrics", auth=("admin", "wrong"), timeout=5).status_code == 401
     kuma.set_monitor_status(2, "down")
     text = requests.get(kuma.url + "/metrics", auth=("admin", "s3cret-pw"), timeout=5).text
-    assert ('monitor_status{monitor_name="Plex",monitor_type="http",monitor_url="http://127.0.0.1:32400/identity",'
+    assert (f'monitor_status{{monitor_name="Plex",monitor_type="http",monitor_url="{plex_mock.url}/identity",'
             'monitor_hostname="null",monitor_port="null"} 1') in text
     assert re.search(r'monitor_status\{monitor_name="Overseerr",[^}]*\} 0\n', text)
     assert re.search(r'monitor_response_time\{monitor_name="Plex",[^}]*\} 12\n', text)

@@ -7,9 +7,18 @@ import time
 import pytest
 from uptime_kuma_api import MonitorStatus, MonitorType, UptimeKumaApi, UptimeKumaException
 
+from mockservers import UptimeKumaMock
+
 
 TIMEOUT = 5.0  # the client's wait for connection, events and acks
 WAIT_EVENTS = 0.05  # how long the client waits for more events of one kind
+
+
+@pytest.fixture
+def kuma(plex_mock):
+    """Uptime Kuma (admin/admin) whose Plex monitor watches the Plex mock on its free port."""
+    with UptimeKumaMock(service_urls={"Plex": plex_mock.url}) as mock:
+        yield mock
 
 
 @pytest.fixture
@@ -26,13 +35,13 @@ def test_login_returns_a_token(api):
     assert answer["token"].count(".") == 2
 
 
-def test_get_monitors_returns_the_three_defaults(api):
+def test_get_monitors_returns_the_three_defaults(api, plex_mock):
     api.login("admin", "admin")
     monitors = api.get_monitors()
     assert [m["name"] for m in monitors] == ["Plex", "Overseerr", "Tautulli"]
     plex = monitors[0]
     assert plex["type"] == MonitorType.HTTP and plex["active"] is True
-    assert plex["url"] == "http://127.0.0.1:32400/identity" and plex["notificationIDList"] == []
+    assert plex["url"] == plex_mock.url + "/identity" and plex["notificationIDList"] == []
     assert api.get_monitor(2)["name"] == "Overseerr"
 
 
