@@ -130,12 +130,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     started = []
     try:
         for name in args.only:
-            mock = create_mock(name, **_options(name, args, started))
+            options = _options(name, args, started)
+            mock = create_mock(name, **options)
             mock.faults.update(plan)
             try:
                 mock.start()
             except OSError as exc:
-                print(f"error: cannot start {name} on {args.host}:{_options(name, args)['port']}: {exc.strerror or exc}",
+                print(f"error: cannot start {name} on {args.host}:{options['port']}: {exc.strerror or exc}",
                       file=sys.stderr)
                 return 2
             started.append(mock)

@@ -6,6 +6,7 @@ an unknown route a 404; an unexpected error a 400 naming it, never a 500 page.
 
 from __future__ import annotations
 
+import json
 from typing import TYPE_CHECKING, Any, Callable
 
 from flask import Flask, jsonify, request
@@ -38,8 +39,6 @@ def json_body(required: bool = True) -> dict[str, Any]:
             raise AdminError("request body is empty: expected a JSON object")
         return {}
     try:
-        import json
-
         body = json.loads(raw)
     except ValueError as exc:
         raise AdminError(f"request body is not valid JSON: {exc}") from None

@@ -19,6 +19,8 @@ from typing import Any, Iterable
 __all__ = ["JournalEntry", "RequestJournal", "REDACTED", "redact_text"]
 
 REDACTED = "*****"
+#: what is kept of a body the journal must not record
+OPAQUE_BODY = "(body not journaled)"
 _BODY_LIMIT = 2048
 _SECRET_JSON = re.compile(r'("(?:password|token|apiKey|api_key|secret)"\s*:\s*)"[^"]*"', re.IGNORECASE)
 
@@ -61,7 +63,8 @@ class RequestJournal:
     case-insensitive.
     """
 
-    def __init__(self, maxlen: int = 1000, secret_names: Iterable[str] = ()) -> None:
+    def __init__(self, maxlen: int = 1000, secret_names: Iterable[str] = (),
+                 opaque_body_prefixes: tuple[str, ...] = ()) -> None:
         if maxlen < 1:
             raise ValueError(f"journal size must be at least 1, got {maxlen}")
         self._entries: deque[JournalEntry] = deque(maxlen=maxlen)
@@ -69,6 +72,7 @@ class RequestJournal:
         self._changed = threading.Condition(self._lock)
         self._ids = itertools.count(1)
         self._secret_names = {name.lower() for name in secret_names}
+        self._opaque_body_prefixes = tuple(opaque_body_prefixes)
         self.total_recorded = 0
 
     @property
@@ -78,7 +82,9 @@ class RequestJournal:
 
     def record(self, *, method: str, path: str, query: dict[str, str], status: int, duration_ms: float,
                headers: dict[str, str], body: str = "", fault: str | None = None) -> JournalEntry:
-        """Add an entry, redacting secrets in headers, query and body."""
+        """Add an entry, redacting secrets in headers, query and body (an opaque path's body is not kept)."""
+        if body and self._opaque_body_prefixes and path.startswith(self._opaque_body_prefixes):
+            body = OPAQUE_BODY
         entry = JournalEntry(
             id=next(self._ids), time=time.time(), method=method.upper(), path=path,
             query=self._redact_mapping(query), status=status, duration_ms=round(duration_ms, 3),

@@ -7,6 +7,7 @@ journaled.
 
 from __future__ import annotations
 
+import io
 import json
 import select
 import socket
@@ -15,6 +16,7 @@ import time
 from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator
 from urllib.parse import parse_qsl
 
+from .admin import ADMIN_PREFIX
 from .faults import Action, Decision
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -58,11 +60,10 @@ class FaultMiddleware:
 
     def __call__(self, environ: dict[str, Any], start_response: Callable) -> Iterable[bytes]:
         path = environ.get("PATH_INFO", "") or "/"
-        if path == "/__admin" or path.startswith("/__admin/"):
+        if path == ADMIN_PREFIX or path.startswith(ADMIN_PREFIX + "/"):
             return self.app(environ, start_response)
         started = time.perf_counter()
-        exempt_prefixes = getattr(self.server, "fault_exempt_prefixes", ())
-        exempt = any(path.startswith(prefix) for prefix in exempt_prefixes)
+        exempt = path.startswith(self.server.fault_exempt_prefixes)
         decision = self.server.faults.decide(environ.get("REQUEST_METHOD", "GET"), path, exempt)
         body = self._request_body(environ)
         recorder = _Recorder(self.server, environ, path, body, started, decision)
@@ -177,8 +178,6 @@ class FaultMiddleware:
             length = 0
         if length <= 0:
             return ""
-        import io
-
         raw = environ["wsgi.input"].read(length)
         environ["wsgi.input"] = io.BytesIO(raw)
         return raw.decode("utf-8", "replace")

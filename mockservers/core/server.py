@@ -44,9 +44,20 @@ class _QuietHandler(WSGIRequestHandler):
         pass
 
     def run_wsgi(self) -> None:
-        """Serve one request; stop reading from a connection a fault dropped."""
+        """Serve one request; stop reading from a connection a fault dropped or a websocket took over.
+
+        After a websocket ends, the client's last frames (its close frame) must
+        not be parsed as a new HTTP request: the connection is closed instead.
+        A websocket sends many small frames, so Nagle's delay is turned off.
+        """
+        websocket = self.headers.get("Upgrade", "").lower() == "websocket"
+        if websocket:
+            try:
+                self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+            except OSError:
+                pass
         super().run_wsgi()
-        if getattr(self, "environ", {}).get(ABANDONED):
+        if websocket or getattr(self, "environ", {}).get(ABANDONED):
             self.close_connection = True
 
     def handle(self) -> None:
@@ -75,13 +86,18 @@ class MockServer:
     service_name = "mock"
     #: headers and query parameters whose values the journal never records
     secret_names: tuple[str, ...] = ("authorization", "x-plex-token", "x-api-key", "cookie", "token", "password")
+    #: path prefixes that skip the global delay and failure rate (outages and explicit route faults still apply)
+    fault_exempt_prefixes: tuple[str, ...] = ()
+    #: path prefixes whose request bodies the journal never keeps (e.g. Socket.IO packets carrying a password)
+    opaque_body_prefixes: tuple[str, ...] = ()
 
     def __init__(self, *, host: str = "127.0.0.1", port: int = 0, journal_size: int = 1000) -> None:
         self.host = host
         self._requested_port = port
         self._port: int | None = None
         self.faults = FaultPlan()
-        self.journal = RequestJournal(maxlen=journal_size, secret_names=self.secret_names)
+        self.journal = RequestJournal(maxlen=journal_size, secret_names=self.secret_names,
+                                      opaque_body_prefixes=self.opaque_body_prefixes)
         self.admin = AdminApi(self)
         self._server: BaseWSGIServer | None = None
         self._thread: threading.Thread | None = None
@@ -251,9 +267,3 @@ def _bind(host: str, port: int) -> socket.socket:
         listener.close()
         raise
     return listener
-
-
-def port_is_free(host: str, port: int) -> bool:
-    """True when nothing listens on ``host:port`` (used by tests and the CLI)."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        return sock.connect_ex((host, port)) != 0

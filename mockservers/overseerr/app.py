@@ -16,9 +16,9 @@ from typing import Any, Callable
 from flask import Flask, Response, jsonify, request
 from werkzeug.exceptions import HTTPException
 
-from .catalogue import Catalogue
+from .catalogue import Catalogue, CatalogueEntry
 from .details import movie_details, tv_details
-from .store import FILTERS, SORTS, RequestError, RequestStore
+from .store import FILTERS, SORTS, RequestError, RequestStore, field_error
 
 __all__ = ["create_app", "API_PREFIX", "API_KEY_HEADER", "VERSION", "PAGE_SIZE"]
 
@@ -42,8 +42,7 @@ def _error(status: int, message: str, errors: list[dict[str, Any]] | None = None
 
 
 def _query_error(name: str, problem: str, hint: str) -> RequestError:
-    return RequestError(f"{name} {problem}: {hint}",
-                        errors=[{"path": f".query.{name}", "message": problem, "errorCode": "type.openapi.validation"}])
+    return RequestError(f"{name} {problem}: {hint}", errors=[field_error(name, problem, "query")])
 
 
 def _int_arg(name: str, default: int, minimum: int, hint: str) -> int:
@@ -176,20 +175,20 @@ def create_app(store: RequestStore, api_key: str | Callable[[], str] = "mock-api
         except KeyError:
             return _error(404, f"Request not found: no request with id {request_id}.")
 
+    def details(media_type: str, tmdb_id: int, render: Callable[[CatalogueEntry], dict], noun: str):
+        """``GET /movie/{id}`` or ``/tv/{id}``: the details, with ``mediaInfo`` once requested."""
+        try:
+            entry = catalogue.get(media_type, tmdb_id)
+        except KeyError as exc:
+            return _error(404, f"Unable to retrieve {noun}: {exc.args[0]}.")
+        return with_media_info(render(entry), media_type, tmdb_id, requests=True)
+
     @app.get(API_PREFIX + "/movie/<int:tmdb_id>")
     def movie(tmdb_id: int):
-        try:
-            entry = catalogue.get("movie", tmdb_id)
-        except KeyError as exc:
-            return _error(404, f"Unable to retrieve movie: {exc.args[0]}.")
-        return with_media_info(movie_details(entry), "movie", tmdb_id, requests=True)
+        return details("movie", tmdb_id, movie_details, "movie")
 
     @app.get(API_PREFIX + "/tv/<int:tmdb_id>")
     def tv(tmdb_id: int):
-        try:
-            entry = catalogue.get("tv", tmdb_id)
-        except KeyError as exc:
-            return _error(404, f"Unable to retrieve series: {exc.args[0]}.")
-        return with_media_info(tv_details(entry), "tv", tmdb_id, requests=True)
+        return details("tv", tmdb_id, tv_details, "series")
 
     return app

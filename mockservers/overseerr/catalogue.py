@@ -139,33 +139,30 @@ class CatalogueEntry:
         return self.result.get("overview", "")
 
 
-def _vote_count(tmdb_id: int, vote: float) -> int:
-    return int(vote * 1000) + tmdb_id % 9973
+def _shared_result(tmdb_id: int, media_type: str, title: str, date: str, genres: tuple[int, ...],
+                   popularity: float, vote: float, noun: str) -> dict[str, Any]:
+    """The search-result fields movies and shows have in common, in TMDB's order."""
+    return {
+        "id": tmdb_id, "mediaType": media_type, "popularity": popularity,
+        "posterPath": f"/mock-poster-{media_type}-{tmdb_id}.jpg",
+        "backdropPath": f"/mock-backdrop-{media_type}-{tmdb_id}.jpg",
+        "voteCount": int(vote * 1000) + tmdb_id % 9973, "voteAverage": vote, "genreIds": list(genres),
+        "overview": f"{title} ({date[:4]}), a {noun} from the mock Overseerr catalogue.",
+        "originalLanguage": "en",
+    }
 
 
 def _movie(tmdb_id: int, title: str, date: str, genres: tuple[int, ...], popularity: float,
            vote: float) -> CatalogueEntry:
-    result = {
-        "id": tmdb_id, "mediaType": "movie", "popularity": popularity,
-        "posterPath": f"/mock-poster-movie-{tmdb_id}.jpg", "backdropPath": f"/mock-backdrop-movie-{tmdb_id}.jpg",
-        "voteCount": _vote_count(tmdb_id, vote), "voteAverage": vote, "genreIds": list(genres),
-        "overview": f"{title} ({date[:4]}), a film from the mock Overseerr catalogue.",
-        "originalLanguage": "en", "title": title, "originalTitle": title, "releaseDate": date,
-        "adult": False, "video": False,
-    }
+    result = {**_shared_result(tmdb_id, "movie", title, date, genres, popularity, vote, "film"),
+              "title": title, "originalTitle": title, "releaseDate": date, "adult": False, "video": False}
     return CatalogueEntry(tmdb_id, "movie", title, popularity, result, imdb_id=f"tt{tmdb_id:07d}", year=date[:4])
 
 
 def _show(tmdb_id: int, tvdb_id: int, name: str, date: str, genres: tuple[int, ...], popularity: float,
           vote: float, seasons: int) -> CatalogueEntry:
-    result = {
-        "id": tmdb_id, "mediaType": "tv", "popularity": popularity,
-        "posterPath": f"/mock-poster-tv-{tmdb_id}.jpg", "backdropPath": f"/mock-backdrop-tv-{tmdb_id}.jpg",
-        "voteCount": _vote_count(tmdb_id, vote), "voteAverage": vote, "genreIds": list(genres),
-        "overview": f"{name} ({date[:4]}), a series from the mock Overseerr catalogue.",
-        "originalLanguage": "en", "name": name, "originalName": name, "originCountry": ["US"],
-        "firstAirDate": date,
-    }
+    result = {**_shared_result(tmdb_id, "tv", name, date, genres, popularity, vote, "series"),
+              "name": name, "originalName": name, "originCountry": ["US"], "firstAirDate": date}
     return CatalogueEntry(tmdb_id, "tv", name, popularity, result, tvdb_id=tvdb_id, imdb_id=f"tt{tmdb_id:07d}",
                           number_of_seasons=seasons, year=date[:4])
 

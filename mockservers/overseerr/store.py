@@ -17,7 +17,7 @@ from typing import Any, Callable
 from .catalogue import Catalogue, CatalogueEntry
 
 __all__ = ["RequestError", "RequestStore", "REQUEST_STATUS", "MEDIA_STATUS", "FILTERS", "SORTS", "iso_now",
-           "DUPLICATE_MESSAGE"]
+           "DUPLICATE_MESSAGE", "field_error"]
 
 REQUEST_STATUS = {1: "PENDING", 2: "APPROVED", 3: "DECLINED", 4: "FAILED"}
 MEDIA_STATUS = {1: "UNKNOWN", 2: "PENDING", 3: "PROCESSING", 4: "PARTIALLY_AVAILABLE", 5: "AVAILABLE"}
@@ -136,14 +136,14 @@ class RequestStore:
         """Validate and store a request; :class:`RequestError` (400/404/409) says what was wrong."""
         if media_type not in ("movie", "tv"):
             raise RequestError(f"mediaType must be \"movie\" or \"tv\", got {media_type!r}",
-                               errors=[_field_error("mediaType", "should be equal to one of the allowed values: "
-                                                                 "movie, tv")])
+                               errors=[field_error("mediaType", "should be equal to one of the allowed values: "
+                                                                "movie, tv")])
         if not _positive_int(media_id):
             raise RequestError(f"mediaId must be a positive integer (a TMDB id), got {media_id!r}",
-                               errors=[_field_error("mediaId", "should be a positive integer")])
+                               errors=[field_error("mediaId", "should be a positive integer")])
         if not isinstance(is4k, bool):
             raise RequestError(f"is4k must be true or false, got {is4k!r}",
-                               errors=[_field_error("is4k", "should be boolean")])
+                               errors=[field_error("is4k", "should be boolean")])
         if status not in REQUEST_STATUS:
             raise RequestError(f"status must be one of {sorted(REQUEST_STATUS)} "
                                f"({', '.join(REQUEST_STATUS.values())}), got {status!r}")
@@ -151,7 +151,7 @@ class RequestStore:
                                   ("rootFolder", root_folder, str)):
             if value is not None and (not isinstance(value, kind) or isinstance(value, bool)):
                 raise RequestError(f"{name} must be a {'number' if kind is int else 'string'} or absent, got {value!r}",
-                                   errors=[_field_error(name, f"should be {'number' if kind is int else 'string'}")])
+                                   errors=[field_error(name, f"should be {'number' if kind is int else 'string'}")])
         try:
             entry = self.catalogue.get(media_type, media_id)
         except KeyError as exc:
@@ -227,7 +227,7 @@ class RequestStore:
             problem = f"must be season numbers between 1 and {total} for {entry.title!r}, got {seasons!r}"
         if problem:
             raise RequestError(f"seasons {problem}: expected a list of season numbers like [1, 2] or \"all\"",
-                               errors=[_field_error("seasons", problem)])
+                               errors=[field_error("seasons", problem)])
         return sorted(set(seasons))
 
     # -- reads -------------------------------------------------------------------------
@@ -315,6 +315,6 @@ class RequestStore:
             return out
 
 
-def _field_error(name: str, message: str) -> dict[str, str]:
-    """One entry of the ``errors`` list, as Overseerr's OpenAPI validator writes it."""
-    return {"path": f".body.{name}", "message": message, "errorCode": "type.openapi.validation"}
+def field_error(name: str, message: str, location: str = "body") -> dict[str, str]:
+    """One entry of the ``errors`` list, as Overseerr's OpenAPI validator writes it (``location``: body or query)."""
+    return {"path": f".{location}.{name}", "message": message, "errorCode": "type.openapi.validation"}

@@ -76,8 +76,7 @@ def _flag_arg(name: str) -> bool:
 
 
 def _of_type(section: Section, kind: str) -> list[Item]:
-    nodes = [node for top in sorted(section.items, key=lambda i: (i.sort_title, int(i.rating_key)))
-             for node in top.walk()]
+    nodes = [node for top in section.ordered_items() for node in top.walk()]
     return [node for node in nodes if node.type == kind]
 
 

@@ -262,6 +262,10 @@ class Section:
     updated_at: int
     items: list[Item] = field(default_factory=list)
 
+    def ordered_items(self) -> list[Item]:
+        """The top-level items in the order ``/all`` lists them (sort title, then ratingKey)."""
+        return sorted(self.items, key=lambda item: (item.sort_title, int(item.rating_key)))
+
     def summary(self) -> dict[str, Any]:
         return {"key": self.key, "title": self.title, "type": self.type, "uuid": self.uuid,
                 "location": self.location, "size": len(self.items)}
@@ -449,13 +453,19 @@ class PlexLibrary:
         with self.lock:
             return self._items.get(str(rating_key))
 
+    def require_section(self, key: str) -> Section:
+        """The section with ``key``; ``KeyError`` naming the sections there are otherwise."""
+        with self.lock:
+            section = self.sections.get(str(key))
+            if section is None:
+                raise KeyError(f"no library section with key {str(key)!r}; "
+                               f"sections: {', '.join(self.sections) or '(none)'}")
+            return section
+
     def add_item(self, section_key: str, attrs: Mapping[str, Any]) -> Item:
         """Add one fixture-shaped item to a section; ``ValueError``/``KeyError`` for bad input."""
         with self.lock:
-            section = self.sections.get(str(section_key))
-            if section is None:
-                raise KeyError(f"no library section with key {section_key!r}; "
-                               f"sections: {', '.join(self.sections) or '(none)'}")
+            section = self.require_section(section_key)
             data = validate_item("item", section.type, dict(attrs))
             explicit = data.get("ratingKey")
             if explicit is not None and explicit in self._items:
@@ -482,14 +492,10 @@ class PlexLibrary:
         with self.lock:
             sections = [self.sections[section_key]] if section_key in self.sections else (
                 [] if section_key is not None else list(self.sections.values()))
-            return [node for section in sections for top in sorted(section.items, key=_order)
+            return [node for section in sections for top in section.ordered_items()
                     for node in top.walk() if node.type != "season" and needle in node.title.casefold()]
 
     def summary(self) -> dict[str, Any]:
         """Server identity and one line per section (admin ``GET /__admin/plex/library``)."""
         with self.lock:
             return {"server": dict(self.server), "sections": [s.summary() for s in self.sections.values()]}
-
-
-def _order(item: Item) -> tuple[str, int]:
-    return item.sort_title, int(item.rating_key)

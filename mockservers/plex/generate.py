@@ -91,50 +91,50 @@ def _summary(rng: random.Random, title: str, genre: str) -> str:
     return f"In this {genre.lower()} tale, {who} must {what}. {title} is a story about what we keep and what we lose."
 
 
-def _movie(rng: random.Random, taken: set[str]) -> dict[str, Any]:
+def _basics(rng: random.Random, taken: set[str], kind: str, first_year: int, genre_pool: tuple[str, ...],
+            max_genres: int, studios: tuple[str, ...], ratings: tuple[str, ...], rating: tuple[float, float],
+            audience: tuple[float, float]) -> dict[str, Any]:
+    """The fields movies and shows share, drawn in one fixed order (the order keeps seeds stable)."""
     title = _unique_title(rng, taken)
-    year = rng.randint(1972, 2023)
-    genres = rng.sample(MOVIE_GENRES, rng.randint(1, 3))
+    year = rng.randint(first_year, 2023)
+    genres = rng.sample(genre_pool, rng.randint(1, max_genres))
     return {
         "title": title,
         "year": year,
-        "guid": f"plex://movie/{hex_id(rng)}",
-        "studio": rng.choice(STUDIOS),
-        "contentRating": rng.choice(MOVIE_RATINGS),
+        "guid": f"plex://{kind}/{hex_id(rng)}",
+        "studio": rng.choice(studios),
+        "contentRating": rng.choice(ratings),
         "summary": _summary(rng, title, genres[0]),
-        "rating": round(rng.uniform(4.0, 9.6), 1),
-        "audienceRating": round(rng.uniform(3.5, 9.8), 1),
-        "tagline": rng.choice(TAGLINES),
-        "duration": rng.randint(80, 170) * 60_000 + rng.randint(0, 59) * 1000,
-        "originallyAvailableAt": _date(rng, year),
-        "addedAt": BASE_EPOCH - rng.randint(86_400, 3 * 365 * 86_400),
+        "rating": round(rng.uniform(*rating), 1),
+        "audienceRating": round(rng.uniform(*audience), 1),
         "genres": genres,
-        "directors": [_person(rng)],
-        "guids": [f"imdb://tt{rng.randint(100_000, 9_999_999):07d}", f"tmdb://{rng.randint(1000, 999_999)}"],
     }
+
+
+def _added_at(rng: random.Random) -> int:
+    return BASE_EPOCH - rng.randint(86_400, 3 * 365 * 86_400)
+
+
+def _movie(rng: random.Random, taken: set[str]) -> dict[str, Any]:
+    movie = _basics(rng, taken, "movie", 1972, MOVIE_GENRES, 3, STUDIOS, MOVIE_RATINGS, (4.0, 9.6), (3.5, 9.8))
+    movie["tagline"] = rng.choice(TAGLINES)
+    movie["duration"] = rng.randint(80, 170) * 60_000 + rng.randint(0, 59) * 1000
+    movie["originallyAvailableAt"] = _date(rng, movie["year"])
+    movie["addedAt"] = _added_at(rng)
+    movie["directors"] = [_person(rng)]
+    movie["guids"] = [f"imdb://tt{rng.randint(100_000, 9_999_999):07d}", f"tmdb://{rng.randint(1000, 999_999)}"]
+    return movie
 
 
 def _show(rng: random.Random, taken: set[str]) -> dict[str, Any]:
-    title = _unique_title(rng, taken)
-    year = rng.randint(1990, 2023)
-    genres = rng.sample(SHOW_GENRES, rng.randint(1, 2))
-    return {
-        "title": title,
-        "year": year,
-        "guid": f"plex://show/{hex_id(rng)}",
-        "studio": rng.choice(NETWORKS),
-        "contentRating": rng.choice(SHOW_RATINGS),
-        "summary": _summary(rng, title, genres[0]),
-        "rating": round(rng.uniform(5.0, 9.5), 1),
-        "audienceRating": round(rng.uniform(4.5, 9.8), 1),
-        "duration": rng.choice((22, 30, 45, 55, 60)) * 60_000,
-        "originallyAvailableAt": _date(rng, year),
-        "addedAt": BASE_EPOCH - rng.randint(86_400, 3 * 365 * 86_400),
-        "genres": genres,
-        "guids": [f"imdb://tt{rng.randint(100_000, 9_999_999):07d}", f"tmdb://{rng.randint(1000, 299_999)}",
-                  f"tvdb://{rng.randint(70_000, 450_000)}"],
-        "seasons": [rng.randint(6, 12) for _ in range(rng.randint(1, 4))],
-    }
+    show = _basics(rng, taken, "show", 1990, SHOW_GENRES, 2, NETWORKS, SHOW_RATINGS, (5.0, 9.5), (4.5, 9.8))
+    show["duration"] = rng.choice((22, 30, 45, 55, 60)) * 60_000
+    show["originallyAvailableAt"] = _date(rng, show["year"])
+    show["addedAt"] = _added_at(rng)
+    show["guids"] = [f"imdb://tt{rng.randint(100_000, 9_999_999):07d}", f"tmdb://{rng.randint(1000, 299_999)}",
+                     f"tvdb://{rng.randint(70_000, 450_000)}"]
+    show["seasons"] = [rng.randint(6, 12) for _ in range(rng.randint(1, 4))]
+    return show
 
 
 def generate_items(section_type: str, count: int, rng: random.Random,

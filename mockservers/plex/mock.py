@@ -54,8 +54,7 @@ class PlexMock(MockServer):
 
     def reset_state(self) -> None:
         """Back to the constructor's fixture (a file is read again)."""
-        with self._naming(self.fixture):
-            self.library.load(self._read(self.fixture))
+        self.load_fixture(self.fixture)
 
     def register_admin(self, admin: AdminApi) -> None:
         library = self.library
@@ -113,12 +112,7 @@ class PlexMock(MockServer):
     def items(self, section_key: str | int) -> list[dict[str, Any]]:
         """The movies or shows of a section, in the order ``/all`` lists them; ``KeyError`` if no such section."""
         with self.library.lock:
-            section = self.library.section(str(section_key))
-            if section is None:
-                raise KeyError(f"no library section with key {str(section_key)!r}; "
-                               f"sections: {', '.join(self.library.sections) or '(none)'}")
-            ordered = sorted(section.items, key=lambda item: (item.sort_title, int(item.rating_key)))
-            return [item.summary() for item in ordered]
+            return [item.summary() for item in self.library.require_section(str(section_key)).ordered_items()]
 
     def item(self, rating_key: str | int) -> dict[str, Any]:
         """Any item (movie, show, season, episode) by ratingKey; ``KeyError`` if there is none."""
@@ -135,8 +129,9 @@ class PlexMock(MockServer):
         """Remove a movie or show; returns what was removed."""
         return self.library.remove_item(str(rating_key)).summary()
 
-    def load_fixture(self, fixture: str | Path | Mapping[str, Any]) -> None:
-        """Replace the library with ``fixture`` now (``reset_state`` still returns to the constructor's)."""
+    def load_fixture(self, fixture: Fixture) -> None:
+        """Replace the library with ``fixture`` now (``None``: the default library);
+        ``reset_state`` still returns to the constructor's."""
         with self._naming(fixture):
             self.library.load(self._read(fixture))
 

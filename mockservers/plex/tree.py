@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Any, Iterable
 
 from .data import Item, PlexLibrary, Section
-from .filters import genre_id
+from .filters import SEARCH_TYPES as TYPE_NUMBERS, genre_id
 from .render import Node
 
 __all__ = ["container", "hub_search", "identity", "item_node", "library_root", "section_detail", "sections", "server_root"]
@@ -19,7 +19,7 @@ MEDIA_TAG_PREFIX = "/system/bundle/media/flags/"
 MEDIA_TAG_VERSION = 1_700_000_000
 VIEW_MODES = {"movie": 65592, "show": 65592, "season": 65593, "episode": 65592}
 #: Plex's numeric search types (``type=`` on ``/all``)
-SEARCH_TYPES = {1: "movie", 2: "show", 3: "season", 4: "episode"}
+SEARCH_TYPES = {number: kind for kind, number in TYPE_NUMBERS.items()}
 _ROOT_DIRECTORIES = ("activities", "butler", "channels", "clients", "devices", "diagnostics", "hubs", "library",
                      "livetv", "media", "metadata", "music", "neighborhood", "playQueues", "player", "playlists",
                      "resources", "search", "server", "servers", "statistics", "system", "transcode", "updater", "user")
@@ -89,7 +89,7 @@ def sections(library: PlexLibrary) -> Node:
 
 def section_detail(section: Section) -> Node:
     noun = "Movies" if section.type == "movie" else "Shows"
-    search_type = 1 if section.type == "movie" else 2
+    search_type = TYPE_NUMBERS[section.type]
     entries = [("all", f"All {noun}"), ("unwatched", "Unwatched"), ("newest", "Recently Released"),
                ("recentlyAdded", "Recently Added"), ("recentlyViewed", "Recently Viewed"), ("genre", "By Genre"),
                ("year", "By Year"), ("firstCharacter", "By First Letter"), ("folder", "By Folder")]

@@ -18,7 +18,8 @@ from typing import Any, Callable, Mapping
 from mockservers import MONITOR_NAMES, SERVICES
 
 __all__ = ["DOWN", "UP", "PENDING", "MAINTENANCE", "STATUS_CODES", "STATUS_NAMES", "MonitorStore",
-           "parse_status", "format_time", "live_heartbeat", "DEFAULT_MONITORS", "DEFAULT_SERVICE_URLS"]
+           "parse_status", "as_monitor_id", "format_time", "parse_time", "live_heartbeat", "DEFAULT_MONITORS",
+           "DEFAULT_SERVICE_URLS"]
 
 DOWN, UP, PENDING, MAINTENANCE = 0, 1, 2, 3
 STATUS_CODES: dict[str, int] = {"down": DOWN, "up": UP, "pending": PENDING, "maintenance": MAINTENANCE}
@@ -50,26 +51,39 @@ def parse_status(status: str | int) -> int:
 
     Raises :class:`ValueError` naming the valid values.
     """
-    valid = "expected one of up, down, pending, maintenance (or 0-3: 0 DOWN, 1 UP, 2 PENDING, 3 MAINTENANCE)"
-    if isinstance(status, bool):
-        raise ValueError(f"unknown monitor status {status!r}: {valid}")
-    if isinstance(status, int):
-        if status in STATUS_NAMES:
-            return status
-        raise ValueError(f"unknown monitor status {status!r}: {valid}")
     if isinstance(status, str):
         text = status.strip().lower()
         if text in STATUS_CODES:
             return STATUS_CODES[text]
         if text.isdigit() and int(text) in STATUS_NAMES:
             return int(text)
-    raise ValueError(f"unknown monitor status {status!r}: {valid}")
+    elif isinstance(status, int) and not isinstance(status, bool) and status in STATUS_NAMES:
+        return status
+    raise ValueError(f"unknown monitor status {status!r}: expected one of up, down, pending, maintenance "
+                     "(or 0-3: 0 DOWN, 1 UP, 2 PENDING, 3 MAINTENANCE)")
+
+
+def as_monitor_id(value: Any) -> int | None:
+    """A monitor id sent as a number or a string of digits (the web UI sends both); None otherwise."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value
+    if isinstance(value, str) and value.strip().isdigit():
+        return int(value)
+    return None
+
+
+_TIME_FORMAT = "%Y-%m-%d %H:%M:%S"
 
 
 def format_time(moment: datetime) -> str:
     """UTC ``YYYY-MM-DD HH:MM:SS.mmm``, the format of Uptime Kuma 1.23's heartbeat times."""
     utc = moment.astimezone(timezone.utc)
-    return utc.strftime("%Y-%m-%d %H:%M:%S.") + f"{utc.microsecond // 1000:03d}"
+    return utc.strftime(_TIME_FORMAT) + f".{utc.microsecond // 1000:03d}"
+
+
+def parse_time(text: str) -> datetime:
+    """The UTC moment of a :func:`format_time` string."""
+    return datetime.strptime(text, _TIME_FORMAT + ".%f").replace(tzinfo=timezone.utc)
 
 
 def _utcnow() -> datetime:
@@ -159,14 +173,12 @@ class MonitorStore:
     def resolve(self, monitor: int | str) -> int:
         """Monitor id from an id (int or digits) or a name (case-insensitive); ValueError naming the known ones."""
         with self.lock:
-            if isinstance(monitor, int) and not isinstance(monitor, bool) and monitor in self._monitors:
-                return monitor
+            monitor_id = as_monitor_id(monitor)
+            if monitor_id in self._monitors:
+                return monitor_id
             if isinstance(monitor, str):
-                text = monitor.strip()
-                if text.isdigit() and int(text) in self._monitors:
-                    return int(text)
                 for mid, mon in sorted(self._monitors.items()):
-                    if mon["name"].casefold() == text.casefold():
+                    if mon["name"].casefold() == monitor.strip().casefold():
                         return mid
             known = ", ".join(f"{mid} {mon['name']!r}" for mid, mon in sorted(self._monitors.items()))
             raise ValueError(f"unknown monitor {monitor!r}: expected a monitor id or name, one of {known or 'none'}")
@@ -236,8 +248,7 @@ class MonitorStore:
         important = previous is None or previous["status"] != status
         duration = 0
         if previous is not None:
-            before = datetime.strptime(previous["time"], "%Y-%m-%d %H:%M:%S.%f").replace(tzinfo=timezone.utc)
-            duration = max(0, int((moment - before).total_seconds()))
+            duration = max(0, int((moment - parse_time(previous["time"])).total_seconds()))
         down_count = (previous["down_count"] + 1 if previous and previous["status"] == DOWN else 1) \
             if status == DOWN else 0
         row = {"id": self._next_beat_id, "monitor_id": monitor_id, "status": status, "msg": msg,

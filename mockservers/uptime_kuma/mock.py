@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import socket
 from datetime import datetime
 from typing import Any, Callable, Mapping
 
@@ -10,8 +9,6 @@ import socketio
 from flask import request
 
 from mockservers.core.admin import AdminApi, AdminError, json_body
-from mockservers.core.journal import RequestJournal
-from mockservers.core.middleware import ABANDONED
 from mockservers.core.server import MockServer
 
 from .data import STATUS_NAMES, UP, MonitorStore, parse_status
@@ -22,44 +19,6 @@ from .sockets import KumaSockets
 __all__ = ["UptimeKumaMock"]
 
 SOCKET_IO_PREFIX = "/socket.io"
-
-
-class _SocketQuietJournal(RequestJournal):
-    """The request journal, without the bodies of Engine.IO polling requests.
-
-    Those carry Socket.IO packets (the ``login`` password, ``loginByToken``'s
-    bare JWT) that the JSON redaction cannot all recognise: they are not kept.
-    """
-
-    def record(self, **fields: Any):  # noqa: D102 - same contract as the base
-        if str(fields.get("path", "")).startswith(SOCKET_IO_PREFIX) and fields.get("body"):
-            fields["body"] = "(socket.io payload not journaled)"
-        return super().record(**fields)
-
-
-class _WebSocketHandOff:
-    """WSGI wrapper: after a websocket request the HTTP connection is not read again.
-
-    A websocket takes the connection over; when it ends, werkzeug would parse
-    the client's remaining websocket frames (its close frame) as a new HTTP
-    request and answer 400, and the client would wait for its close handshake
-    in vain. Marking the request :data:`ABANDONED` makes the server's handler
-    close the connection instead. The socket also gets ``TCP_NODELAY``.
-    """
-
-    def __init__(self, app: Callable) -> None:
-        self.app = app
-
-    def __call__(self, environ: dict, start_response: Callable):
-        if environ.get("HTTP_UPGRADE", "").lower() == "websocket":
-            environ[ABANDONED] = True
-            sock = environ.get("werkzeug.socket")
-            if sock is not None:
-                try:  # many small frames: without this Nagle + delayed ACK stall each burst ~40 ms
-                    sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-                except OSError:
-                    pass
-        return self.app(environ, start_response)
 
 
 class UptimeKumaMock(MockServer):
@@ -86,12 +45,13 @@ class UptimeKumaMock(MockServer):
 
     service_name = "uptime-kuma"
     fault_exempt_prefixes = ("/__admin", SOCKET_IO_PREFIX)
+    #: Socket.IO packets carry the login password and bare JWTs the JSON redaction cannot all recognise
+    opaque_body_prefixes = (SOCKET_IO_PREFIX,)
 
     def __init__(self, *, username: str = "admin", password: str = "admin", status_page_slug: str = "default",
                  host: str = "127.0.0.1", port: int = 0, clock: Callable[[], datetime] | None = None,
                  ping_interval_s: float = 25.0, service_urls: Mapping[str, str] | None = None, **kw: Any) -> None:
         super().__init__(host=host, port=port, **kw)
-        self.journal = _SocketQuietJournal(maxlen=self.journal.maxlen, secret_names=self.secret_names)
         self.username = username
         self._password = password
         self.status_page_slug = status_page_slug
@@ -108,7 +68,7 @@ class UptimeKumaMock(MockServer):
     # -- MockServer hooks ----------------------------------------------------------------
     def create_app(self) -> Callable:
         http_app = create_http_app(self.store, lambda: self.status_page_slug, self._credentials)
-        return _WebSocketHandOff(socketio.WSGIApp(self.sockets.sio, http_app, socketio_path="socket.io"))
+        return socketio.WSGIApp(self.sockets.sio, http_app, socketio_path="socket.io")
 
     def on_take_down(self) -> None:
         """Cut every Socket.IO connection, as a crashed server would: clients see a transport error."""

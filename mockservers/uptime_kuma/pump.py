@@ -27,9 +27,7 @@ class SocketFaults:
     """The Socket.IO faults of one Uptime Kuma mock; plain attributes, :meth:`clear` resets them."""
 
     def __init__(self) -> None:
-        self.reject_logins = False
-        self.event_delay_s = 0.0
-        self.stop_events = False
+        self.clear()
 
     def clear(self) -> None:
         """No socket faults."""

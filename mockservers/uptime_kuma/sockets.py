@@ -21,7 +21,7 @@ from typing import Any, Callable
 
 import jwt
 
-from .data import MonitorStore, live_heartbeat
+from .data import MonitorStore, as_monitor_id, live_heartbeat
 from .engine import AckOrderedServer
 from .pump import EventPump, SocketFaults
 
@@ -246,7 +246,7 @@ class KumaSockets:
     def _on_get_monitor(self, sid: str, monitor_id: Any = None, *_: Any) -> dict[str, Any]:
         if not self.is_logged_in(sid):
             return {"ok": False, "msg": NOT_LOGGED_IN}
-        mid = _as_id(monitor_id)
+        mid = as_monitor_id(monitor_id)
         monitor = self.store.get(mid) if mid is not None else None
         if monitor is None:
             return {"ok": False, "msg": f"Monitor {monitor_id!r} not found: expected one of ids {self.store.ids()}"}
@@ -255,7 +255,7 @@ class KumaSockets:
     def _on_get_monitor_beats(self, sid: str, monitor_id: Any = None, period: Any = None, *_: Any) -> dict[str, Any]:
         if not self.is_logged_in(sid):
             return {"ok": False, "msg": NOT_LOGGED_IN}
-        mid = _as_id(monitor_id)
+        mid = as_monitor_id(monitor_id)
         if mid is None or self.store.get(mid) is None:
             return {"ok": False, "msg": f"Monitor {monitor_id!r} not found: expected one of ids {self.store.ids()}"}
         if isinstance(period, bool) or not isinstance(period, (int, float)) or period <= 0:
@@ -267,11 +267,3 @@ class KumaSockets:
             return {"ok": False, "msg": NOT_LOGGED_IN}
         return {"ok": False, "msg": f"the Uptime Kuma mock does not implement the {event!r} event"}
 
-
-def _as_id(value: Any) -> int | None:
-    """A monitor id sent as a number or a string of digits (the web UI sends both)."""
-    if isinstance(value, int) and not isinstance(value, bool):
-        return value
-    if isinstance(value, str) and value.strip().isdigit():
-        return int(value)
-    return None

@@ -16,14 +16,20 @@ from mockservers.cli import build_parser, fault_plan_from_args
 
 ROOT = Path(__file__).resolve().parents[2]
 FREE_PORTS = ["--plex-port", "0", "--overseerr-port", "0", "--uptime-kuma-port", "0"]
+CLI_ENV = dict(os.environ, PYTHONPATH=str(ROOT), PYTHONUNBUFFERED="1")
+CLI = [sys.executable, "-m", "mockservers"]
+
+
+def run_cli(*args: str) -> subprocess.CompletedProcess:
+    """Run the CLI to completion (for invocations that exit by themselves)."""
+    return subprocess.run([*CLI, *args], cwd=ROOT, env=CLI_ENV, capture_output=True, text=True, timeout=30)
 
 
 class RunningCli:
     """The CLI in a subprocess, with the URLs it printed."""
 
     def __init__(self, *args: str) -> None:
-        env = dict(os.environ, PYTHONPATH=str(ROOT), PYTHONUNBUFFERED="1")
-        self.proc = subprocess.Popen([sys.executable, "-m", "mockservers", *args], cwd=ROOT, env=env,
+        self.proc = subprocess.Popen([*CLI, *args], cwd=ROOT, env=CLI_ENV,
                                      stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         self.urls: dict[str, str] = {}
         self.lines: list[str] = []
@@ -108,9 +114,7 @@ def test_flaky_with_seed_is_reproducible(cli_factory):
 def test_port_in_use_is_a_clear_error(cli_factory):
     cli = cli_factory(*FREE_PORTS, "--only", "plex")
     port = cli.urls["plex"].rsplit(":", 1)[1]
-    env = dict(os.environ, PYTHONPATH=str(ROOT))
-    second = subprocess.run([sys.executable, "-m", "mockservers", "--only", "plex", "--plex-port", port],
-                            cwd=ROOT, env=env, capture_output=True, text=True, timeout=30)
+    second = run_cli("--only", "plex", "--plex-port", port)
     assert second.returncode == 2
     assert f"cannot start plex on 127.0.0.1:{port}" in second.stderr
 
@@ -122,9 +126,7 @@ def test_port_in_use_is_a_clear_error(cli_factory):
     (["--delay-ms", "-3"], "expected a number >= 0"),
 ])
 def test_bad_flags_exit_2_with_a_message(args, message):
-    env = dict(os.environ, PYTHONPATH=str(ROOT))
-    result = subprocess.run([sys.executable, "-m", "mockservers", *args], cwd=ROOT, env=env,
-                            capture_output=True, text=True, timeout=30)
+    result = run_cli(*args)
     assert result.returncode == 2
     assert message in result.stderr
 

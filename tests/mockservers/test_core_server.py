@@ -8,6 +8,7 @@ import time
 
 import pytest
 import requests
+from atest_support.waiting import wait_until
 
 from mockservers.core import MockServerError
 from mockservers.core.journal import REDACTED, RequestJournal
@@ -75,14 +76,9 @@ def test_take_down_for_a_duration_comes_back_by_itself(echo):
     echo.take_down(duration=0.2)
     with pytest.raises(requests.ConnectionError):
         get(echo, timeout=1)
-    deadline = time.monotonic() + 5
-    while time.monotonic() < deadline:
-        try:
-            assert get(echo, timeout=1).status_code == 200
-            return
-        except requests.ConnectionError:
-            threading.Event().wait(0.05)
-    pytest.fail("server did not come back within 5 s")
+    status = wait_until(lambda: get(echo, timeout=1).status_code, lambda code: code == 200,
+                        what="the echo mock", expected="back up", timeout=5)
+    assert status == 200
 
 
 def test_fixed_port_is_reused_after_stop():
@@ -139,9 +135,8 @@ def test_hang_is_released_by_clearing_faults(echo):
 
     caller = threading.Thread(target=call)
     caller.start()
-    deadline = time.monotonic() + 5
-    while not echo.faults.routes[0].hits and time.monotonic() < deadline:
-        threading.Event().wait(0.01)
+    wait_until(lambda: echo.faults.routes[0].hits, bool, what="the hang fault", expected="hit", timeout=5,
+               interval=0.01)
     echo.faults.clear()
     caller.join(5)
     assert not caller.is_alive()
@@ -326,3 +321,13 @@ def test_raw_socket_garbage_does_not_kill_the_server(echo):
         sock.sendall(b"\x00\x01garbage\r\n\r\n")
         sock.recv(100)
     assert get(echo).status_code == 200
+
+
+def test_journal_keeps_no_body_under_an_opaque_prefix():
+    from mockservers.core.journal import OPAQUE_BODY, RequestJournal
+
+    journal = RequestJournal(opaque_body_prefixes=("/socket.io",))
+    common = dict(method="POST", query={}, status=200, duration_ms=1.0, headers={})
+    journal.record(path="/socket.io/", body='42["login",{"password":"hunter2"}]', **common)
+    journal.record(path="/api/x", body='{"name": "kept"}', **common)
+    assert [entry.body for entry in journal.entries()] == [OPAQUE_BODY, '{"name": "kept"}']

@@ -4,15 +4,14 @@ from __future__ import annotations
 
 import re
 import socket
-import threading
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import pytest
 import requests
 from flask import Flask, request
-from werkzeug.serving import make_server
 
+from mockservers.core import MockServer
 from mockservers.core.journal import REDACTED
 from mockservers.overseerr import OverseerrMock, WebhookDelivery
 
@@ -59,11 +58,16 @@ def api(mock):
     return Api(mock)
 
 
-class Receiver:
-    """A webhook receiver on a free port: records every POST (headers and JSON)."""
+class Receiver(MockServer):
+    """A webhook receiver on a free port (the core mock mechanism): records every POST (headers and JSON)."""
+
+    service_name = "receiver"
 
     def __init__(self) -> None:
+        super().__init__()
         self.received: list[dict[str, Any]] = []
+
+    def create_app(self) -> Flask:
         app = Flask("receiver")
 
         @app.post("/hook")
@@ -75,22 +79,13 @@ class Receiver:
         def broken():
             return "receiver failed", 500
 
-        self.server = make_server("127.0.0.1", 0, app, threaded=True)
-        self.url = f"http://127.0.0.1:{self.server.server_port}"
-        self.thread = threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
-        self.thread.start()
-
-    def close(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
-        self.thread.join(timeout=5)
+        return app
 
 
 @pytest.fixture
 def receiver():
-    rec = Receiver()
-    yield rec
-    rec.close()
+    with Receiver() as rec:
+        yield rec
 
 
 def closed_port() -> int:

@@ -27,10 +27,9 @@ def plex():
 
 
 @pytest.fixture
-def fresh():
+def fresh(plex_mock):
     """A mock of its own, for tests that change data, token, faults or the journal."""
-    with PlexMock() as mock:
-        yield mock
+    return plex_mock
 
 
 def get(mock: PlexMock, path: str, *, token: str | None = TOKEN, as_json: bool = False,

@@ -34,9 +34,9 @@ def server(mock):
 
 
 @pytest.fixture
-def fresh():
-    with PlexMock(token=TOKEN) as plex:
-        yield plex
+def fresh(plex_mock):
+    """A mock of its own (token ``mock-token``), for tests that change it."""
+    return plex_mock
 
 
 def test_server_identity(mock, server):

@@ -13,6 +13,7 @@ import pytest
 import requests
 import socketio
 import websocket
+from atest_support.waiting import wait_until
 
 from mockservers import UptimeKumaMock
 
@@ -108,15 +109,6 @@ def logged_in(probes, kuma) -> Probe:
     return probe
 
 
-def wait_until(predicate: Callable[[], Any], timeout: float = WAIT) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        threading.Event().wait(0.02)
-    return bool(predicate())
-
-
 # -- login and the after-login pushes -------------------------------------------------------
 def test_connect_pushes_info_without_version(probes, transports):
     probe = probes()
@@ -129,7 +121,8 @@ def test_connect_pushes_info_without_version(probes, transports):
 def test_polling_upgrades_to_websocket_like_real_clients_do(kuma):
     probe = Probe(kuma.url, ["polling", "websocket"]).connect()
     try:
-        assert wait_until(lambda: probe.sio.transport() == "websocket"), probe.sio.transport()
+        assert wait_until(probe.sio.transport, lambda transport: transport == "websocket", what="the transport",
+                          expected="websocket", timeout=WAIT), probe.sio.transport()
         assert probe.login("admin", "s3cret-pw")["ok"] is True
         assert probe.wait_for(probe.has_after_login_pushes), probe.events
     finally:
@@ -286,7 +279,8 @@ def test_drop_connections_disconnects_every_client(kuma, probes):
     assert kuma.connected_clients == 2
     assert kuma.drop_connections() == 2
     assert first.disconnected.wait(WAIT) and second.disconnected.wait(WAIT)
-    assert wait_until(lambda: kuma.connected_clients == 0)
+    assert wait_until(lambda: kuma.connected_clients == 0, bool, what="no client connected", expected="true",
+                      timeout=WAIT)
     assert kuma.drop_connections() == 0
 
 

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-import time
-
 import pytest
+from atest_support.waiting import wait_until
 from uptime_kuma_api import MonitorStatus, MonitorType, UptimeKumaApi, UptimeKumaException
 
 from mockservers import UptimeKumaMock
@@ -61,9 +60,8 @@ def test_live_heartbeat_reaches_the_client(api, kuma):
     api.login("admin", "admin")
     assert len(api.get_heartbeats()[3]) == 5
     kuma.set_monitor_status("Tautulli", "down", msg="connect ECONNREFUSED")
-    deadline = time.monotonic() + TIMEOUT
-    while len(api.get_heartbeats()[3]) < 6 and time.monotonic() < deadline:
-        pass  # get_heartbeats() itself waits WAIT_EVENTS per call
+    wait_until(lambda: len(api.get_heartbeats()[3]), lambda count: count >= 6,  # each call waits WAIT_EVENTS
+               what="Tautulli's heartbeats in the client", expected=">= 6", timeout=TIMEOUT)
     newest = api.get_heartbeats()[3][-1]  # the live ``heartbeat`` event, appended by the client
     assert newest["status"] == MonitorStatus.DOWN and newest["msg"] == "connect ECONNREFUSED"
     assert newest["monitorID"] == 3 and newest["important"] is True
