@@ -17,13 +17,13 @@ call) and counts consecutive failures only.
 from __future__ import annotations
 
 import threading
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 from typing import Any, Callable, TypeVar
 
 import pybreaker
 
 from .errors import BadResponseError, CircuitOpenError, ServiceUnavailableError
-from .timeutil import iso_utc
+from .timeutil import iso_utc, utc_now
 
 __all__ = ["CircuitBreakerFactory", "ServiceBreaker", "CLOSED", "OPEN", "HALF_OPEN", "trips_breaker"]
 
@@ -60,21 +60,15 @@ class _Metrics(pybreaker.CircuitBreakerListener):
             self.successes = 0
             self.rejected = 0
             self.last_failure: dict[str, str | None] | None = None
-            self.opened_at: datetime | None = None
 
     def failure(self, cb: pybreaker.CircuitBreaker, exc: BaseException) -> None:
         with self.lock:
             self.failures += 1
-            self.last_failure = {"time": _iso(datetime.now(timezone.utc)), "error": str(exc)}
+            self.last_failure = {"time": iso_utc(utc_now()), "error": str(exc)}
 
     def success(self, cb: pybreaker.CircuitBreaker) -> None:
         with self.lock:
             self.successes += 1
-
-    def state_change(self, cb: pybreaker.CircuitBreaker, old_state: Any, new_state: Any) -> None:
-        with self.lock:
-            if new_state is not None and new_state.name == OPEN:
-                self.opened_at = datetime.now(timezone.utc)
 
     def count_rejected(self) -> None:
         with self.lock:
@@ -132,10 +126,16 @@ class ServiceBreaker:
     def success_threshold(self) -> int:
         return self._breaker.success_threshold
 
+    def _opened_at(self) -> datetime | None:
+        """When the breaker last opened, while it is not closed (pybreaker keeps it in its storage only)."""
+        if self._breaker.current_state == CLOSED:
+            return None
+        return self._breaker._state_storage.opened_at
+
     def _next_probe_at(self) -> datetime | None:
         if self._breaker.current_state != OPEN:
             return None
-        opened_at = self._breaker._state_storage.opened_at  # pybreaker keeps it in its storage only
+        opened_at = self._opened_at()
         return opened_at + timedelta(seconds=self.reset_timeout) if opened_at else None
 
     def retry_after_s(self) -> float | None:
@@ -143,7 +143,7 @@ class ServiceBreaker:
         probe_at = self._next_probe_at()
         if probe_at is None:
             return None
-        return max(0.0, (probe_at - datetime.now(timezone.utc)).total_seconds())
+        return max(0.0, (probe_at - utc_now()).total_seconds())
 
     @property
     def state(self) -> str:
@@ -158,9 +158,8 @@ class ServiceBreaker:
         m = self._metrics
         with m.lock:
             counters = {"failures": m.failures, "successes": m.successes, "rejected": m.rejected,
-                        "last_failure": dict(m.last_failure) if m.last_failure else None,
-                        "opened_at": _iso(m.opened_at) if self._breaker.current_state != CLOSED else None}
-        return {"name": self.name, "state": self.state, **counters,
+                        "last_failure": dict(m.last_failure) if m.last_failure else None}
+        return {"name": self.name, "state": self.state, **counters, "opened_at": _iso(self._opened_at()),
                 "consecutive_failures": self._breaker.fail_counter,
                 "next_probe_at": _iso(self._next_probe_at()),
                 "fail_max": self.fail_max, "reset_timeout_s": self.reset_timeout,

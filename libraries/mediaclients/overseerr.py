@@ -81,8 +81,7 @@ class OverseerrClient(HttpServiceClient):
             body["seasons"] = seasons
         elif media_type == "tv":
             body["seasons"] = "all"
-        self._http.last_call_stale = False
-        self._http.retry.last_attempts = 0
+        self._http.begin_call()
         created = self._http.guarded("submit_request", lambda: self._submit(body))
         self._http.clear_cache()
         return mark(created, stale=False)

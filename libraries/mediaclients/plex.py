@@ -86,8 +86,7 @@ class PlexClient(HttpServiceClient):
     def search(self, query: str) -> DataList:
         """Items matching ``query`` across libraries (``/hubs/search``); blank query -> ``[]``, no request."""
         if not query or not query.strip():
-            self._http.last_call_stale = False
-            self._http.retry.last_attempts = 0
+            self._http.begin_call()
             return mark([], stale=False)
         text = query.strip()
 

@@ -59,7 +59,7 @@ class RetryPolicy:
         self._sleep = sleep
         self.last_attempts = 0
 
-    def run(self, func: Callable[[], T], *, retry: bool = True) -> T:
+    def run(self, func: Callable[[], T]) -> T:
         """``func()`` until it succeeds, fails for good, or attempts/time run out; the last error is raised."""
         s = self.settings
         self.last_attempts = 0
@@ -68,7 +68,7 @@ class RetryPolicy:
             self.last_attempts += 1
             return func()
 
-        if not retry or s.retry_attempts == 1:
+        if s.retry_attempts == 1:
             return attempt()
         retrying = Retrying(
             stop=stop_after_attempt(s.retry_attempts) | stop_after_delay(s.retry_max_total_s),

@@ -6,6 +6,9 @@ from dataclasses import dataclass, fields
 
 __all__ = ["ClientSettings"]
 
+#: settings that count something and must be at least 1 (timeouts must be > 0, the rest >= 0)
+_COUNTS = frozenset({"retry_attempts", "cache_max_entries", "fail_max", "success_threshold"})
+
 
 @dataclass(frozen=True)
 class ClientSettings:
@@ -33,15 +36,19 @@ class ClientSettings:
 
     def __post_init__(self) -> None:
         for field in fields(self):
-            value = getattr(self, field.name)
-            if field.name == "retry_seed":
+            name, value = field.name, getattr(self, field.name)
+            if name == "retry_seed":
                 continue
             if isinstance(value, bool) or not isinstance(value, (int, float)):
-                raise TypeError(f"ClientSettings.{field.name} must be a number, got {value!r}")
-            minimum = 1 if field.name in ("retry_attempts", "cache_max_entries", "fail_max", "success_threshold") else 0
-            if value < minimum or (minimum == 0 and field.name.endswith("timeout_s") and value == 0):
-                expected = f">= {minimum}" if minimum else "> 0" if field.name.endswith("timeout_s") else ">= 0"
-                raise ValueError(f"ClientSettings.{field.name} must be {expected}, got {value!r}")
+                raise TypeError(f"ClientSettings.{name} must be a number, got {value!r}")
+            if name in _COUNTS:
+                valid, expected = value >= 1, ">= 1"
+            elif name.endswith("timeout_s"):
+                valid, expected = value > 0, "> 0"
+            else:
+                valid, expected = value >= 0, ">= 0"
+            if not valid:
+                raise ValueError(f"ClientSettings.{name} must be {expected}, got {value!r}")
         if self.retry_max_backoff_s < self.retry_initial_backoff_s:
             raise ValueError("ClientSettings.retry_max_backoff_s must be >= retry_initial_backoff_s, "
                              f"got {self.retry_max_backoff_s!r} < {self.retry_initial_backoff_s!r}")

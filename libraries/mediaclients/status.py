@@ -28,12 +28,12 @@ import time
 from datetime import datetime
 from typing import Any, Callable, Mapping
 
-from .errors import CircuitOpenError, IntegrationError
+from .errors import IntegrationError
 from .timeutil import iso_utc, utc_now
 from .uptime_kuma import STATUS_NAMES, parse_kuma_time
 
 __all__ = ["StatusService", "SOURCE_UPTIME_KUMA", "SOURCE_POLL", "UP", "DOWN", "DEGRADED",
-           "DEFAULT_MONITOR_NAMES", "HEALTH_CALLS", "utc_now", "iso_utc"]
+           "DEFAULT_MONITOR_NAMES", "HEALTH_CALLS"]
 
 UP, DOWN, DEGRADED = "up", "down", "degraded"
 SOURCE_UPTIME_KUMA, SOURCE_POLL = "uptime-kuma", "poll"
@@ -196,10 +196,7 @@ class StatusService:
         started = self.timer()
         try:
             result = call()
-        except CircuitOpenError as exc:
-            elapsed_ms = (self.timer() - started) * 1000
-            return self._entry(service, DOWN, elapsed_ms, self.clock(), SOURCE_POLL, str(exc))
-        except IntegrationError as exc:
+        except IntegrationError as exc:  # includes CircuitOpenError: the message says the breaker is open
             elapsed_ms = (self.timer() - started) * 1000
             return self._entry(service, DOWN, elapsed_ms, self.clock(), SOURCE_POLL, str(exc))
         except Exception as exc:  # noqa: BLE001 - an unexpected failure still means "down", with its reason

@@ -10,7 +10,7 @@ never reach an error message.
 from __future__ import annotations
 
 import email.utils
-from datetime import datetime, timezone
+from datetime import timezone
 from typing import Any, Callable, Hashable, Mapping, TypeVar
 
 import requests
@@ -23,6 +23,7 @@ from .errors import (AuthenticationError, BadResponseError, IntegrationError, Re
 from .results import mark
 from .retry import RetryPolicy
 from .settings import ClientSettings
+from .timeutil import utc_now
 
 __all__ = ["HttpTransport"]
 
@@ -44,7 +45,7 @@ def _retry_after_s(value: str | None) -> float | None:
         return None
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=timezone.utc)
-    return max(0.0, (moment - datetime.now(timezone.utc)).total_seconds())
+    return max(0.0, (moment - utc_now()).total_seconds())
 
 
 def _never_sent(error: requests.RequestException) -> bool:
@@ -69,7 +70,7 @@ class HttpTransport:
     """HTTP for one service: base URL, auth headers, timeouts, retry, breaker and read cache."""
 
     def __init__(self, service: str, base_url: str, *, headers: Mapping[str, str], settings: ClientSettings,
-                 breakers: CircuitBreakerFactory, session: requests.Session | None = None) -> None:
+                 breakers: CircuitBreakerFactory) -> None:
         if not base_url.startswith(("http://", "https://")):
             raise ValueError(f"{service} base URL must start with http:// or https://, got {base_url!r}")
         self.service = service
@@ -80,7 +81,7 @@ class HttpTransport:
             success_threshold=settings.success_threshold)
         self.retry = RetryPolicy(settings)
         self.cache = ReadCache(settings.cache_ttl_s, settings.cache_max_entries)
-        self.session = session or requests.Session()
+        self.session = requests.Session()
         self.session.headers.update({"User-Agent": USER_AGENT, **headers})
         self.last_call_stale = False
 
@@ -91,8 +92,7 @@ class HttpTransport:
         ``fetch`` performs one attempt (usually :meth:`send` and a parser). The
         result is marked ``stale`` (True only for a fallback value).
         """
-        self.last_call_stale = False
-        self.retry.last_attempts = 0
+        self.begin_call()
         if cache_key is not None:
             cached = self.cache.get_fresh(cache_key)
             if cached is not MISSING:
@@ -108,6 +108,11 @@ class HttpTransport:
         if cache_key is not None:
             self.cache.put(cache_key, value)
         return mark(value, stale=False)
+
+    def begin_call(self) -> None:
+        """Reset what the last call reports (stale, attempts): every client call starts here."""
+        self.last_call_stale = False
+        self.retry.last_attempts = 0
 
     def guarded(self, operation: str, func: Callable[[], T]) -> T:
         """``func`` as one logical call on the service's breaker (CircuitOpenError while open)."""

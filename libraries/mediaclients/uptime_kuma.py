@@ -32,6 +32,7 @@ import socketio
 from socketio import exceptions as sio_exceptions
 
 from .errors import AuthenticationError, ServiceTimeoutError, ServiceUnavailableError
+from .timeutil import utc_now
 
 __all__ = ["UptimeKumaClient", "MonitorStatus", "STATUS_NAMES", "parse_kuma_time"]
 
@@ -121,9 +122,7 @@ class UptimeKumaClient:
         # state, guarded by self._cond
         self._connected = False
         self._logged_in = False
-        self._auth_token: str | None = None
         self._login_error: str | None = None
-        self._login_pending = False
         self._ever_connected = False
         self._monitors: dict[int, dict[str, Any]] = {}
         self._heartbeats: dict[int, dict[str, Any]] = {}
@@ -158,8 +157,7 @@ class UptimeKumaClient:
                 self._login_error = None
                 self._ever_connected = False
             try:
-                self._sio.connect(self.url, transports=self.transports, wait=True,
-                                  wait_timeout=self.connect_timeout, retry=False)
+                self._sio_connect()
             except (sio_exceptions.ConnectionError, ValueError) as exc:
                 self._closed.set()
                 raise ServiceUnavailableError(SERVICE, "connect",
@@ -276,10 +274,7 @@ class UptimeKumaClient:
         None when no heartbeat has arrived for it yet; KeyError when a name is unknown.
         """
         with self._cond:
-            mid = _as_int(monitor_id)
-            if mid is None:
-                mid = self.monitor_id(monitor_id)
-            beat = self._heartbeats.get(mid)
+            beat = self._heartbeats.get(self._resolve_id(monitor_id))
             return dict(beat) if beat is not None else None
 
     def monitor_status(self, name_or_id: str | int) -> str | None:
@@ -297,10 +292,7 @@ class UptimeKumaClient:
     def important_heartbeats(self, monitor_id: str | int) -> list[dict[str, Any]]:
         """The important heartbeats (status changes) of a monitor, newest first."""
         with self._cond:
-            mid = _as_int(monitor_id)
-            if mid is None:
-                mid = self.monitor_id(monitor_id)
-            return [dict(row) for row in self._important.get(mid, [])]
+            return [dict(row) for row in self._important.get(self._resolve_id(monitor_id), [])]
 
     def avg_ping(self, monitor_id: int) -> float | None:
         """The latest ``avgPing`` for a monitor (ms), if pushed."""
@@ -362,10 +354,15 @@ class UptimeKumaClient:
         sio.on("*", self._on_other)
         return sio
 
+    def _sio_connect(self) -> None:
+        """One connection attempt (no library retries): ``connect()`` and the reconnect loop both use it."""
+        self._sio.connect(self.url, transports=self.transports, wait=True, wait_timeout=self.connect_timeout,
+                          retry=False)
+
     def _count(self, event: str) -> None:
         # caller holds the lock
         self._event_counts[event] = self._event_counts.get(event, 0) + 1
-        self._last_event_at = datetime.now(timezone.utc)
+        self._last_event_at = utc_now()
 
     def _on_connect(self) -> None:
         with self._cond:
@@ -374,7 +371,6 @@ class UptimeKumaClient:
             self._ever_connected = True
             self._connected = True
             self._logged_in = False
-            self._login_pending = True
             self._cond.notify_all()
         log.info("connected to Uptime Kuma at %s; logging in as %r", self.url, self.username)
         try:
@@ -387,11 +383,9 @@ class UptimeKumaClient:
     def _on_login_ack(self, response: Any = None, *_: Any) -> None:
         ok = isinstance(response, Mapping) and bool(response.get("ok"))
         with self._cond:
-            self._login_pending = False
             if ok:
                 self._logged_in = True
                 self._login_error = None
-                self._auth_token = response.get("token")
                 self.logins += 1
             else:
                 self._logged_in = False
@@ -408,7 +402,6 @@ class UptimeKumaClient:
         with self._cond:
             self._connected = False
             self._logged_in = False
-            self._login_pending = False
             self._last_disconnect_reason = str(reason) if reason is not None else None
             self.disconnects += 1
             self._cond.notify_all()
@@ -448,8 +441,7 @@ class UptimeKumaClient:
                 if self._sio.connected:
                     return
                 try:
-                    self._sio.connect(self.url, transports=self.transports, wait=True,
-                                      wait_timeout=self.connect_timeout, retry=False)
+                    self._sio_connect()
                 except (sio_exceptions.ConnectionError, ValueError) as exc:
                     log.info("reconnect to Uptime Kuma at %s failed: %s", self.url, exc)
                     continue
@@ -543,6 +535,11 @@ class UptimeKumaClient:
         }
 
     # -- helpers ---------------------------------------------------------------------------
+    def _resolve_id(self, monitor_id: str | int) -> int:
+        # caller holds the lock; a number is taken as an id as is, a name must be known (KeyError)
+        mid = _as_int(monitor_id)
+        return mid if mid is not None else self.monitor_id(monitor_id)
+
     def _find_monitor(self, name_or_id: str | int) -> dict[str, Any] | None:
         # caller holds the lock
         if isinstance(name_or_id, int) or (isinstance(name_or_id, str) and name_or_id.strip().isdigit()):

@@ -30,29 +30,22 @@ def breakers() -> CircuitBreakerFactory:
 
 
 @pytest.fixture
-def make_plex(plex_mock, breakers) -> Callable[..., PlexClient]:
-    """PlexClient against the mock; keyword arguments override the fast settings."""
-    clients: list[PlexClient] = []
-
+def make_plex(plex_mock, breakers, request) -> Callable[..., PlexClient]:
+    """PlexClient against the mock; keyword arguments override the fast settings. Closed at teardown."""
     def make(token: str = "mock-token", **overrides: Any) -> PlexClient:
         client = PlexClient(plex_mock.url, token, settings=fast_settings(**overrides), breakers=breakers)
-        clients.append(client)
+        request.addfinalizer(client.close)
         return client
 
-    yield make
-    for client in clients:
-        client.close()
+    return make
 
 
 @pytest.fixture
-def make_overseerr(overseerr_mock, breakers) -> Callable[..., OverseerrClient]:
-    clients: list[OverseerrClient] = []
-
+def make_overseerr(overseerr_mock, breakers, request) -> Callable[..., OverseerrClient]:
+    """OverseerrClient against the mock; keyword arguments override the fast settings. Closed at teardown."""
     def make(api_key: str = "mock-api-key", **overrides: Any) -> OverseerrClient:
         client = OverseerrClient(overseerr_mock.url, api_key, settings=fast_settings(**overrides), breakers=breakers)
-        clients.append(client)
+        request.addfinalizer(client.close)
         return client
 
-    yield make
-    for client in clients:
-        client.close()
+    return make

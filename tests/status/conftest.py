@@ -65,38 +65,30 @@ def clock() -> FakeClock:
 
 
 @pytest.fixture
-def make_dashboard() -> Callable[..., Any]:
+def make_dashboard(request) -> Callable[..., Any]:
     """Start a DashboardServer for a given status service / breakers; all are stopped afterwards."""
     from mediaclients.dashboard import DashboardServer, create_dashboard_app
-
-    servers = []
 
     def make(status_service: Any, breakers: Any = None, **options: Any):
         options.setdefault("jwt_secret", JWT_SECRET)
         options.setdefault("webhook_secret", WEBHOOK_SECRET)
         server = DashboardServer(create_dashboard_app(status_service, breakers, **options)).start()
-        servers.append(server)
+        request.addfinalizer(server.stop)
         return server
 
-    yield make
-    for server in servers:
-        server.stop()
+    return make
 
 
 @pytest.fixture
-def kuma_client_factory():
+def kuma_client_factory(request):
     """Build UptimeKumaClients with fast backoff; all are closed afterwards."""
     from mediaclients.uptime_kuma import UptimeKumaClient
-
-    clients = []
 
     def make(url: str, username: str = "admin", password: str = "admin", **options: Any) -> UptimeKumaClient:
         options.setdefault("reconnect_backoff", (0.05, 0.3))
         options.setdefault("connect_timeout", 3.0)
         client = UptimeKumaClient(url, username, password, **options)
-        clients.append(client)
+        request.addfinalizer(client.close)
         return client
 
-    yield make
-    for client in clients:
-        client.close()
+    return make

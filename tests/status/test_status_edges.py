@@ -8,7 +8,8 @@ import pytest
 
 from mediaclients import CircuitBreakerFactory, ClientSettings, PlexClient, StatusService
 from mediaclients.results import mark
-from mediaclients.status import _describe, iso_utc
+from mediaclients.status import _describe
+from mediaclients.timeutil import iso_utc
 
 WAIT = 10.0
 #: real polls are compared to this: high enough that a busy machine never turns "up" into "degraded"

@@ -7,6 +7,8 @@ from typing import Any, Callable
 
 from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 
+from .app import INBOX_EXTENSION
+
 __all__ = ["DashboardServer"]
 
 
@@ -57,8 +59,6 @@ class DashboardServer:
     @property
     def inbox(self) -> Any:
         """The app's webhook inbox (when the app is the dashboard app)."""
-        from .app import INBOX_EXTENSION
-
         return getattr(self.app, "extensions", {}).get(INBOX_EXTENSION)
 
     def start(self) -> "DashboardServer":

@@ -16,6 +16,8 @@ from typing import Any, Sequence
 
 import jwt
 
+from ..timeutil import utc_now
+
 __all__ = ["ALGORITHM", "ADMIN_ROLE", "TokenError", "mint_token", "verify_token", "main"]
 
 ALGORITHM = "HS256"
@@ -33,7 +35,7 @@ class TokenError(Exception):
 
 def _utc(now: datetime | None) -> datetime:
     if now is None:
-        return datetime.now(timezone.utc)
+        return utc_now()
     return now if now.tzinfo else now.replace(tzinfo=timezone.utc)
 
 

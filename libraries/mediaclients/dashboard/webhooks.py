@@ -54,12 +54,16 @@ def _is_id(value: Any) -> bool:
     return isinstance(value, str)
 
 
-def _check_object(payload: Mapping[str, Any], key: str) -> Mapping[str, Any] | None:
+def _check_object(payload: Mapping[str, Any], key: str, required: tuple[str, ...] = ()) -> Mapping[str, Any] | None:
+    """``payload[key]`` when it is an object holding every ``required`` field, None when absent or null."""
     if key not in payload or payload[key] is None:
         return None
     value = payload[key]
     if not isinstance(value, Mapping):
         raise WebhookValidationError(f"'{key}' must be an object or null, got {type(value).__name__}")
+    for field in required:
+        if field not in value:
+            raise WebhookValidationError(f"'{key}' is missing '{field}'")
     return value
 
 
@@ -91,11 +95,8 @@ def validate_notification(payload: Any) -> dict[str, Any]:
         if payload.get(key) is not None and not isinstance(payload[key], str):
             raise WebhookValidationError(f"'{key}' must be a string, got {type(payload[key]).__name__}")
 
-    media = _check_object(payload, "media")
+    media = _check_object(payload, "media", _MEDIA_REQUIRED)
     if media is not None:
-        for field in _MEDIA_REQUIRED:
-            if field not in media:
-                raise WebhookValidationError(f"'media' is missing '{field}'")
         if media["media_type"] not in MEDIA_TYPES:
             raise WebhookValidationError(f"'media.media_type' must be movie or tv, got {media['media_type']!r}")
         for field in ("tmdbId", "tvdbId"):
@@ -108,11 +109,8 @@ def validate_notification(payload: Any) -> dict[str, Any]:
     elif ntype.startswith("MEDIA_"):
         raise WebhookValidationError(f"{ntype} notification without a 'media' object")
 
-    request = _check_object(payload, "request")
+    request = _check_object(payload, "request", _REQUEST_REQUIRED)
     if request is not None:
-        for field in _REQUEST_REQUIRED:
-            if field not in request:
-                raise WebhookValidationError(f"'request' is missing '{field}'")
         if not _is_id(request["request_id"]):
             raise WebhookValidationError("'request.request_id' must be a string or integer id")
         for field in _REQUEST_STRINGS:
@@ -140,7 +138,6 @@ class WebhookInbox:
         self._cond = threading.Condition()
         self._ids = itertools.count(1)
         self._clock = clock or utc_now
-        self.total = 0
 
     def record(self, payload: Mapping[str, Any]) -> dict[str, Any]:
         """Store an (already validated) notification; return its record."""
@@ -153,7 +150,6 @@ class WebhookInbox:
                 "payload": dict(payload),
             }
             self._records.append(entry)
-            self.total += 1
             self._cond.notify_all()
             return dict(entry)
 
