@@ -187,9 +187,7 @@ class AdminApi:
 
         @self.route("/reset", methods=["POST"])
         def reset():
-            server.faults.clear()
-            server.journal.clear()
-            server.reset_state()
+            server.reset()
             return {"reset": True}
 
     def _fault_body(self) -> dict[str, Any]:

@@ -117,7 +117,7 @@ class MockServer:
         """Add service-specific admin routes with ``admin.route(...)``."""
 
     def reset_state(self) -> None:
-        """Return the service's data to its initial state (admin reset)."""
+        """Return the service's data to its initial state (part of :meth:`reset`)."""
 
     def on_take_down(self) -> None:
         """Called after the listening socket closed: drop long-lived connections."""
@@ -189,6 +189,12 @@ class MockServer:
             self._cancel_bring_up()
             if self._server is None:
                 self._listen(self.port)
+
+    def reset(self) -> None:
+        """As new: no faults, an empty journal, the service's initial data (admin ``POST /__admin/reset``)."""
+        self.faults.clear()
+        self.journal.clear()
+        self.reset_state()
 
     def __enter__(self) -> "MockServer":
         return self.start()
