@@ -54,7 +54,7 @@ Plex Back Up In Uptime Kuma Is Counted As Up Again
 Open Circuit Breaker Is Counted
     [Documentation]    Polling an unreachable Plex opens its breaker; the dashboard counts it in circuitBreakersOpen.
     [Tags]    unavailable    fallback
-    Given Uptime Kuma Is Not Used For Status
+    Given Uptime Kuma Is Disabled For Status
     And Plex Becomes Unreachable
     When The Dashboard Summary Should Become    circuitBreakersOpen=1
     Then Plex's Circuit Breaker Should Be Open

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-from robotlibcore import DynamicCore
+from atest_support.library import SuiteLibrary
 
 from .breakers import BreakerKeywords
 from .clients import ClientKeywords
@@ -20,7 +20,7 @@ __version__ = "0.1.0"
 __all__ = ["MediaClients"]
 
 
-class MediaClients(DynamicCore):
+class MediaClients(SuiteLibrary):
     """Calls the resilient Plex and Overseerr clients and checks how they cope with failures.
 
     %TOC%
@@ -91,9 +91,7 @@ class MediaClients(DynamicCore):
     | StatusService(plex=lib.plex, overseerr=lib.overseerr, breakers=lib.breakers)
     """
 
-    ROBOT_LIBRARY_SCOPE = "SUITE"
     ROBOT_LIBRARY_VERSION = __version__
-    ROBOT_LISTENER_API_VERSION = 3
 
     def __init__(self, connect_timeout: timedelta = timedelta(milliseconds=500),
                  read_timeout: timedelta = timedelta(seconds=2), retry_attempts: int = 3,
@@ -122,7 +120,6 @@ class MediaClients(DynamicCore):
         super().__init__([ClientKeywords(self._context), PlexKeywords(self._context),
                           OverseerrKeywords(self._context), FailureKeywords(self._context),
                           BreakerKeywords(self._context), ResultKeywords()])
-        self.ROBOT_LIBRARY_LISTENER = self
 
     # -- for other libraries (e.g. ServiceHealth) ---------------------------------
     @property

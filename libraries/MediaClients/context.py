@@ -8,10 +8,9 @@ from robot.api import logger
 
 from .settings import TestSettings
 
-__all__ = ["ClientContext", "Service", "SERVICES", "DEFAULT_CREDENTIALS"]
+__all__ = ["ClientContext", "Service", "DEFAULT_CREDENTIALS"]
 
 Service = Literal["plex", "overseerr"]
-SERVICES: tuple[str, ...] = ("plex", "overseerr")
 
 #: the mocks' default credentials (MockServices: Plex token / Overseerr API key)
 DEFAULT_CREDENTIALS = {"plex": "mock-token", "overseerr": "mock-api-key"}
@@ -30,7 +29,6 @@ class ClientContext:
         self.defaults = defaults
         self._breakers: Any = None
         self.clients: dict[str, Any] = {}
-        self.settings: dict[str, TestSettings] = {}
         self._secrets: dict[str, str] = {}
 
     # -- the shared factory ------------------------------------------------------
@@ -53,7 +51,6 @@ class ClientContext:
         client = client_class(base_url, secret, settings=settings.as_client_settings(), breakers=self.breakers)
         self.breakers.configure(service, **settings.breaker_options())  # this client's breaker settings apply
         self.clients[service] = client
-        self.settings[service] = settings
         self._secrets[service] = secret
         logger.info(f"Created {service} client for {base_url} ({settings.describe()}).")
         return client
@@ -75,7 +72,6 @@ class ClientContext:
     def close(self, service: str) -> None:
         """Close and forget one client (nothing happens if there is none)."""
         client = self.clients.pop(service, None)
-        self.settings.pop(service, None)
         self._secrets.pop(service, None)
         if client is not None:
             client.close()

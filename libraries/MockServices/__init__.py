@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from robotlibcore import DynamicCore
+from atest_support.library import SuiteLibrary
 
 from .context import MockContext
 from .faults import FaultKeywords
@@ -13,7 +13,7 @@ from .services import ServiceKeywords
 __version__ = "0.1.0"
 
 
-class MockServices(DynamicCore):
+class MockServices(SuiteLibrary):
     """Starts, steers and checks the fault-injecting mock servers.
 
     %TOC%
@@ -65,15 +65,12 @@ class MockServices(DynamicCore):
     |     `Bring Mock Service Up`    plex
     """
 
-    ROBOT_LIBRARY_SCOPE = "SUITE"
     ROBOT_LIBRARY_VERSION = __version__
-    ROBOT_LISTENER_API_VERSION = 3
 
     def __init__(self) -> None:
         self._context = MockContext()
         super().__init__([LifecycleKeywords(self._context), FaultKeywords(self._context),
                           JournalKeywords(self._context), ServiceKeywords(self._context)])
-        self.ROBOT_LIBRARY_LISTENER = self
 
     def close(self) -> None:
         """Listener hook: the suite ended, stop whatever it started."""

@@ -94,10 +94,7 @@ class LifecycleKeywords:
     @keyword
     def reset_mock_service(self, service: ServiceName) -> None:
         """Clears faults and the journal, and puts the service's data back to its defaults."""
-        mock = self.ctx.get(service)
-        mock.faults.clear()
-        mock.journal.clear()
-        mock.reset_state()
+        self.ctx.get(service).reset()
 
     @keyword
     def mock_service_should_be_running(self, service: ServiceName) -> None:

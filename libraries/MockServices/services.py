@@ -9,6 +9,7 @@ from robot.api import logger
 from robot.api.deco import keyword
 from robot.api.types import Secret
 
+from atest_support.secret import reveal
 from atest_support.waiting import seconds
 
 from .context import MockContext
@@ -17,10 +18,6 @@ MonitorState = Literal["up", "down", "pending", "maintenance"]
 MediaType = Literal["movie", "tv"]
 RequestStatus = Literal["pending", "approved", "declined"]
 REQUEST_STATUS_CODES = {"pending": 1, "approved": 2, "declined": 3}
-
-
-def _plain(value: str | Secret | None) -> str | None:
-    return value.value if isinstance(value, Secret) else value
 
 
 class ServiceKeywords:
@@ -138,7 +135,7 @@ class ServiceKeywords:
         """
         try:
             delivery = self.ctx.get("overseerr").send_webhook(url, notification_type, request_id=request_id,
-                                                              authorization=_plain(authorization),
+                                                              authorization=reveal(authorization),
                                                               timeout=seconds(timeout))
         except ValueError as exc:
             raise AssertionError(f"Cannot send the {notification_type} webhook: {exc}") from None

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from robotlibcore import DynamicCore
+from atest_support.library import SuiteLibrary
 
 from .context import HealthContext
 from .dashboard import DashboardKeywords
@@ -12,7 +12,7 @@ from .uptime_kuma import UptimeKumaKeywords
 __version__ = "0.1.0"
 
 
-class ServiceHealth(DynamicCore):
+class ServiceHealth(SuiteLibrary):
     """Drives the code that answers "is each service up?": Uptime Kuma client, status service, dashboard.
 
     %TOC%
@@ -65,15 +65,12 @@ class ServiceHealth(DynamicCore):
     |     `Dashboard Summary Should Be`    servicesDown=1
     """
 
-    ROBOT_LIBRARY_SCOPE = "SUITE"
     ROBOT_LIBRARY_VERSION = __version__
-    ROBOT_LISTENER_API_VERSION = 3
 
     def __init__(self) -> None:
         self._context = HealthContext()
         super().__init__([UptimeKumaKeywords(self._context), StatusKeywords(self._context),
                           DashboardKeywords(self._context)])
-        self.ROBOT_LIBRARY_LISTENER = self
 
     def end_test(self, data: object, result: object) -> None:
         """Listener hook: a status service built on MediaClients' per-test clients ends with the test."""

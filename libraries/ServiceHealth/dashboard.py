@@ -12,6 +12,7 @@ from robot.api.deco import keyword
 from robot.api.types import Secret
 from robot.libraries.BuiltIn import BuiltIn
 
+from atest_support.secret import reveal
 from atest_support.waiting import wait_until
 from mediaclients.dashboard import DASHBOARD_PATH, WEBHOOK_PATH, DashboardServer, create_dashboard_app, mint_token
 from mediaclients.status import StatusService
@@ -27,12 +28,8 @@ HTTP_TIMEOUT = 10.0
 FOREIGN_SECRET = "not-the-dashboard-secret-0123456789abcdef"
 
 
-def _plain(value: Any) -> str | None:
-    return value.value if isinstance(value, Secret) else value
-
-
 def _secret_variable(name: str) -> str:
-    value = _plain(robot_variable(name))
+    value = reveal(robot_variable(name))
     if not value:
         raise AssertionError(f"Test variable {name} is not set: import resources/variables.resource "
                              "or set it with --variable.")
@@ -99,8 +96,6 @@ class DashboardKeywords:
                                    webhook_secret=_secret_variable(WEBHOOK_SECRET_VARIABLE))
         server = DashboardServer(app).start()
         self.ctx.dashboard = server
-        wait_until(lambda: self.session.get(server.url + "/health", timeout=HTTP_TIMEOUT).status_code,
-                   lambda code: code == 200, what="The dashboard's /health", expected="200", timeout=5)
         BuiltIn().set_suite_variable("${DASHBOARD_URL}", server.url)
         BuiltIn().set_suite_variable("${DASHBOARD_WEBHOOK_URL}", server.url + WEBHOOK_PATH)
         logger.info(f"Dashboard listening at {server.url}")
@@ -192,8 +187,7 @@ class DashboardKeywords:
             problems.append(f"body is not a JSON error {{success: false, error: ...}}: {body!r}"[:500])
         elif error not in body["error"]:
             problems.append(f"error {body['error']!r} does not contain {error!r}")
-        authorization = self._authorization(credentials) or ""
-        token = authorization.partition(" ")[2]
+        token = response.request.headers.get("Authorization", "").partition(" ")[2]
         if token and token in response.text:
             problems.append("the error body echoes the token")
         if status == 401 and not response.headers.get("WWW-Authenticate", "").startswith("Bearer"):
