@@ -11,7 +11,7 @@ ROBOT_DIRS := robot
 ROBOT_PATHS := --pythonpath . --pythonpath libraries
 KEYWORD_LIBRARIES := MockServices MediaClients ServiceHealth
 # each held to fail_under (pyproject.toml) on its own
-COVERED_PACKAGES := mockservers libraries/mediaclients $(addprefix libraries/,$(KEYWORD_LIBRARIES))
+COVERED_PACKAGES := mockservers libraries/companion $(addprefix libraries/,$(KEYWORD_LIBRARIES))
 # pabot starts `robot` by name: the venv's must come first
 export PATH := $(abspath $(BIN)):$(PATH)
 

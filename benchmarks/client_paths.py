@@ -15,7 +15,7 @@ from typing import Callable
 
 from mockservers import PlexMock
 
-from mediaclients import CircuitBreakerFactory, CircuitOpenError, ClientSettings, IntegrationError, PlexClient
+from companion import CircuitBreakerFactory, CircuitOpenError, ClientSettings, IntegrationError, PlexClient
 
 from .model import BenchConfig, Section
 from .stats import summarize_ns

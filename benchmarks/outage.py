@@ -20,7 +20,7 @@ from typing import Callable
 
 from mockservers import PlexMock
 
-from mediaclients import CircuitBreakerFactory, ClientSettings, IntegrationError, PlexClient
+from companion import CircuitBreakerFactory, ClientSettings, IntegrationError, PlexClient
 
 from .model import BenchConfig, Section
 from .stats import percentile

@@ -28,7 +28,7 @@ class MediaClients(SuiteLibrary):
     = Clients =
 
     `Create Plex Client` and `Create Overseerr Client` create the clients
-    under test (``mediaclients.PlexClient`` / ``OverseerrClient``) against a
+    under test (``companion.PlexClient`` / ``OverseerrClient``) against a
     URL, usually a mock's (``${PLEX_URL}`` from MockServices). Credentials
     default to the mocks' and are never logged. Every client of a library
     instance shares one ``CircuitBreakerFactory``.

@@ -36,7 +36,7 @@ class ClientContext:
     def breakers(self) -> Any:
         """The ``CircuitBreakerFactory`` every client of this library uses (created on first use)."""
         if self._breakers is None:
-            from mediaclients import CircuitBreakerFactory
+            from companion import CircuitBreakerFactory
 
             self._breakers = CircuitBreakerFactory()
         return self._breakers
@@ -44,7 +44,7 @@ class ClientContext:
     # -- clients -----------------------------------------------------------------
     def create(self, service: str, base_url: str, secret: str, settings: TestSettings) -> Any:
         """Create (replacing any previous one) the client for ``service``."""
-        from mediaclients import OverseerrClient, PlexClient
+        from companion import OverseerrClient, PlexClient
 
         self.close(service)
         client_class = {"plex": PlexClient, "overseerr": OverseerrClient}[service]

@@ -16,7 +16,7 @@ class TestSettings:
     """The knobs a suite turns, in Robot-friendly units (timedelta, int).
 
     ``as_client_settings()`` turns them into the contract's
-    ``mediaclients.ClientSettings`` (seconds as floats).
+    ``companion.ClientSettings`` (seconds as floats).
     """
 
     __test__ = False  # not a pytest test class
@@ -50,8 +50,8 @@ class TestSettings:
                 "success_threshold": self.success_threshold}
 
     def as_client_settings(self) -> Any:
-        """The ``mediaclients.ClientSettings`` these settings stand for."""
-        from mediaclients import ClientSettings
+        """The ``companion.ClientSettings`` these settings stand for."""
+        from companion import ClientSettings
 
         return ClientSettings(
             connect_timeout_s=seconds(self.connect_timeout), read_timeout_s=seconds(self.read_timeout),

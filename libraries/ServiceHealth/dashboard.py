@@ -14,8 +14,8 @@ from robot.libraries.BuiltIn import BuiltIn
 
 from atest_support.secret import reveal
 from atest_support.waiting import wait_until
-from mediaclients.dashboard import DASHBOARD_PATH, WEBHOOK_PATH, DashboardServer, create_dashboard_app, mint_token
-from mediaclients.status import StatusService
+from companion.dashboard import DASHBOARD_PATH, WEBHOOK_PATH, DashboardServer, create_dashboard_app, mint_token
+from companion.status import StatusService
 
 from .context import JWT_SECRET_VARIABLE, WEBHOOK_SECRET_VARIABLE, HealthContext, robot_variable
 

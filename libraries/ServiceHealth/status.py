@@ -9,7 +9,7 @@ from robot.api import logger
 from robot.api.deco import keyword
 
 from atest_support.waiting import seconds, wait_until
-from mediaclients.status import StatusService
+from companion.status import StatusService
 
 from .context import HealthContext, media_clients_library, robot_variable
 
@@ -43,7 +43,7 @@ class StatusKeywords:
 
     def _build_own(self, plex_url: str | None, overseerr_url: str | None, plex_token: str,
                    api_key: str) -> dict[str, Any]:
-        from mediaclients import CircuitBreakerFactory, ClientSettings, OverseerrClient, PlexClient
+        from companion import CircuitBreakerFactory, ClientSettings, OverseerrClient, PlexClient
 
         settings = ClientSettings(**TEST_SETTINGS)
         breakers = CircuitBreakerFactory()  # fresh per status service: no state carried over

@@ -9,8 +9,8 @@ from robot.api import logger
 from robot.api.deco import keyword
 
 from atest_support.waiting import seconds, wait_until
-from mediaclients.errors import AuthenticationError, IntegrationError
-from mediaclients.uptime_kuma import UptimeKumaClient
+from companion.errors import AuthenticationError, IntegrationError
+from companion.uptime_kuma import UptimeKumaClient
 
 from .context import HealthContext, robot_variable
 

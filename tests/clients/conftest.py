@@ -6,7 +6,7 @@ from typing import Any, Callable
 
 import pytest
 
-from mediaclients import CircuitBreakerFactory, ClientSettings, OverseerrClient, PlexClient
+from companion import CircuitBreakerFactory, ClientSettings, OverseerrClient, PlexClient
 
 
 def fast_settings(**overrides: Any) -> ClientSettings:

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import pytest
 
-from mediaclients import (AuthenticationError, BadResponseError, CircuitBreakerFactory, CircuitOpenError,
+from companion import (AuthenticationError, BadResponseError, CircuitBreakerFactory, CircuitOpenError,
                           ClientSettings, RequestRejectedError, ServiceTimeoutError, ServiceUnavailableError)
-from mediaclients.breakers import trips_breaker
-from mediaclients.cache import MISSING, ReadCache
-from mediaclients.retry import RetryPolicy, is_retryable
-from mediaclients.transport import _retry_after_s
+from companion.breakers import trips_breaker
+from companion.cache import MISSING, ReadCache
+from companion.retry import RetryPolicy, is_retryable
+from companion.transport import _retry_after_s
 
 
 @pytest.mark.parametrize("field, value, message", [

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from mediaclients import (AuthenticationError, BadResponseError, CircuitOpenError, RequestRejectedError,
+from companion import (AuthenticationError, BadResponseError, CircuitOpenError, RequestRejectedError,
                           ServiceUnavailableError)
 
 REQUEST = "/api/v1/request"

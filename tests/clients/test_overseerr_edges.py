@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from mediaclients import (BadResponseError, OverseerrClient, RequestRejectedError, ServiceUnavailableError)
+from companion import (BadResponseError, OverseerrClient, RequestRejectedError, ServiceUnavailableError)
 
 REQUEST = "/api/v1/request"
 JSON = {"Content-Type": "application/json"}

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from mediaclients import AuthenticationError, PlexClient, RequestRejectedError
+from companion import AuthenticationError, PlexClient, RequestRejectedError
 
 
 def test_test_connection_returns_server_info(make_plex):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from mediaclients import BadResponseError
+from companion import BadResponseError
 
 XML = {"Content-Type": "application/xml"}
 JSON = {"Content-Type": "application/json"}

@@ -12,7 +12,7 @@ import time
 import pytest
 
 from atest_support.waiting import wait_until
-from mediaclients import (BadResponseError, CircuitOpenError, RequestRejectedError, ServiceTimeoutError,
+from companion import (BadResponseError, CircuitOpenError, RequestRejectedError, ServiceTimeoutError,
                           ServiceUnavailableError)
 
 SECTIONS = "/library/sections"

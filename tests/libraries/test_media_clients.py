@@ -8,7 +8,7 @@ import pytest
 
 from MediaClients import MediaClients
 from MediaClients.settings import TestSettings
-from mediaclients.errors import ServiceUnavailableError
+from companion.errors import ServiceUnavailableError
 from mockservers import PlexMock
 
 SECRET_TOKEN = "plex-tok-3f9a7c1e-do-not-log"

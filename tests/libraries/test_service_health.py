@@ -10,7 +10,7 @@ from robot.api.types import Secret
 
 from MediaClients import MediaClients
 from ServiceHealth import ServiceHealth
-from mediaclients.dashboard import verify_token
+from companion.dashboard import verify_token
 
 JWT_SECRET = "library-tests-jwt-secret-0123456789abcdef"
 WEBHOOK_SECRET = "library-tests-webhook-secret-0123456789"

@@ -67,7 +67,7 @@ def clock() -> FakeClock:
 @pytest.fixture
 def make_dashboard(request) -> Callable[..., Any]:
     """Start a DashboardServer for a given status service / breakers; all are stopped afterwards."""
-    from mediaclients.dashboard import DashboardServer, create_dashboard_app
+    from companion.dashboard import DashboardServer, create_dashboard_app
 
     def make(status_service: Any, breakers: Any = None, **options: Any):
         options.setdefault("jwt_secret", JWT_SECRET)
@@ -82,7 +82,7 @@ def make_dashboard(request) -> Callable[..., Any]:
 @pytest.fixture
 def kuma_client_factory(request):
     """Build UptimeKumaClients with fast backoff; all are closed afterwards."""
-    from mediaclients.uptime_kuma import UptimeKumaClient
+    from companion.uptime_kuma import UptimeKumaClient
 
     def make(url: str, username: str = "admin", password: str = "admin", **options: Any) -> UptimeKumaClient:
         options.setdefault("reconnect_backoff", (0.05, 0.3))

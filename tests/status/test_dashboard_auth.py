@@ -12,8 +12,8 @@ import jwt
 import pytest
 import requests
 
-from mediaclients.dashboard import DASHBOARD_PATH, TokenError, mint_token, verify_token
-from mediaclients.dashboard.tokens import main as tokens_main
+from companion.dashboard import DASHBOARD_PATH, TokenError, mint_token, verify_token
+from companion.dashboard.tokens import main as tokens_main
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -114,7 +114,7 @@ def test_token_cli_prints_a_verifiable_token(capsys, fakes):
 
 def test_token_cli_runs_as_a_module(fakes):
     env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(ROOT / "libraries"), str(ROOT)]))
-    done = subprocess.run([sys.executable, "-m", "mediaclients.dashboard.tokens", "--secret", fakes.jwt_secret,
+    done = subprocess.run([sys.executable, "-m", "companion.dashboard.tokens", "--secret", fakes.jwt_secret,
                            "--role", "admin", "--expires-in", "300"],
                           capture_output=True, text=True, env=env, timeout=30, check=False)
     assert done.returncode == 0, done.stderr

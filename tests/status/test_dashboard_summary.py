@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 import requests
 
-from mediaclients.dashboard import DASHBOARD_PATH, mint_token, summarize
+from companion.dashboard import DASHBOARD_PATH, mint_token, summarize
 
 
 def read_dashboard(server, secret):

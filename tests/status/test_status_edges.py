@@ -6,10 +6,10 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from mediaclients import CircuitBreakerFactory, ClientSettings, PlexClient, StatusService
-from mediaclients.results import mark
-from mediaclients.status import _describe
-from mediaclients.timeutil import iso_utc
+from companion import CircuitBreakerFactory, ClientSettings, PlexClient, StatusService
+from companion.results import mark
+from companion.status import _describe
+from companion.timeutil import iso_utc
 
 WAIT = 10.0
 #: real polls are compared to this: high enough that a busy machine never turns "up" into "degraded"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from mediaclients import CircuitBreakerFactory, ClientSettings, OverseerrClient, PlexClient, StatusService
+from companion import CircuitBreakerFactory, ClientSettings, OverseerrClient, PlexClient, StatusService
 
 WAIT = 10.0
 

@@ -7,7 +7,7 @@ import socket
 
 import pytest
 
-from mediaclients.errors import AuthenticationError, IntegrationError, ServiceUnavailableError
+from companion.errors import AuthenticationError, IntegrationError, ServiceUnavailableError
 
 WAIT = 10.0  # generous deadline; every wait returns as soon as the condition holds
 

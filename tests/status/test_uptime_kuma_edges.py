@@ -11,8 +11,8 @@ import pytest
 import socketio
 
 from atest_support.waiting import WaitTimeout, wait_until
-from mediaclients.errors import ServiceTimeoutError, ServiceUnavailableError
-from mediaclients.uptime_kuma import UptimeKumaClient, parse_kuma_time
+from companion.errors import ServiceTimeoutError, ServiceUnavailableError
+from companion.uptime_kuma import UptimeKumaClient, parse_kuma_time
 
 WAIT = 10.0
 
@@ -184,7 +184,7 @@ def test_odd_but_usable_pushes_are_understood(kuma, settled):
 def test_a_login_that_cannot_be_sent_times_out(kuma, kuma_client_factory, monkeypatch, caplog):
     from socketio import exceptions as sio_exceptions
 
-    caplog.set_level(logging.INFO, logger="mediaclients.uptime_kuma")
+    caplog.set_level(logging.INFO, logger="companion.uptime_kuma")
     client = kuma_client_factory(kuma.url, password="pw-never-logged", connect_timeout=1.0)
     real_emit = client._sio.emit
 
@@ -234,7 +234,7 @@ def test_close_survives_a_failing_socket_shutdown(kuma, kuma_client_factory, mon
 
 # -- reconnection ---------------------------------------------------------------------------------------------------
 def test_failed_reconnect_attempts_are_retried_until_the_server_is_back(kuma, kuma_client_factory, caplog):
-    caplog.set_level(logging.INFO, logger="mediaclients.uptime_kuma")
+    caplog.set_level(logging.INFO, logger="companion.uptime_kuma")
     client = kuma_client_factory(kuma.url, reconnect_backoff=(1.0, 1.0), jitter=0.0).connect()
     kuma.drop_connections()  # server-initiated: the client's own supervisor reconnects
     assert client.wait_for(lambda: not client.is_connected, WAIT)

@@ -7,7 +7,7 @@ import threading
 import pytest
 import requests
 
-from mediaclients.dashboard import WEBHOOK_PATH, WebhookInbox, WebhookValidationError, validate_notification
+from companion.dashboard import WEBHOOK_PATH, WebhookInbox, WebhookValidationError, validate_notification
 
 
 def media_approved(**overrides):

@@ -37,9 +37,9 @@ __all__ = ["create_dashboard_app", "build_dashboard", "summarize", "DASHBOARD_PA
 DASHBOARD_PATH = "/api/v1/admin/service-health/dashboard"
 WEBHOOK_PATH = "/api/v1/webhooks/overseerr"
 #: key of the :class:`WebhookInbox` in ``app.extensions``
-INBOX_EXTENSION = "mediaclients.webhook_inbox"
+INBOX_EXTENSION = "companion.webhook_inbox"
 
-log = logging.getLogger("mediaclients.dashboard")
+log = logging.getLogger("companion.dashboard")
 
 
 def _fail(status: int, message: str, headers: Mapping[str, str] | None = None) -> Response:
@@ -90,12 +90,12 @@ def create_dashboard_app(status_service: Any, breakers: Any, *, jwt_secret: str,
     is None. ``clock`` returns the current UTC time (timestamps and token
     expiry). ``webhook_secret=None`` accepts webhooks without an
     ``Authorization`` header (Overseerr's header is optional). The inbox is
-    ``app.extensions["mediaclients.webhook_inbox"]``.
+    ``app.extensions["companion.webhook_inbox"]``.
     """
     if not jwt_secret:
         raise ValueError("jwt_secret must not be empty")
     now = clock or utc_now
-    app = Flask("mediaclients.dashboard")
+    app = Flask("companion.dashboard")
     app.json.sort_keys = False
     app.extensions[INBOX_EXTENSION] = inbox if inbox is not None else WebhookInbox(clock=now)
 

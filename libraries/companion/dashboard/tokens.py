@@ -2,7 +2,7 @@
 
 From the shell::
 
-    python -m mediaclients.dashboard.tokens --secret S --role admin --expires-in 300
+    python -m companion.dashboard.tokens --secret S --role admin --expires-in 300
 
 prints one token on stdout (run with ``libraries`` on ``PYTHONPATH``).
 """
@@ -109,7 +109,7 @@ def verify_token(authorization: str | None, secret: str, *, required_role: str |
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python -m mediaclients.dashboard.tokens",
+    parser = argparse.ArgumentParser(prog="python -m companion.dashboard.tokens",
                                      description="Print an HS256 bearer token for the health dashboard.")
     parser.add_argument("--secret", required=True, help="the dashboard's JWT secret")
     parser.add_argument("--role", default=ADMIN_ROLE, help="role claim (default: admin); '' leaves it out")

@@ -3,7 +3,7 @@
 :meth:`HttpTransport.read` is the path of a cached read; :meth:`HttpTransport.guarded`
 runs any multi-request operation as one logical call on the breaker, and
 :meth:`HttpTransport.send` is one raw attempt that turns every failure into a
-typed :mod:`~mediaclients.errors` error. Secrets travel in headers only and
+typed :mod:`~companion.errors` error. Secrets travel in headers only and
 never reach an error message.
 """
 
@@ -28,7 +28,7 @@ from .timeutil import utc_now
 __all__ = ["HttpTransport"]
 
 T = TypeVar("T")
-USER_AGENT = "mediaclients/1.0 (+robot acceptance tests)"
+USER_AGENT = "companion/1.0 (+robot acceptance tests)"
 
 
 def _retry_after_s(value: str | None) -> float | None:

@@ -50,7 +50,7 @@ KUMA_VERDICTS: dict[str, str] = {"up": UP, "down": DOWN, "pending": DEGRADED, "m
 def _is_stale(result: Any, client: Any) -> bool:
     """Did the call answer from the cache rather than from the service?
 
-    Client results (:class:`~mediaclients.results.Data` / ``DataList``) carry
+    Client results (:class:`~companion.results.Data` / ``DataList``) carry
     ``stale``; the clients also expose ``last_call_stale`` for their last call.
     """
     return getattr(result, "stale", False) is True or getattr(client, "last_call_stale", False) is True

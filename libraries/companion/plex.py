@@ -41,7 +41,7 @@ class PlexClient(HttpServiceClient):
                  breakers: CircuitBreakerFactory | None = None, client_identifier: str | None = None) -> None:
         if not token:
             raise ValueError("a Plex token is required")
-        headers = {"X-Plex-Token": token, "Accept": "application/json", "X-Plex-Product": "mediaclients",
+        headers = {"X-Plex-Token": token, "Accept": "application/json", "X-Plex-Product": "companion",
                    "X-Plex-Client-Identifier": client_identifier or str(uuid.uuid4())}
         super().__init__(base_url, headers, settings, breakers)
 

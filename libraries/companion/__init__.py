@@ -1,4 +1,4 @@
-"""mediaclients: the media app's resilient integration layer (the system under test).
+"""companion: the media app's resilient integration layer (the system under test).
 
 Plex and Overseerr over HTTP, Uptime Kuma over Socket.IO; one transport
 (cache -> circuit breaker -> retry -> requests) under the HTTP clients; a

@@ -38,7 +38,7 @@ __all__ = ["UptimeKumaClient", "MonitorStatus", "STATUS_NAMES", "parse_kuma_time
 
 SERVICE = "uptime-kuma"
 
-log = logging.getLogger("mediaclients.uptime_kuma")
+log = logging.getLogger("companion.uptime_kuma")
 
 
 class MonitorStatus:
