@@ -16,6 +16,7 @@ from typing import Any, Callable
 from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 
 from .admin import AdminApi
+from .clock import VirtualClock
 from .faults import FaultPlan
 from .journal import RequestJournal
 from .middleware import ABANDONED, FaultMiddleware
@@ -91,11 +92,14 @@ class MockServer:
     #: path prefixes whose request bodies the journal never keeps (e.g. Socket.IO packets carrying a password)
     opaque_body_prefixes: tuple[str, ...] = ()
 
-    def __init__(self, *, host: str = "127.0.0.1", port: int = 0, journal_size: int = 1000) -> None:
+    def __init__(self, *, host: str = "127.0.0.1", port: int = 0, journal_size: int = 1000,
+                 clock: VirtualClock | None = None) -> None:
         self.host = host
+        #: the time every part of this mock reads (shared with the test's clients when a test passes one in)
+        self.clock = clock if clock is not None else VirtualClock()
         self._requested_port = port
         self._port: int | None = None
-        self.faults = FaultPlan()
+        self.faults = FaultPlan(clock=self.clock.monotonic)
         self.journal = RequestJournal(maxlen=journal_size, secret_names=self.secret_names,
                                       opaque_body_prefixes=self.opaque_body_prefixes)
         self.admin = AdminApi(self)

@@ -1,0 +1,157 @@
+"""Time that tests can move: the wall clock plus an offset that only moves forward.
+
+Every mock reads time through a :class:`VirtualClock`. Left alone it *is* the
+wall clock (offset 0), so a mock started from the CLI behaves in real time;
+:meth:`VirtualClock.advance` moves it forward at once, so a test can let a 30 s
+outage or a 60 s heartbeat interval pass in microseconds. One clock can be
+shared by every mock and every client in a test process (the keyword
+libraries do this), and a mock in another process is moved through its admin
+API (``POST /__admin/clock``).
+
+Callbacks scheduled with :meth:`VirtualClock.call_later` run when their moment
+arrives, by real time passing (on the clock's timer thread) or by
+:meth:`advance` (on the advancing thread, before it returns, in due order).
+"""
+
+from __future__ import annotations
+
+import heapq
+import itertools
+import math
+import threading
+import time
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
+from typing import Callable
+
+__all__ = ["VirtualClock", "ScheduledCall", "MAX_ADVANCE_S"]
+
+#: the most one call to :meth:`VirtualClock.advance` may move the clock (one year)
+MAX_ADVANCE_S = 366 * 24 * 3600.0
+#: how often :meth:`VirtualClock.wait` re-reads the clock while it waits (real seconds)
+WAIT_POLL_S = 0.005
+
+
+@dataclass(order=True)
+class ScheduledCall:
+    """A callback due at a moment of a clock's :meth:`~VirtualClock.monotonic` time."""
+
+    due: float
+    seq: int
+    callback: Callable[[], None] = field(compare=False)
+    cancelled: bool = field(default=False, compare=False)
+
+    def cancel(self) -> None:
+        """Do not run the callback (no effect once it ran)."""
+        self.cancelled = True
+
+
+class VirtualClock:
+    """The wall clock plus a forward-only offset (see the module doc). Thread-safe."""
+
+    virtual = True
+
+    def __init__(self) -> None:
+        self._offset = 0.0
+        self._cond = threading.Condition()
+        self._calls: list[ScheduledCall] = []
+        self._seq = itertools.count()
+        self._timer_thread: threading.Thread | None = None
+
+    # -- reading -----------------------------------------------------------------
+    @property
+    def advanced_s(self) -> float:
+        """How far tests have moved this clock ahead of the wall clock, in seconds."""
+        return self._offset
+
+    def monotonic(self) -> float:
+        """Seconds on a monotonic scale (``time.monotonic()`` plus the offset)."""
+        return time.monotonic() + self._offset
+
+    def time(self) -> float:
+        """Seconds since the epoch (``time.time()`` plus the offset)."""
+        return time.time() + self._offset
+
+    def now(self) -> datetime:
+        """The current moment as an aware UTC datetime."""
+        return datetime.now(timezone.utc) + timedelta(seconds=self._offset)
+
+    # -- moving ------------------------------------------------------------------
+    def advance(self, seconds: float) -> float:
+        """Move the clock forward by ``seconds`` at once and run what fell due; returns the new offset.
+
+        ``ValueError`` for a value that is not a finite number from 0 to :data:`MAX_ADVANCE_S`:
+        the clock never moves backwards.
+        """
+        seconds = check_advance(seconds)
+        with self._cond:
+            self._offset += seconds
+            self._cond.notify_all()
+        self._run_due()
+        return self._offset
+
+    def sleep(self, seconds: float) -> None:
+        """Let ``seconds`` pass by moving the clock (no real waiting): what a retry's backoff uses."""
+        if seconds > 0:
+            self.advance(seconds)
+
+    def wait(self, event: threading.Event, timeout: float | None) -> bool:
+        """Wait until ``event`` is set or ``timeout`` seconds of *this clock* have passed; True if set.
+
+        The timeout passes by real time or by :meth:`advance`, whichever comes first.
+        """
+        if timeout is None:
+            return event.wait()
+        deadline = self.monotonic() + max(0.0, timeout)
+        while not event.is_set():
+            remaining = deadline - self.monotonic()
+            if remaining <= 0:
+                return False
+            event.wait(min(remaining, WAIT_POLL_S))
+        return True
+
+    # -- scheduling --------------------------------------------------------------
+    def call_later(self, delay_s: float, callback: Callable[[], None]) -> ScheduledCall:
+        """Run ``callback`` once ``delay_s`` seconds of this clock have passed; ``cancel()`` the result to stop it."""
+        call = ScheduledCall(self.monotonic() + max(0.0, delay_s), next(self._seq), callback)
+        with self._cond:
+            heapq.heappush(self._calls, call)
+            if self._timer_thread is None:
+                self._timer_thread = threading.Thread(target=self._timer_loop, name="virtual-clock", daemon=True)
+                self._timer_thread.start()
+            self._cond.notify_all()
+        return call
+
+    def _pop_due(self) -> ScheduledCall | None:
+        with self._cond:
+            while self._calls and self._calls[0].cancelled:
+                heapq.heappop(self._calls)
+            if self._calls and self._calls[0].due <= self.monotonic():
+                return heapq.heappop(self._calls)
+            return None
+
+    def _run_due(self) -> None:
+        while (call := self._pop_due()) is not None:
+            call.callback()
+
+    def _timer_loop(self) -> None:
+        while True:
+            with self._cond:
+                while self._calls and self._calls[0].cancelled:
+                    heapq.heappop(self._calls)
+                wait = None if not self._calls else self._calls[0].due - self.monotonic()
+                if wait is None or wait > 0:
+                    self._cond.wait(wait)
+                    continue
+            self._run_due()
+
+
+def check_advance(seconds: object) -> float:
+    """``seconds`` as a float if it is a finite number from 0 to :data:`MAX_ADVANCE_S`, else ``ValueError``."""
+    if isinstance(seconds, bool) or not isinstance(seconds, (int, float)):
+        raise ValueError(f"advance_s must be a number of seconds, got {seconds!r}")
+    value = float(seconds)
+    if not math.isfinite(value) or value < 0 or value > MAX_ADVANCE_S:
+        raise ValueError(f"advance_s must be a finite number from 0 to {MAX_ADVANCE_S:g} (the clock never "
+                         f"moves backwards), got {seconds!r}")
+    return value
