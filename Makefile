@@ -15,7 +15,7 @@ COVERED_PACKAGES := mockservers libraries/companion $(addprefix libraries/,$(KEY
 # pabot starts `robot` by name: the venv's must come first
 export PATH := $(abspath $(BIN)):$(PATH)
 
-.PHONY: all venv acceptance robot-serial pytest lint test coverage docs bench clean
+.PHONY: all venv acceptance acceptance-isolated robot-serial pytest lint test coverage docs bench clean
 
 all: test
 
@@ -26,15 +26,27 @@ $(STAMP): requirements.txt
 
 venv: $(STAMP)
 
-PABOT_ARGS := --no-pabotlib --testlevelsplit --processes $(PROCESSES) --outputdir $(RESULTS) \
-	--output output.xml --log log.html --report report.html --xunit xunit.xml \
-	$(ROBOT_PATHS) $(ROBOT_DIRS)
+# How `make acceptance` splits the suites: the fastest way by measurement
+# (`python -m benchmarks.suite_times`, table in benchmarks/README.md).
+PABOT_SPLIT ?= --processes $(PROCESSES)
+# The isolation proof: every test in its own process (`make acceptance-isolated`, part of `make test`).
+ISOLATED_SPLIT := --testlevelsplit --processes $(PROCESSES)
+PABOT_OUTPUTS = --outputdir $(RESULTS)$(1) --output output.xml --log log.html --report report.html --xunit xunit.xml
+PABOT_ARGS := --no-pabotlib $(PABOT_SPLIT) $(call PABOT_OUTPUTS,) $(ROBOT_PATHS) $(ROBOT_DIRS)
+ISOLATED_ARGS := --no-pabotlib $(ISOLATED_SPLIT) $(call PABOT_OUTPUTS,/isolated) $(ROBOT_PATHS) $(ROBOT_DIRS)
+# pytest in parallel (pytest-xdist): the tests wait on sockets more than they compute
+PYTEST_ARGS := -n 4
 COVERAGE := $(BIN)/python -m coverage
 
-## All Robot suites in parallel with pabot, one test per process slot; reports in results/.
+## All Robot suites in parallel with pabot, split the fastest way; reports in results/.
 acceptance: venv
 	mkdir -p $(RESULTS)
 	$(BIN)/pabot $(PABOT_ARGS)
+
+## The same suites with every test in its own process (--testlevelsplit): reports in results/isolated/.
+acceptance-isolated: venv
+	mkdir -p $(RESULTS)/isolated
+	$(BIN)/pabot $(ISOLATED_ARGS)
 
 ## The same suites with plain, serial robot (what pabot must agree with).
 robot-serial: venv
@@ -42,7 +54,7 @@ robot-serial: venv
 	$(BIN)/robot --outputdir $(RESULTS)/serial --xunit xunit.xml $(ROBOT_PATHS) $(ROBOT_DIRS)
 
 pytest: venv
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 lint: venv
 	$(BIN)/robocop check $(ROBOT_DIRS) resources
@@ -52,7 +64,7 @@ lint: venv
 coverage: venv
 	mkdir -p $(RESULTS)
 	$(COVERAGE) erase
-	$(COVERAGE) run -m pytest
+	$(COVERAGE) run -m pytest $(PYTEST_ARGS)
 	$(COVERAGE) run -m pabot.pabot $(PABOT_ARGS)
 	$(COVERAGE) combine --quiet
 	$(COVERAGE) html --quiet
@@ -82,4 +94,4 @@ bench: venv
 	PYTHONPATH=.:libraries $(BIN)/python -m benchmarks --out $(RESULTS)/bench
 
 clean:
-	rm -rf $(RESULTS)/* $(RESULTS)/.coverage* pabot_results .pabotsuitenames
+	rm -rf $(RESULTS)/* $(RESULTS)/.coverage* pabot_results .pabotsuitenames pabot_manager.log
