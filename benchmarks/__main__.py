@@ -8,13 +8,22 @@ import time
 from pathlib import Path
 from typing import Callable
 
-from . import client_paths, delay, lifecycle, outage, throughput
+from . import anchor, client_paths, delay, lifecycle, outage, throughput
 from .loadgen import LoadGenerator
 from .machine import machine_info
 from .model import BenchConfig, Section
 from .report import write_report
 
-BENCHMARKS = ("throughput", "delay", "client_paths", "lifecycle", "outage")
+#: every benchmark by name, in the order they run; ``load``: it needs the HTTP load generator
+RUNNERS: dict[str, tuple[bool, Callable[..., Section]]] = {
+    "throughput": (True, throughput.run),
+    "delay": (True, delay.run),
+    "anchor": (True, anchor.run),
+    "client_paths": (False, client_paths.run),
+    "lifecycle": (False, lifecycle.run),
+    "outage": (False, outage.run),
+}
+BENCHMARKS = tuple(RUNNERS)
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
@@ -34,24 +43,15 @@ def run_all(config: BenchConfig, only: list[str] | None = None,
     """The selected benchmarks in order; the load generator is set up only if a load benchmark runs."""
     selected = only or list(BENCHMARKS)
     load = None
-    if {"throughput", "delay"} & set(selected):
+    if any(RUNNERS[name][0] for name in selected):
         load = LoadGenerator(config.load_engine, install=config.install_wrk, log=log)
     sections: list[Section] = []
-    for name in BENCHMARKS:
+    for name, (needs_load, runner) in RUNNERS.items():
         if name not in selected:
             continue
         log(f"[{name}] ...")
         started = time.perf_counter()
-        if name == "throughput":
-            sections.append(throughput.run(config, load, log=log))
-        elif name == "delay":
-            sections.append(delay.run(config, load, log=log))
-        elif name == "client_paths":
-            sections.append(client_paths.run(config, log=log))
-        elif name == "lifecycle":
-            sections.append(lifecycle.run(config, log=log))
-        elif name == "outage":
-            sections.append(outage.run(config, log=log))
+        sections.append(runner(config, load, log=log) if needs_load else runner(config, log=log))
         log(f"[{name}] done in {time.perf_counter() - started:.1f} s")
     return sections
 

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from mockservers.credentials import DEFAULT_CREDENTIALS
+
 __all__ = ["Target", "PLEX_ITEMS_PATH", "OVERSEERR_SEARCH_PATH", "plex_targets", "overseerr_target", "warm_up"]
 
-PLEX_TOKEN = "mock-token"
-OVERSEERR_API_KEY = "mock-api-key"
+PLEX_TOKEN = DEFAULT_CREDENTIALS.plex_token
+OVERSEERR_API_KEY = DEFAULT_CREDENTIALS.overseerr_api_key
 PLEX_ITEMS_PATH = "/library/sections/1/all?X-Plex-Container-Start=0&X-Plex-Container-Size=50"
 OVERSEERR_SEARCH_PATH = "/api/v1/search?query=the"
 

@@ -1,0 +1,175 @@
+"""Benchmark 7: the Plex mock beside the seed plan's Express mock (the performance anchor), in one run.
+
+Both servers run as their own processes — ``node ../shared/peers/express_plex_mock.js``
+and ``python -m mockservers --only plex`` — pinned to the first core while the
+load generator (wrk, started from this process) runs on the second, when the
+machine has two cores and the platform can pin (``os.sched_setaffinity``).
+Rounds are interleaved (round 1: Express, project JSON, project XML; round 2: the
+same, …) and the medians are reported with the ratio to Express.
+
+Node and Express come from the machine: when ``node`` is missing and the
+benchmark runs as root it installs Debian's ``nodejs`` and ``npm``; Express 4
+is installed with npm into a cache folder in the temporary directory. When
+either cannot be had, the section says so and shows the project's mock alone.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Callable, Iterator
+
+import requests
+
+from .loadgen import LoadGenerator
+from .model import BenchConfig, Section
+from .targets import PLEX_ITEMS_PATH, Target, plex_targets
+
+__all__ = ["run", "PEER_SCRIPT", "express_modules"]
+
+ROOT = Path(__file__).resolve().parent.parent
+#: the seed plan's Express mock, laid beside the repository as ``shared/peers/``
+PEER_SCRIPT = ROOT.parent / "shared" / "peers" / "express_plex_mock.js"
+EXPRESS_DIR = Path(tempfile.gettempdir()) / "express4"
+CONNECTIONS = 32
+COLUMNS = ["server", "format", "page KB", "req/s", "p50 ms", "p99 ms", "x Express", "errors"]
+
+
+def _is_root() -> bool:
+    return hasattr(os, "geteuid") and os.geteuid() == 0
+
+
+def _quiet(command: list[str], cwd: Path | None = None) -> bool:
+    return subprocess.run(command, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                          check=False).returncode == 0
+
+
+def express_modules(log: Callable[[str], None] = print) -> tuple[str | None, str]:
+    """``(node_modules folder, "")`` when node and Express 4 can be had, else ``(None, why not)``."""
+    if not PEER_SCRIPT.is_file():
+        return None, f"the anchor {PEER_SCRIPT} is not there"
+    if not shutil.which("node") and _is_root() and shutil.which("apt-get"):
+        log("  installing Debian's nodejs and npm for the Express anchor ...")
+        _quiet(["apt-get", "install", "-y", "-qq", "nodejs", "npm"])
+    if not shutil.which("node"):
+        return None, "node is not installed and could not be installed (not root, or no apt-get)"
+    modules = EXPRESS_DIR / "node_modules"
+    if not (modules / "express").is_dir():
+        if not shutil.which("npm"):
+            return None, "npm is not installed: cannot install Express 4"
+        log(f"  installing express@4 into {EXPRESS_DIR} ...")
+        EXPRESS_DIR.mkdir(parents=True, exist_ok=True)
+        if not (_quiet(["npm", "init", "-y"], EXPRESS_DIR) and _quiet(["npm", "install", "--silent", "express@4"],
+                                                                       EXPRESS_DIR)):
+            return None, "npm install express@4 failed (is the npm registry reachable?)"
+    return str(modules), ""
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def _pin(pid: int, cpus: set[int]) -> None:
+    if hasattr(os, "sched_setaffinity") and (os.cpu_count() or 1) >= 2:
+        os.sched_setaffinity(pid, cpus)
+
+
+@contextmanager
+def _server(command: list[str], url: str, env: dict[str, str] | None = None) -> Iterator[None]:
+    """Start a server process pinned to core 0, wait until ``url`` answers, stop it afterwards."""
+    process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        _pin(process.pid, {0})
+        deadline = time.monotonic() + 15
+        while True:
+            try:
+                requests.get(url, timeout=1)
+                break
+            except requests.ConnectionError:
+                if process.poll() is not None or time.monotonic() > deadline:
+                    raise RuntimeError(f"{command[0]} did not start serving {url}") from None
+                time.sleep(0.05)
+        yield None
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+
+
+def _base(port: int) -> str:
+    return f"http://127.0.0.1:{port}"
+
+
+def run(config: BenchConfig, load: LoadGenerator, *, rounds: int = 2, log: Callable[[str], None] = print) -> Section:
+    """Express anchor, project JSON, project XML at 32 connections; interleaved rounds; medians."""
+    started = time.perf_counter()
+    section = Section(key="anchor", title="7. The Plex mock beside the seed's Express mock",
+                      description=(f"GET {PLEX_ITEMS_PATH.split('?')[0]} (50 items) at {CONNECTIONS} connections, "
+                                   f"{config.load_duration_s:g} s per point, {rounds} interleaved rounds, medians; "
+                                   f"load engine: {load.engine}."),
+                      columns=COLUMNS)
+    modules, why_not = express_modules(log)
+    json_target, xml_target = plex_targets()
+    express_target = Target("express", PLEX_ITEMS_PATH, "json", {"Accept": "application/json"})
+    plex_port, express_port = _free_port(), _free_port()
+    plan: list[tuple[str, Target, int]] = [("project Plex mock", json_target, plex_port),
+                                           ("project Plex mock", xml_target, plex_port)]
+    if modules:
+        plan.insert(0, ("seed Express 4 mock (anchor)", express_target, express_port))
+    else:
+        section.notes.append(f"Express anchor not measured: {why_not}. The project's mock is shown alone.")
+    samples: dict[int, list[dict]] = {i: [] for i in range(len(plan))}
+    previous_affinity = os.sched_getaffinity(0) if hasattr(os, "sched_getaffinity") else None
+    with _server([sys.executable, "-m", "mockservers", "--only", "plex", "--plex-port", str(plex_port)],
+                 _base(plex_port) + "/identity"), \
+            (_server(["node", str(PEER_SCRIPT), str(express_port)], _base(express_port) + "/",
+                     env=dict(os.environ, NODE_PATH=modules)) if modules else _nothing()):
+        _pin(0, {1})  # wrk inherits this process's core
+        try:
+            for index, (_, target, port) in enumerate(plan):
+                requests.get(target.url(_base(port)), headers=target.headers, timeout=10)  # warm up
+                section.raw.setdefault("page_bytes", {})[index] = len(
+                    requests.get(target.url(_base(port)), headers=target.headers, timeout=10).content)
+            for round_no in range(rounds):
+                for index, (name, target, port) in enumerate(plan):
+                    result = load.run(target.url(_base(port)), headers=target.headers, connections=CONNECTIONS,
+                                      duration_s=config.load_duration_s)
+                    samples[index].append(result)
+                    log(f"  round {round_no + 1} {name} {target.fmt}: {result['rps']:.0f} req/s, "
+                        f"p99 {result['p99_ms']:.1f} ms")
+        finally:
+            if previous_affinity is not None:
+                os.sched_setaffinity(0, previous_affinity)
+    anchor_rps = statistics.median(r["rps"] for r in samples[0]) if modules else None
+    for index, (name, target, _) in enumerate(plan):
+        rps = statistics.median(r["rps"] for r in samples[index])
+        section.rows.append({
+            "server": name, "format": target.fmt.upper(),
+            "page KB": round(section.raw["page_bytes"][index] / 1024, 1),
+            "req/s": round(rps), "p50 ms": round(statistics.median(r["p50_ms"] for r in samples[index]), 2),
+            "p99 ms": round(statistics.median(r["p99_ms"] for r in samples[index]), 2),
+            "x Express": round(rps / anchor_rps, 2) if anchor_rps else "n/a",
+            "errors": sum(r["errors"] for r in samples[index])})
+    section.notes.append("Servers pinned to core 0, the load generator to core 1 (when the platform can pin). "
+                         "The project page carries more fields per item than the Express page (page KB).")
+    if load.note:
+        section.notes.append(load.note)
+    section.elapsed_s = time.perf_counter() - started
+    return section
+
+
+@contextmanager
+def _nothing() -> Iterator[None]:
+    yield None
