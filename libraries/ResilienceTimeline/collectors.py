@@ -203,13 +203,17 @@ def _action_text(action: Any) -> str:
     return kind
 
 
+def _rounded(seconds: float) -> str:
+    return f"{seconds:.0f}" if seconds >= 10 else f"{seconds:.3g}"
+
+
 def describe_plan(plan: dict[str, Any]) -> str:
     """A fault plan (``FaultPlan.to_dict()``) in a few words; ``""`` when it does nothing."""
     parts = []
     outage = plan.get("outage")
     if outage:
         left = outage.get("remaining_s")
-        span = f" for {left:g} s" if isinstance(left, (int, float)) else ""
+        span = f" for {_rounded(left)} s" if isinstance(left, (int, float)) else ""
         count = outage.get("remaining_requests")
         span += f" for {count} request(s)" if count else ""
         parts.append(f"outage {_action_text(outage.get('action'))}{span}")

@@ -15,7 +15,7 @@ from .events import KINDS
 from .render import render_html
 from .schedule import FaultSchedule, ScheduleError, load_json, parse_rows
 
-SERVICE = r"[A-Za-z][\w-]*(?: Kuma)?"
+SERVICE = r"Uptime Kuma|[A-Za-z][\w-]*"
 
 
 def service_name(text: str) -> str:
