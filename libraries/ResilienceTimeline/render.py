@@ -38,7 +38,7 @@ COLOURS = {
     "fault": "#f8bbd0", "stale": "#1565c0", "rejected": "#212121", "socket": "#00838f",
     "up": "#2e7d32", "down": "#c62828", "degraded": "#ef6c00", "grid": "#e0e0e0", "text": "#263238",
 }
-LEFT, RIGHT, TOP, LANE_H, LEGEND_H = 118, 18, 34, 78, 64
+LEFT, RIGHT, TOP, LANE_H, SHORT_LANE_H, LEGEND_H = 150, 18, 34, 78, 40, 52
 ROW_MOCK, ROW_CLIENT, BAND_Y, BAND_H = 18, 40, 56, 12
 SLOT_PX = 7.0
 _NICE_STEPS = (0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1, 2, 5, 10, 15, 30, 60, 120, 300, 600,
@@ -146,9 +146,12 @@ def _mark(event: Event, x: float, y: float, timeline: Timeline) -> str:
         return (f'<line x1="{x:.1f}" y1="{y - 6}" x2="{x:.1f}" y2="{y + 6}" stroke="{colour}" '
                 f'stroke-width="3">{tip}</line>')
     if kind == "rejected":
+        count = int(event.get("count", 1) or 1)
+        times = (f'<text x="{x + 6:.1f}" y="{y + 4}" font-size="9" stroke="none" fill="{COLOURS["rejected"]}">'
+                 f'×{count}</text>') if count > 1 else ""
         return (f'<g stroke="{COLOURS["rejected"]}" stroke-width="1.5" fill="white">{tip}'
                 f'<rect x="{x - 4.5:.1f}" y="{y - 4.5}" width="9" height="9"/>'
-                f'<line x1="{x - 4.5:.1f}" y1="{y + 4.5}" x2="{x + 4.5:.1f}" y2="{y - 4.5}"/></g>')
+                f'<line x1="{x - 4.5:.1f}" y1="{y + 4.5}" x2="{x + 4.5:.1f}" y2="{y - 4.5}"/>{times}</g>')
     if kind == "answer":
         if event.get("stale"):
             return (f'<path d="M{x:.1f} {y - 6}l6 6-6 6-6-6z" fill="{COLOURS["stale"]}">{tip}</path>')
@@ -168,33 +171,41 @@ _ROW = {"request": ROW_MOCK, "socket": ROW_MOCK}
 
 def _legend(y: int, width: int) -> str:
     items = [
-        ('<circle cx="6" cy="0" r="4" fill="{ok}"/>', "request 2xx/3xx"),
+        ('<circle cx="6" cy="0" r="4" fill="{ok}"/>', "2xx/3xx"),
         ('<circle cx="6" cy="0" r="4" fill="{client-error}"/>', "4xx"),
         ('<circle cx="6" cy="0" r="4" fill="{server-error}"/>', "5xx"),
         ('<g stroke="{no-answer}" stroke-width="2"><line x1="2" y1="-4" x2="10" y2="4"/>'
-         '<line x1="2" y1="4" x2="10" y2="-4"/></g>', "no answer (reset, hang)"),
+         '<line x1="2" y1="4" x2="10" y2="-4"/></g>', "no answer"),
+        ('<path d="M1 4h10l-5-9z" fill="{socket}"/>', "socket connect"),
+        ('<path d="M1 -4h10l-5 9z" fill="{socket}"/>', "socket drop"),
+        ('<rect x="0" y="-6" width="14" height="12" fill="{fault}"/>', "fault window"),
         ('<line x1="6" y1="-6" x2="6" y2="6" stroke="{ok}" stroke-width="3"/>'
          '<line x1="12" y1="-6" x2="12" y2="6" stroke="{server-error}" stroke-width="3"/>', "call ok / failed"),
         ('<g stroke="{rejected}" fill="white" stroke-width="1.5"><rect x="1.5" y="-4.5" width="9" height="9"/>'
-         '<line x1="1.5" y1="4.5" x2="10.5" y2="-4.5"/></g>', "rejected: breaker open, no request"),
-        ('<path d="M6 -6l6 6-6 6-6-6z" fill="{stale}"/>', "answer served stale"),
+         '<line x1="1.5" y1="4.5" x2="10.5" y2="-4.5"/></g>', "rejected, no request"),
+        ('<path d="M6 -6l6 6-6 6-6-6z" fill="{stale}"/>', "answer stale"),
         ('<circle cx="6" cy="0" r="3" fill="none" stroke="{ok}"/>', "answer fresh"),
-        ('<path d="M1 4h10l-5-9z" fill="{socket}"/>', "socket (re)connect / drop ▼"),
-        ('<rect x="0" y="-6" width="14" height="12" fill="{fault}"/>', "fault window"),
-        ('<rect x="0" y="-5" width="14" height="10" fill="{closed}"/>', "breaker closed"),
+        ('<rect x="0" y="-5" width="14" height="10" fill="{closed}"/>', "closed"),
         ('<rect x="0" y="-5" width="14" height="10" fill="{open}"/>', "open"),
         ('<rect x="0" y="-5" width="14" height="10" fill="url(#tl-hatch)"/>', "open, probe due"),
         ('<rect x="0" y="-5" width="14" height="10" fill="{half-open}"/>', "half-open"),
     ]
-    parts, x, row = [], LEFT, 0
+    parts, x, row = [], 8, 0
     for symbol, text in items:
-        w = 22 + 6.2 * len(text)
+        w = 26 + 6.0 * len(text)
         if x + w > width - RIGHT:
-            x, row = LEFT, row + 1
+            x, row = 8, row + 1
         parts.append(f'<g transform="translate({x:.0f},{y + 16 + row * 20})">{symbol.format(**COLOURS)}'
                      f'<text x="18" y="4">{_esc(text)}</text></g>')
         x += w
     return "".join(parts)
+
+
+def _rows_in_use(events: list[Event], service: str) -> tuple[bool, bool]:
+    """Does ``service``'s lane need its client row, its breaker band?"""
+    mine = [e for e in events if e.service == service]
+    client = any(_ROW.get(e.kind, ROW_CLIENT) == ROW_CLIENT and e.kind not in ("fault", "breaker") for e in mine)
+    return client, any(e.kind in ("breaker", "call", "rejected") for e in mine)
 
 
 def render_svg(timeline: Timeline, *, width: int = 980, title: str = "", events: list[Event] | None = None) -> str:
@@ -204,7 +215,10 @@ def render_svg(timeline: Timeline, *, width: int = 980, title: str = "", events:
     start = timeline.started_at
     end = max([timeline.now(), *(e.time for e in events)]) if events else timeline.now()
     scale = _Scale((e.time for e in events), start, end, LEFT + 6, width - LEFT - RIGHT - 12)
-    height = TOP + LANE_H * max(len(services), 1) + LEGEND_H
+    rows = {service: _rows_in_use(events, service) for service in services}
+    heights = [LANE_H if any(rows[service]) else SHORT_LANE_H for service in services] or [LANE_H]
+    bottom = TOP + sum(heights)
+    height = bottom + LEGEND_H
     out = [f'<svg xmlns="http://www.w3.org/2000/svg" class="resilience-timeline" width="{width}" '
            f'height="{height}" viewBox="0 0 {width} {height}" font-family="Helvetica,Arial,sans-serif" '
            f'font-size="11" fill="{COLOURS["text"]}" role="img">',
@@ -216,34 +230,36 @@ def render_svg(timeline: Timeline, *, width: int = 980, title: str = "", events:
     if title:
         out.append(f'<text x="8" y="14" font-weight="bold" font-size="12">{_esc(title)}</text>')
     ticks = _ticks(start, end, scale, start)
-    bottom = TOP + LANE_H * max(len(services), 1)
     for x, label in ticks:
         out.append(f'<line x1="{x:.1f}" y1="{TOP - 6}" x2="{x:.1f}" y2="{bottom}" stroke="{COLOURS["grid"]}"/>'
                    f'<text x="{x:.1f}" y="{TOP - 9}" text-anchor="middle">{_esc(label)}</text>')
     if not services:
         out.append(f'<text x="{LEFT}" y="{TOP + 30}">No events were recorded in this test.</text>')
     for lane, service in enumerate(services):
-        y0 = TOP + lane * LANE_H
+        y0 = TOP + sum(heights[:lane])
+        shade_h = (BAND_Y if heights[lane] == LANE_H else heights[lane]) - 5
         out.append(f'<g class="lane" data-service="{_esc(service)}">')
+        has_client, has_breaker = rows[service]
         out.append(f'<line x1="0" y1="{y0}" x2="{width}" y2="{y0}" stroke="#b0bec5"/>'
                    f'<text x="8" y="{y0 + 22}" font-weight="bold" font-size="13">{_esc(service)}</text>'
-                   f'<text x="{LEFT - 8}" y="{y0 + ROW_MOCK + 4}" text-anchor="end" fill="#78909c">mock</text>'
-                   f'<text x="{LEFT - 8}" y="{y0 + ROW_CLIENT + 4}" text-anchor="end" fill="#78909c">client</text>'
-                   f'<text x="{LEFT - 8}" y="{y0 + BAND_Y + 10}" text-anchor="end" fill="#78909c">breaker</text>')
+                   f'<text x="{LEFT - 8}" y="{y0 + ROW_MOCK + 4}" text-anchor="end" fill="#78909c">mock</text>')
+        if has_client:
+            out.append(f'<text x="{LEFT - 8}" y="{y0 + ROW_CLIENT + 4}" text-anchor="end" fill="#78909c">client</text>')
+        if has_breaker:
+            out.append(f'<text x="{LEFT - 8}" y="{y0 + BAND_Y + 10}" text-anchor="end" fill="#78909c">breaker</text>')
         windows, instants = _fault_windows(events, service, end)
         for began, ended, label in windows:
             x1, x2 = scale(began), scale(ended)
             out.append(f'<g class="fault"><title>{_esc(label)}</title><rect x="{x1:.1f}" y="{y0 + 3}" '
-                       f'width="{max(x2 - x1, 2):.1f}" height="{BAND_Y - 5}" fill="{COLOURS["fault"]}" '
+                       f'width="{max(x2 - x1, 2):.1f}" height="{shade_h}" fill="{COLOURS["fault"]}" '
                        f'opacity="0.75"/><text x="{x1 + 3:.1f}" y="{y0 + 11}" font-size="9" fill="#ad1457">'
                        f'{_esc(label[:60])}</text></g>')
         for event in instants:
             x = scale(event.time)
             out.append(f'<g class="fault"><title>{_esc(event.describe())}</title><line x1="{x:.1f}" y1="{y0 + 3}" '
-                       f'x2="{x:.1f}" y2="{y0 + BAND_Y}" stroke="#ad1457" stroke-dasharray="3 2"/>'
+                       f'x2="{x:.1f}" y2="{y0 + 3 + shade_h}" stroke="#ad1457" stroke-dasharray="3 2"/>'
                        f'<text x="{x + 3:.1f}" y="{y0 + 11}" font-size="9" fill="#ad1457">'
                        f'{_esc(str(event.get("label", ""))[:40])}</text></g>')
-        has_breaker = any(e.kind in ("breaker", "call", "rejected") and e.service == service for e in events)
         if has_breaker:
             for state, began, ended in _band_segments(events, service, start, end):
                 x1, x2 = scale(began), scale(ended)
@@ -268,6 +284,8 @@ def render_svg(timeline: Timeline, *, width: int = 980, title: str = "", events:
                            f'</line>')
         out.append('</g></g>')
     out.append(f'<line x1="0" y1="{bottom}" x2="{width}" y2="{bottom}" stroke="#b0bec5"/>')
+    out.append(f'<text x="{width - RIGHT}" y="{TOP - 22}" text-anchor="end" fill="#78909c" font-size="10">'
+               f'time since the test started, on its clock</text>')
     out.append(_legend(bottom, width))
     out.append("</svg>")
     return "".join(out)
@@ -288,7 +306,7 @@ def render_table(timeline: Timeline, events: list[Event] | None = None) -> str:
         elif event.kind == "fault":
             colour = "#ad1457"
         style = f' style="color:{colour}"' if colour else ""
-        rows.append(f"<tr><td>{timeline.elapsed(event.time):+.3f}</td><td>{_esc(event.service)}</td>"
+        rows.append(f"<tr><td>{timeline.elapsed(event.time):+.3f}</td><td style='white-space:nowrap'>{_esc(event.service)}</td>"
                     f"<td>{_esc(event.kind)}</td><td{style}>{_esc(event.describe())}</td></tr>")
     dropped = f" ({timeline.dropped} older dropped)" if timeline.dropped else ""
     return ('<div class="resilience-timeline-table" style="max-height:320px;overflow:auto">'

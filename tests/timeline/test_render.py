@@ -101,8 +101,9 @@ def test_rejected_and_stale_calls_are_marked(svg_root):
 
 def test_the_legend_names_every_mark(svg_root):
     texts = [t.text for t in svg_root.iter(f"{SVG}text")]
-    for entry in ("request 2xx/3xx", "5xx", "no answer (reset, hang)", "rejected: breaker open, no request",
-                  "answer served stale", "fault window", "breaker closed", "open, probe due", "half-open"):
+    for entry in ("2xx/3xx", "4xx", "5xx", "no answer", "socket connect", "socket drop", "fault window",
+                  "call ok / failed", "rejected, no request", "answer stale", "answer fresh", "closed", "open",
+                  "open, probe due", "half-open"):
         assert entry in texts
 
 
