@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -15,12 +16,15 @@ from .events import KINDS
 from .render import render_html
 from .schedule import FaultSchedule, ScheduleError, load_json, parse_rows
 
-SERVICE = r"Uptime Kuma|[A-Za-z][\w-]*"
+SERVICE_NAME = re.compile(r"[a-z][a-z0-9_-]*")
 
 
 def service_name(text: str) -> str:
-    """``Plex`` -> ``plex``, ``Uptime Kuma`` / ``uptime-kuma`` -> ``uptime-kuma``."""
-    return "-".join(text.strip().lower().split())
+    """``Plex`` -> ``plex``, ``Uptime Kuma`` / ``uptime-kuma`` -> ``uptime-kuma``; anything else fails."""
+    name = "-".join(str(text).strip().lower().split())
+    if not SERVICE_NAME.fullmatch(name):
+        raise AssertionError(f"A service is named like Plex, Overseerr or Uptime Kuma, got {text!r}.")
+    return name
 
 
 def _seconds(value: timedelta | float) -> float:
@@ -103,8 +107,7 @@ class StoryKeywords:
         self.ctx.look()
         return self.ctx.timeline
 
-    @keyword(f"${{service:{SERVICE}}} Breaker Should Have Opened After ${{calls:\\d+}} Calls And "
-             f"${{requests:\\d+}} Requests")
+    @keyword("${service} Breaker Should Have Opened After ${calls} Calls And ${requests} Requests")
     def breaker_should_have_opened_after(self, service: str, calls: int, requests: int) -> None:
         """Fails unless the service's breaker first opened after exactly ``calls`` failed calls in a row
         and the ``requests`` requests those calls sent (retries included) reached its mock.
@@ -116,7 +119,7 @@ class StoryKeywords:
         """
         logger.info(story.check_opened_after(self._timeline(), service_name(service), int(calls), int(requests)))
 
-    @keyword(f"Exactly ${{probes:\\d+}} Probe(s) Should Have Reached ${{service:{SERVICE}}} While Half-Open")
+    @keyword("Exactly ${probes} Probe(s) Should Have Reached ${service} While Half-Open")
     def probes_should_have_reached_while_half_open(self, probes: int, service: str) -> None:
         """Fails unless exactly ``probes`` requests reached the service's mock while its breaker was half-open.
 
@@ -124,7 +127,7 @@ class StoryKeywords:
         """
         logger.info(story.check_probes_while_half_open(self._timeline(), service_name(service), int(probes)))
 
-    @keyword(f"No Request Should Have Reached ${{service:{SERVICE}}} While Its Breaker Was Open")
+    @keyword("No Request Should Have Reached ${service} While Its Breaker Was Open")
     def no_request_should_have_reached_while_open(self, service: str) -> None:
         """Fails if any request reached the service's mock while its breaker was open (names the first).
 
@@ -141,7 +144,7 @@ class StoryKeywords:
         """
         logger.info(story.check_answers_stale_between(self._timeline(), _seconds(start), _seconds(end)))
 
-    @keyword(f"Every ${{service:{SERVICE}}} Answer Between ${{start}} And ${{end}} Should Have Been Stale")
+    @keyword("Every ${service} Answer Between ${start} And ${end} Should Have Been Stale")
     def every_service_answer_should_have_been_stale(self, service: str, start: timedelta, end: timedelta) -> None:
         """As `Every Answer Between ${start} And ${end} Should Have Been Stale`, for one service's answers.
 

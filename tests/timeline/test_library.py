@@ -41,8 +41,10 @@ def test_the_keywords_are_named_for_the_suites(lib):
     assert {"log_resilience_timeline", "record_timeline_event", "get_resilience_timeline", "timeline_should_contain",
             "load_fault_schedule", "load_fault_schedule_from_file", "play_fault_schedule", "stop_fault_schedules",
             "Every Answer Between ${start} And ${end} Should Have Been Stale",
-            "No Request Should Have Reached ${service:Uptime Kuma|[A-Za-z][\\w-]*} While Its Breaker Was Open",
-            } <= names
+            "No Request Should Have Reached ${service} While Its Breaker Was Open",
+            "${service} Breaker Should Have Opened After ${calls} Calls And ${requests} Requests",
+            "Exactly ${probes} Probe(s) Should Have Reached ${service} While Half-Open",
+            "Every ${service} Answer Between ${start} And ${end} Should Have Been Stale"} <= names
 
 
 def test_log_resilience_timeline_logs_html(lib, plex_client, logged):
@@ -79,6 +81,8 @@ def test_story_keywords_pass_and_fail(lib, plex, plex_client, logged):
         lib.every_answer_should_have_been_stale(0, 10)
     with pytest.raises(AssertionError, match="No plex answer was recorded"):
         lib.every_service_answer_should_have_been_stale("Plex", 0, 10)
+    with pytest.raises(AssertionError, match="A service is named like Plex, Overseerr or Uptime Kuma, got '<b>'"):
+        lib.no_request_should_have_reached_while_open("<b>")
 
 
 def test_schedule_keywords(lib, plex, tmp_path, logged):

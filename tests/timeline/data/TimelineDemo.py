@@ -63,17 +63,12 @@ class TimelineDemo:
         self.breakers.configure("plex", reset_timeout=30)
         self.plex.clear_cache()
 
-    @keyword
-    def plex_answers_every_request_with_503(self) -> None:
-        """Starts a Plex outage."""
-        self.mocks["plex"].faults.set_outage(duration_s=3600)
+    @keyword("Plex Answers Every Request With 503 For ${seconds:\\d+} Seconds")
+    def plex_answers_every_request_with_503(self, seconds: int) -> None:
+        """Starts a Plex outage that ends by itself ``seconds`` later on the clock."""
+        self.mocks["plex"].faults.set_outage(duration_s=int(seconds))
 
-    @keyword
-    def plex_recovers(self) -> None:
-        """Ends the Plex outage."""
-        self.mocks["plex"].faults.clear()
-
-    @keyword("Plex Libraries Are Read ${times:\\d+ times?}")
+    @keyword("Plex Libraries Are Read ${times:\\d+ Times?}")
     def plex_libraries_are_read(self, times: str) -> None:
         """Reads the libraries ``times`` times through ResilienceTimeline's ``observe_call`` (errors ignored)."""
         timeline = BuiltIn().get_library_instance("ResilienceTimeline")

@@ -14,25 +14,24 @@ Test Teardown       Reset Demo Services
 *** Test Cases ***
 The Breaker Story Holds
     [Documentation]    One good read, an outage: three failed calls open the breaker, the rest are rejected
-    ...    and answered stale; 30 s later one probe closes it.
-    Given Plex Libraries Are Read 1 time
-    And Plex Answers Every Request With 503
+    ...    and answered stale; 30 s later, the outage over, one probe closes it.
+    Given Plex Libraries Are Read 1 Time
+    And Plex Answers Every Request With 503 For 20 Seconds
     And 1 Seconds Pass
-    When Plex Libraries Are Read 5 times
+    When Plex Libraries Are Read 5 Times
     Then Plex Breaker Should Have Opened After 3 Calls And 6 Requests
     And Every Plex Answer Between 1s And 2s Should Have Been Stale
     And No Request Should Have Reached Plex While Its Breaker Was Open
     When 30 Seconds Pass
-    And Plex Recovers
-    And Plex Libraries Are Read 1 time
+    And Plex Libraries Are Read 1 Time
     Then Exactly 1 Probe(s) Should Have Reached Plex While Half-Open
 
 Deliberately Failing: The Breaker Opens Sooner Than It Does
     [Documentation]    Fails on purpose: its log shows the resilience timeline.
     [Tags]    deliberately-failing
-    Given Plex Libraries Are Read 1 time
-    And Plex Answers Every Request With 503
-    When Plex Libraries Are Read 4 times
+    Given Plex Libraries Are Read 1 Time
+    And Plex Answers Every Request With 503 For 20 Seconds
+    When Plex Libraries Are Read 4 Times
     Then Plex Breaker Should Have Opened After 2 Calls And 4 Requests
 
 A Two-Service Schedule Plays On The Test Clock
