@@ -128,8 +128,7 @@ class ResilienceTimeline(SuiteLibrary):
 
     def observe_call(self, service: str, operation: str, call: Callable[[], T]) -> T:
         """Run one client call and record its answer (fresh, stale, or rejected)."""
-        self._context.observed_services.add(service)
-        return observe_call(self._context.timeline, service, operation, call)
+        return self._context.observe(service, operation, call)
 
     # -- listener ---------------------------------------------------------------------------
     def start_test(self, data: Any, result: Any) -> None:

@@ -162,13 +162,23 @@ def attach_breaker(breaker: Any, service: str, timeline: Callable[[], Timeline |
 
 
 # -- calls -----------------------------------------------------------------------------------
-def observe_call(timeline: Timeline | None, service: str, operation: str, call: Callable[[], T]) -> T:
-    """Run ``call()`` (one client call) and record what it answered: ``answer`` (fresh or stale), or
-    ``rejected`` when the breaker refused it; other errors are left to the breaker's own events.
+def _rejected_count(breaker: Any) -> int | None:
+    try:
+        return int(breaker.metrics()["rejected"])
+    except (AttributeError, KeyError, TypeError, ValueError):
+        return None
 
-    The result's ``stale`` attribute (``companion.results``) tells a stale answer;
-    a ``CircuitOpenError`` (by class name, so ``companion`` is not imported) a rejection.
+
+def observe_call(timeline: Timeline | None, service: str, operation: str, call: Callable[[], T],
+                 breaker: Any = None) -> T:
+    """Run ``call()`` (one client call) and record what it answered: ``answer`` (fresh or stale), and
+    ``rejected`` when the open breaker refused it; other errors are left to the breaker's own events.
+
+    The result's ``stale`` attribute (``companion.results``) tells a stale answer. A rejection is a
+    ``CircuitOpenError`` (by class name, so ``companion`` is not imported) or, when the call still
+    answered (stale from the cache), a rise of ``breaker``'s ``rejected`` metric during the call.
     """
+    before = None if timeline is None or breaker is None else _rejected_count(breaker)
     try:
         result = call()
     except Exception as exc:
@@ -176,6 +186,9 @@ def observe_call(timeline: Timeline | None, service: str, operation: str, call: 
             timeline.record("rejected", service, operation=operation, count=1)
         raise
     if timeline is not None:
+        after = None if before is None else _rejected_count(breaker)
+        if before is not None and after is not None and after > before:
+            timeline.record("rejected", service, operation=operation, count=after - before)
         timeline.record("answer", service, operation=operation, stale=bool(getattr(result, "stale", False)))
     return result
 

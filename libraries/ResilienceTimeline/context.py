@@ -32,9 +32,12 @@ def record_event(kind: str, service: str, **fields: Any) -> Event | None:
 
 
 def observe(service: str, operation: str, call: Callable[[], T]) -> T:
-    """Run one client call and record its answer on the running test's timeline (just run it when none)."""
+    """Run one client call and record its answer (fresh, stale, rejected) on the running test's timeline;
+    just run it when there is none. The one-line hook for a library that calls the clients."""
     context = _ACTIVE
-    return observe_call(None if context is None else context.timeline, service, operation, call)
+    if context is None:
+        return call()
+    return context.observe(service, operation, call)
 
 
 class TimelineContext:
@@ -140,6 +143,11 @@ class TimelineContext:
             return
         self._attach_new()
         self.watcher.look(self._timeline, self.mocks, self.breakers, self.observed_services)
+
+    def observe(self, service: str, operation: str, call: Callable[[], T]) -> T:
+        """Run one client call and record its answer and any rejection (exact, instead of the watcher's count)."""
+        self.observed_services.add(service)
+        return observe_call(self.timeline, service, operation, call, self.breakers.get(service))
 
     # -- schedules ------------------------------------------------------------------------
     def play(self, schedule: FaultSchedule) -> SchedulePlayer:

@@ -167,3 +167,14 @@ def test_describe_plan_reads_every_part_of_a_plan(plex):
     assert text == ("flapping 1 s down / 2 s up; delay 200 ±50 ms; 25% fail with 502 (seed 7); "
                     "/identity: reset")
     assert describe_plan({}) == ""
+
+
+def test_observe_sees_a_rejection_that_was_answered_stale(context, plex, plex_client):
+    observe("plex", "get_libraries", plex_client.get_libraries)  # a good value in the cache
+    plex.take_down()
+    for _ in range(4):  # 3 failures open the breaker; the 4th is rejected; all answered stale
+        observe("plex", "get_libraries", plex_client.get_libraries)
+    context.look()  # the watcher leaves observed services' rejections to observe: no double count
+    rejected = context.timeline.events("rejected", "plex")
+    assert [(e.get("operation"), e.get("count")) for e in rejected] == [("get_libraries", 1)]
+    assert [a.get("stale") for a in context.timeline.events("answer")] == [False, True, True, True, True]
