@@ -141,6 +141,8 @@ class TimelineContext:
         """Attach to new breakers and record what the watched mocks and breakers show now."""
         if self._timeline is None:
             return
+        for player in self.players:
+            player.settle()
         self._attach_new()
         self.watcher.look(self._timeline, self.mocks, self.breakers, self.observed_services)
 

@@ -267,6 +267,18 @@ def _call_later(clock: Any, delay: float, callback: Callable[[], None]) -> Any:
     return _Handle(timer)
 
 
+@dataclass
+class _Step:
+    """One change a player makes: an entry's start (order 1) or end (order 0: ends first at one moment)."""
+
+    at: float
+    order: int
+    index: int
+    action: Callable[[], None]
+    done: bool = False
+    handle: Any = None
+
+
 class SchedulePlayer:
     """Plays a :class:`FaultSchedule` on ``mocks`` (service -> MockServer) on ``clock``.
 
@@ -289,31 +301,61 @@ class SchedulePlayer:
         self.clock = clock
         self._timeline = timeline
         self._on_change = on_change
-        self._handles: list[Any] = []
+        self._steps: list[_Step] = []
+        self._now: Callable[[], float] = lambda: 0.0
+        self._origin = 0.0
         self._active: dict[int, ScheduleEntry] = {}
         self._lock = threading.RLock()
         self.applied: list[str] = []
 
     def start(self) -> "SchedulePlayer":
-        steps: list[tuple[float, int, int, Callable[[], None]]] = []
+        """Apply the entries at 0 s now and schedule the others on the clock."""
+        now = getattr(self.clock, "monotonic", self.clock.time)
+        origin = now()
+        steps: list[_Step] = []
         for index, entry in enumerate(self.schedule.entries):
-            steps.append((entry.at, 1, index, lambda e=entry, i=index: self._begin(i, e)))
+            steps.append(_Step(entry.at, 1, index, lambda e=entry, i=index: self._begin(i, e)))
             if entry.duration is not None:
-                steps.append((entry.end, 0, index, lambda e=entry, i=index: self._finish(i, e)))
-        steps.sort(key=lambda step: step[:3])
-        for at, _, _, action in steps:
-            if at <= 0:
-                action()
+                steps.append(_Step(entry.end, 0, index, lambda e=entry, i=index: self._finish(i, e)))
+        steps.sort(key=lambda step: (step.at, step.order, step.index))
+        self._steps, self._now, self._origin = steps, now, origin
+        for step in steps:
+            if step.at <= 0:
+                self._run(step)
             else:
-                self._handles.append(_call_later(self.clock, at, action))
+                step.handle = _call_later(self.clock, step.at, lambda s=step: self._run(s))
         return self
+
+    def settle(self) -> None:
+        """Run every step that is due and not run yet, here and now, after any step another thread is running.
+
+        ``VirtualClock.advance`` may hand a due step to the clock's timer thread
+        and return before it ran; whoever reads the mocks next (the library's
+        look after each keyword) settles first, so it sees the schedule as due.
+        """
+        with self._lock:
+            elapsed = self._now() - self._origin
+            for step in self._steps:
+                if not step.done and step.at <= elapsed:
+                    self._run(step)
+
+    def _run(self, step: "_Step") -> None:
+        with self._lock:
+            if step.done:
+                return
+            step.done = True
+            if step.handle is not None:
+                step.handle.cancel()
+            step.action()
 
     def stop(self) -> None:
         """Cancel what has not happened yet and end the windows still on (the mocks are left without them)."""
         with self._lock:
-            for handle in self._handles:
-                handle.cancel()
-            self._handles.clear()
+            for step in self._steps:
+                if not step.done:
+                    step.done = True
+                    if step.handle is not None:
+                        step.handle.cancel()
             for index, entry in sorted(self._active.items()):
                 self._finish(index, entry, stopped=True)
 

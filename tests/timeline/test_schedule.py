@@ -142,14 +142,19 @@ def test_advancing_the_virtual_clock_plays_the_due_entries(clock, three_mocks):
     player = ctx.play(parse_rows(["0s", "plex", "refuse", "40s", "5s", "overseerr", "503", "10s",
                                   "20s", "uptime-kuma", "drop-sockets", "-"]))
     assert status_of(plex) == "refused" and status_of(overseerr, "/api/v1/status") == 200
-    clock.advance(5)
+
+    def advance(seconds: float) -> None:
+        clock.advance(seconds)
+        ctx.look()  # settles the schedule, as the library does after every keyword
+
+    advance(5)
     assert status_of(overseerr, "/api/v1/status") == 503
-    clock.advance(10)
+    advance(10)
     assert status_of(overseerr, "/api/v1/status") == 200
-    clock.advance(5)
+    advance(5)
     assert player.applied[-1] == "start at 20 s uptime-kuma: Socket.IO connections dropped"
     assert status_of(plex) == "refused"
-    clock.advance(20)
+    advance(20)
     assert status_of(plex) == 401  # listening again (no token: Plex's 401)
     faults = [(e.service, e.get("state"), round(ctx.timeline.elapsed(e.time))) for e in ctx.timeline.events("fault")]
     assert faults == [("plex", "on", 0), ("overseerr", "on", 5), ("overseerr", "off", 15),
@@ -157,6 +162,38 @@ def test_advancing_the_virtual_clock_plays_the_due_entries(clock, three_mocks):
     ctx.look()  # the watcher saw the same changes through the player: nothing recorded twice
     assert len(ctx.timeline.events("fault")) == 5
     ctx.close()
+
+
+class LazyClock:
+    """A clock whose scheduled calls never fire by themselves: as when ``VirtualClock.advance`` returned
+    while its timer thread had not run a due step yet."""
+
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def time(self) -> float:
+        return self.now
+
+    def monotonic(self) -> float:
+        return self.now
+
+    def call_later(self, delay_s, callback):
+        return threading.Timer(3600, callback)  # never started: cancel() is all it needs
+
+
+def test_settle_runs_the_due_steps_in_order_and_each_only_once(plex):
+    clock = LazyClock()
+    player = SchedulePlayer(parse_rows(["1s", "plex", "503", "2s", "3s", "plex", "reset", "1s"]), {"plex": plex},
+                            clock).start()
+    assert player.applied == []
+    clock.now += 3.5
+    player.settle()
+    player.settle()
+    assert player.applied == ["start at 1 s plex: every request answers 503 for 2 s",
+                              "end at 1 s plex: every request answers 503 for 2 s",
+                              "start at 3 s plex: every request: reset for 1 s"]
+    player.stop()
+    assert player.applied[-1] == "stop at 3 s plex: every request: reset for 1 s"
 
 
 def test_stopping_ends_the_windows_still_on_and_cancels_the_rest(clock, three_mocks):
