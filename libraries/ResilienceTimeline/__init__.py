@@ -131,6 +131,10 @@ class ResilienceTimeline(SuiteLibrary):
         return self._context.observe(service, operation, call)
 
     # -- listener ---------------------------------------------------------------------------
+    def start_suite(self, data: Any, result: Any) -> None:
+        """Listener hook (when used as a global ``--listener``): a new suite has new library instances."""
+        self._robot_libraries.clear()
+
     def start_test(self, data: Any, result: Any) -> None:
         """Listener hook: a new timeline for the test."""
         self._discover(retry_missing=True)

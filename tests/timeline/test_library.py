@@ -136,3 +136,10 @@ def test_end_keyword_ignores_builtin_keywords_and_keywords_outside_tests(plex):
 def test_observe_call_through_the_library_records_answers(lib, plex_client):
     lib.observe_call("plex", "get_libraries", plex_client.get_libraries)
     assert [e.get("stale") for e in lib.timeline.events("answer")] == [False]
+
+
+def test_a_new_suite_forgets_the_library_instances_it_found(lib):
+    lib._discover()  # outside Robot: nothing found, remembered as missing
+    assert lib._robot_libraries == {"MockServices": None, "MediaClients": None}
+    lib.start_suite(None, None)
+    assert lib._robot_libraries == {}
