@@ -1,0 +1,98 @@
+"""Fixtures for the timeline tests: one VirtualClock shared by the mocks, the breakers and the timeline."""
+
+from __future__ import annotations
+
+import inspect
+from contextlib import contextmanager
+from typing import Any, Callable, Iterator
+
+import pytest
+
+from companion import CircuitBreakerFactory, ClientSettings, PlexClient
+from mockservers import PlexMock
+from mockservers.core.clock import VirtualClock
+from ResilienceTimeline.context import TimelineContext
+
+
+def takes_clock(callable_: Callable) -> bool:
+    """Does this companion class take a ``clock`` yet (the suite-speed work adds it)?"""
+    return "clock" in inspect.signature(callable_).parameters
+
+
+def settings(**overrides: Any) -> ClientSettings:
+    """Production-like breaker (3 failures, 30 s reset), millisecond retries, no fresh cache."""
+    options: dict[str, Any] = dict(connect_timeout_s=0.5, read_timeout_s=0.5, retry_attempts=2,
+                                   retry_initial_backoff_s=0.001, retry_max_backoff_s=0.002, retry_max_total_s=2.0,
+                                   retry_seed=1, cache_ttl_s=0, fail_max=3, reset_timeout_s=30.0)
+    options.update(overrides)
+    return ClientSettings(**options)
+
+
+@pytest.fixture
+def clock() -> VirtualClock:
+    return VirtualClock()
+
+
+@pytest.fixture
+def plex(clock) -> Iterator[PlexMock]:
+    with PlexMock(token="mock-token", clock=clock) as mock:
+        yield mock
+
+
+@pytest.fixture
+def breakers(clock) -> CircuitBreakerFactory:
+    return CircuitBreakerFactory(clock=clock) if takes_clock(CircuitBreakerFactory) else CircuitBreakerFactory()
+
+
+@pytest.fixture
+def plex_client(plex, breakers, clock) -> Iterator[PlexClient]:
+    extra = {"clock": clock} if takes_clock(PlexClient) else {}
+    client = PlexClient(plex.url, "mock-token", settings=settings(), breakers=breakers, **extra)
+    yield client
+    client.close()
+
+
+@pytest.fixture
+def context(clock, plex, breakers, plex_client) -> Iterator[TimelineContext]:
+    """A timeline context watching the Plex mock and the breakers, begun (as at a test's start)."""
+    ctx = TimelineContext(clock=clock)
+    ctx.watch_mock("plex", plex)
+    ctx.watch_breakers(breakers)
+    ctx.begin("pytest")
+    yield ctx
+    ctx.close()
+
+
+@contextmanager
+def reset_timeout_passed(clock: VirtualClock, breakers: CircuitBreakerFactory, service: str,
+                         seconds: float) -> Iterator[None]:
+    """Let ``seconds`` pass on the clock; the breaker then lets a probe through.
+
+    A breaker on the clock needs nothing more. One that still reads the wall
+    clock (companion before it takes a clock) is given a reset timeout that has
+    passed for the duration of the block, through its public ``configure``.
+    """
+    clock.advance(seconds)
+    if takes_clock(CircuitBreakerFactory):
+        yield
+        return
+    breaker = breakers.get(service)
+    timeout = breaker.reset_timeout
+    breaker.configure(reset_timeout=1e-6)
+    try:
+        yield
+    finally:
+        breaker.configure(reset_timeout=timeout)
+
+
+def fail_calls(call: Callable[[], Any], times: int) -> list[str]:
+    """Make ``times`` calls expected to fail; the errors' class names."""
+    errors = []
+    for _ in range(times):
+        try:
+            call()
+        except Exception as exc:  # noqa: BLE001 - the class is what the test checks
+            errors.append(type(exc).__name__)
+        else:
+            errors.append("no error")
+    return errors
