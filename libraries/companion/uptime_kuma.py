@@ -26,7 +26,7 @@ import dataclasses
 import itertools
 import logging
 import threading
-from datetime import datetime, timezone
+from datetime import datetime
 from typing import Any, Callable, Mapping
 
 import socketio
@@ -34,6 +34,7 @@ from socketio import exceptions as sio_exceptions
 
 from .clock import SYSTEM_CLOCK, Clock
 from .errors import AuthenticationError, ServiceTimeoutError, ServiceUnavailableError
+from .monitors import STATUS_NAMES, MonitorStatus, parse_kuma_time
 from .retry import EqualJitterBackoff
 from .settings import ClientSettings
 
@@ -42,41 +43,6 @@ __all__ = ["UptimeKumaClient", "MonitorStatus", "STATUS_NAMES", "parse_kuma_time
 SERVICE = "uptime-kuma"
 
 log = logging.getLogger("companion.uptime_kuma")
-
-
-class MonitorStatus:
-    """Uptime Kuma heartbeat status codes and their names."""
-
-    DOWN = 0
-    UP = 1
-    PENDING = 2
-    MAINTENANCE = 3
-
-
-#: heartbeat status code -> name used everywhere in this package
-STATUS_NAMES: dict[int, str] = {
-    MonitorStatus.DOWN: "down",
-    MonitorStatus.UP: "up",
-    MonitorStatus.PENDING: "pending",
-    MonitorStatus.MAINTENANCE: "maintenance",
-}
-
-
-def parse_kuma_time(value: Any) -> datetime | None:
-    """Parse a heartbeat ``time`` (``YYYY-MM-DD HH:MM:SS.mmm``, UTC in 1.23) to an aware datetime."""
-    if not isinstance(value, str) or not value:
-        return None
-    text = value.strip().replace("T", " ").rstrip("Z")
-    for fmt in ("%Y-%m-%d %H:%M:%S.%f", "%Y-%m-%d %H:%M:%S"):
-        try:
-            return datetime.strptime(text, fmt).replace(tzinfo=timezone.utc)
-        except ValueError:
-            continue
-    try:
-        parsed = datetime.fromisoformat(value)
-    except ValueError:
-        return None
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)
 
 
 def _as_int(value: Any) -> int | None:
@@ -155,6 +121,7 @@ class UptimeKumaClient:
         self.disconnects = 0
         self._supervisor: threading.Thread | None = None  # the reconnect thread while it runs
         self._reconnect_wanted = False
+        self._disconnected_at = 0.0
         self._sio = self._make_sio()
 
     # -- public API ------------------------------------------------------------------
@@ -419,6 +386,7 @@ class UptimeKumaClient:
             self._logged_in = False
             self._last_disconnect_reason = str(reason) if reason is not None else None
             self.disconnects += 1
+            self._disconnected_at = self.clock.monotonic()  # the first reconnect delay counts from here
             self._cond.notify_all()
         log.info("disconnected from Uptime Kuma at %s (%s)", self.url, reason)
         if self._closed.is_set():  # close() sets it before it disconnects
@@ -442,13 +410,28 @@ class UptimeKumaClient:
                     self._supervisor = None
                     return
                 self._reconnect_wanted = False
-            self._reconnect_until_connected()
+                since = self._disconnected_at
+            self._reconnect_until_connected(since)
 
-    def _reconnect_until_connected(self) -> None:
-        """Wait the backoff's next delay on the clock (close() ends the wait), try once, repeat until connected."""
-        for attempt in itertools.count(1):
-            if self.clock.wait(self._closed, self.backoff.delay(attempt)):
+    def _await_engine_closed(self) -> None:
+        """python-socketio runs the disconnect handler before it closes the Engine.IO connection; a connect
+        before that fails. Wait for it (real time, milliseconds; at most ``connect_timeout``)."""
+        deadline = SYSTEM_CLOCK.monotonic() + self.connect_timeout
+        while getattr(self._sio.eio, "state", "disconnected") != "disconnected":
+            if self._closed.wait(0.005) or SYSTEM_CLOCK.monotonic() > deadline:
                 return
+
+    def _reconnect_until_connected(self, since: float) -> None:
+        """Wait the backoff's next delay on the clock (close() ends the wait), try once, repeat until connected.
+
+        Each delay counts from ``since`` (the disconnect, then the end of the failed attempt), so a virtual
+        clock moved before this thread began waiting still counts.
+        """
+        for attempt in itertools.count(1):
+            remaining = since + self.backoff.delay(attempt) - self.clock.monotonic()
+            if self.clock.wait(self._closed, max(0.0, remaining)):
+                return
+            self._await_engine_closed()
             with self._ops_lock:
                 if self._closed.is_set() or self._sio.connected:
                     return
@@ -456,6 +439,7 @@ class UptimeKumaClient:
                     self._sio_connect()
                 except (sio_exceptions.ConnectionError, ValueError) as exc:
                     log.info("reconnect to Uptime Kuma at %s failed (attempt %d): %s", self.url, attempt, exc)
+                    since = self.clock.monotonic()
                     continue
                 return
 

@@ -82,7 +82,7 @@ def test_refused_tokens(server, fakes, case, header, status, error_fragment):
 
 def test_expiry_follows_the_injected_clock(make_dashboard, fakes, clock):
     server = make_dashboard(fakes.StatusService([fakes.status("plex", "up")]), None, clock=clock)
-    token = mint_token(fakes.jwt_secret, expires_in=timedelta(minutes=5), now=clock())
+    token = mint_token(fakes.jwt_secret, expires_in=timedelta(minutes=5), now=clock.now())
     assert get_dashboard(server, f"Bearer {token}").status_code == 200
     clock.advance(minutes=5)
     response = get_dashboard(server, f"Bearer {token}")

@@ -22,12 +22,13 @@ from __future__ import annotations
 import hmac
 import logging
 from datetime import datetime
-from typing import Any, Callable, Mapping
+from typing import Any, Mapping
 
 from flask import Flask, Response, jsonify, request
 from werkzeug.exceptions import HTTPException
 
-from ..timeutil import iso_utc, utc_now
+from ..clock import SYSTEM_CLOCK, Clock
+from ..timeutil import iso_utc
 from .tokens import ADMIN_ROLE, TokenError, verify_token
 from .webhooks import WebhookInbox, WebhookValidationError, validate_notification
 
@@ -78,26 +79,26 @@ def build_dashboard(status_service: Any, breakers: Any, *, now: datetime | None 
         breaker = breaker_names.get(item.get("name"), item.get("name"))
         item["circuitBreaker"] = metrics.get(breaker)
         services.append(item)
-    return {"timestamp": iso_utc(now or utc_now()), "services": services, "summary": summarize(services, metrics)}
+    return {"timestamp": iso_utc(now or SYSTEM_CLOCK.now()), "services": services, "summary": summarize(services, metrics)}
 
 
 def create_dashboard_app(status_service: Any, breakers: Any, *, jwt_secret: str, webhook_secret: str | None,
-                         clock: Callable[[], datetime] | None = None, inbox: WebhookInbox | None = None) -> Flask:
+                         clock: Clock = SYSTEM_CLOCK, inbox: WebhookInbox | None = None) -> Flask:
     """Build the Flask app.
 
     ``status_service`` needs ``get_all_statuses()`` (and may map service names to
     breaker names in ``breaker_names``); ``breakers`` needs ``all_metrics()`` or
-    is None. ``clock`` returns the current UTC time (timestamps and token
-    expiry). ``webhook_secret=None`` accepts webhooks without an
+    is None. ``clock`` (a :class:`~companion.clock.Clock`) gives the current
+    time for timestamps and token expiry. ``webhook_secret=None`` accepts webhooks without an
     ``Authorization`` header (Overseerr's header is optional). The inbox is
     ``app.extensions["companion.webhook_inbox"]``.
     """
     if not jwt_secret:
         raise ValueError("jwt_secret must not be empty")
-    now = clock or utc_now
+    now = clock.now
     app = Flask("companion.dashboard")
     app.json.sort_keys = False
-    app.extensions[INBOX_EXTENSION] = inbox if inbox is not None else WebhookInbox(clock=now)
+    app.extensions[INBOX_EXTENSION] = inbox if inbox is not None else WebhookInbox(clock=clock)
 
     def webhook_auth_error() -> Response | None:
         if webhook_secret is None:

@@ -18,10 +18,10 @@ from __future__ import annotations
 import itertools
 import threading
 from collections import deque
-from datetime import datetime
 from typing import Any, Callable, Mapping
 
-from ..timeutil import iso_utc, utc_now
+from ..clock import SYSTEM_CLOCK, Clock
+from ..timeutil import iso_utc
 
 __all__ = ["NOTIFICATION_TYPES", "MEDIA_TYPES", "MEDIA_STATUSES", "WebhookValidationError",
            "validate_notification", "WebhookInbox"]
@@ -129,22 +129,22 @@ def validate_notification(payload: Any) -> dict[str, Any]:
 class WebhookInbox:
     """The notifications a receiver accepted, oldest first; bounded and thread-safe.
 
-    Each record: ``{"id", "received_at" (ISO 8601 UTC), "notification_type",
+    Each record: ``{"id", "received_at" (ISO 8601 UTC, from ``clock``), "notification_type",
     "subject", "payload"}``.
     """
 
-    def __init__(self, maxlen: int = 500, clock: Callable[[], datetime] | None = None) -> None:
+    def __init__(self, maxlen: int = 500, clock: Clock = SYSTEM_CLOCK) -> None:
         self._records: deque[dict[str, Any]] = deque(maxlen=maxlen)
         self._cond = threading.Condition()
         self._ids = itertools.count(1)
-        self._clock = clock or utc_now
+        self._clock = clock
 
     def record(self, payload: Mapping[str, Any]) -> dict[str, Any]:
         """Store an (already validated) notification; return its record."""
         with self._cond:
             entry = {
                 "id": next(self._ids),
-                "received_at": iso_utc(self._clock()),
+                "received_at": iso_utc(self._clock.now()),
                 "notification_type": payload.get("notification_type"),
                 "subject": payload.get("subject"),
                 "payload": dict(payload),
