@@ -22,7 +22,7 @@ from .breakers import CircuitBreakerFactory, ServiceBreaker
 from .cache import MISSING, ReadCache
 from .clock import SYSTEM_CLOCK, Clock
 from .errors import (AuthenticationError, BadResponseError, IntegrationError, RequestRejectedError,
-                     ServiceTimeoutError, ServiceUnavailableError)
+                     ServiceTimeoutError, ServiceUnavailableError, redact, redact_text)
 from .results import mark
 from .retry import RetryPolicy
 from .settings import ClientSettings
@@ -74,10 +74,11 @@ class HttpTransport:
     """HTTP for one service: base URL, auth headers, timeouts, retry, breaker and read cache."""
 
     def __init__(self, service: str, base_url: str, *, headers: Mapping[str, str], settings: ClientSettings,
-                 breakers: CircuitBreakerFactory, clock: Clock = SYSTEM_CLOCK) -> None:
+                 breakers: CircuitBreakerFactory, clock: Clock = SYSTEM_CLOCK, secrets: tuple[str, ...] = ()) -> None:
         if not base_url.startswith(("http://", "https://")):
             raise ValueError(f"{service} base URL must start with http:// or https://, got {base_url!r}")
         self.service = service
+        self.secrets = tuple(secret for secret in secrets if secret)
         self.base_url = base_url.rstrip("/")
         self.settings = settings
         self.breaker: ServiceBreaker = breakers.get_or_create(
@@ -125,8 +126,18 @@ class HttpTransport:
         self.retry.forget_last()
 
     def guarded(self, operation: str, func: Callable[[], T]) -> T:
-        """``func`` as one logical call on the service's breaker (CircuitOpenError while open)."""
-        return self.breaker.call(operation, func)
+        """``func`` as one logical call on the service's breaker (CircuitOpenError while open).
+
+        Any error leaving ``func`` has the client's secret values masked before the breaker records it.
+        """
+        def redacting() -> T:
+            try:
+                return func()
+            except Exception as error:
+                redact(error, self.secrets)
+                raise
+
+        return self.breaker.call(operation, redacting)
 
     # -- one attempt -----------------------------------------------------------------------
     def send(self, operation: str, method: str, path: str, *, params: Mapping[str, Any] | None = None,
@@ -197,6 +208,9 @@ class HttpTransport:
 
     def clear_cache(self) -> None:
         self.cache.clear()
+
+    def __repr__(self) -> str:
+        return f"<HttpTransport {self.service} {redact_text(self.base_url, self.secrets)}>"
 
     def close(self) -> None:
         self.session.close()

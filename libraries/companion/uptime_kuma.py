@@ -33,7 +33,7 @@ import socketio
 from socketio import exceptions as sio_exceptions
 
 from .clock import SYSTEM_CLOCK, Clock
-from .errors import AuthenticationError, ServiceTimeoutError, ServiceUnavailableError
+from .errors import AuthenticationError, ServiceTimeoutError, ServiceUnavailableError, redact_text
 from .monitors import STATUS_NAMES, MonitorStatus, parse_kuma_time
 from .retry import EqualJitterBackoff
 from .settings import ClientSettings
@@ -144,8 +144,8 @@ class UptimeKumaClient:
                 self._sio_connect()
             except (sio_exceptions.ConnectionError, ValueError) as exc:
                 self._closed.set()
-                raise ServiceUnavailableError(SERVICE, "connect",
-                                              f"cannot connect to Uptime Kuma at {self.url}: {exc}") from exc
+                raise ServiceUnavailableError(SERVICE, "connect", self._redact(
+                    f"cannot connect to Uptime Kuma at {self.url}: {exc}")) from None
         with self._cond:
             answered = self._cond.wait_for(lambda: self._logged_in or self._login_error is not None
                                            or not self._connected, self.login_timeout)
@@ -155,10 +155,10 @@ class UptimeKumaClient:
         self.close()
         if error is not None:
             raise AuthenticationError(SERVICE, "login",
-                                      f"Uptime Kuma rejected the login of user {self.username!r}: {error}")
+                                      f"Uptime Kuma rejected the login of user {self._shown_user}: {error}")
         if not answered:
             raise ServiceTimeoutError(SERVICE, "login",
-                                      f"no answer to the login of user {self.username!r} from {self.url} "
+                                      f"no answer to the login of user {self._shown_user} from {self.url} "
                                       f"in {self.login_timeout:g} s")
         raise ServiceUnavailableError(SERVICE, "login", f"Uptime Kuma at {self.url} closed the connection during login")
 
@@ -316,8 +316,17 @@ class UptimeKumaClient:
                     "login_failures": self.login_failures, "disconnects": self.disconnects}
 
     def __repr__(self) -> str:
-        return (f"UptimeKumaClient(url={self.url!r}, username={self.username!r}, password='*****', "
+        return (f"UptimeKumaClient(url={self.url!r}, username={self._shown_user}, password='*****', "
                 f"live={self.is_live})")
+
+    def _redact(self, text: str) -> str:
+        """``text`` without the password's value (a server may echo it)."""
+        return redact_text(text, (self._password,))
+
+    @property
+    def _shown_user(self) -> str:
+        """The username as messages show it (masked if it is the password's value too)."""
+        return self._redact(repr(self.username))
 
     # -- Socket.IO wiring --------------------------------------------------------------
     def _make_sio(self) -> socketio.Client:
@@ -354,13 +363,13 @@ class UptimeKumaClient:
             self._connected = True
             self._logged_in = False
             self._cond.notify_all()
-        log.info("connected to Uptime Kuma at %s; logging in as %r", self.url, self.username)
+        log.info("connected to Uptime Kuma at %s; logging in as %s", self.url, self._shown_user)
         try:
             # never block here: this runs on the client's read loop, which delivers the ack
             self._sio.emit("login", {"username": self.username, "password": self._password, "token": ""},
                            callback=self._on_login_ack)
         except sio_exceptions.SocketIOError as exc:
-            log.warning("could not send the login to Uptime Kuma at %s: %s", self.url, exc)
+            log.warning("could not send the login to Uptime Kuma at %s: %s", self.url, self._redact(str(exc)))
 
     def _on_login_ack(self, response: Any = None, *_: Any) -> None:
         ok = isinstance(response, Mapping) and bool(response.get("ok"))
@@ -372,13 +381,13 @@ class UptimeKumaClient:
             else:
                 self._logged_in = False
                 msg = response.get("msg") if isinstance(response, Mapping) else None
-                self._login_error = str(msg or f"login not accepted (answer: {type(response).__name__})")
+                self._login_error = self._redact(str(msg or f"login not accepted (answer: {type(response).__name__})"))
                 self.login_failures += 1
             self._cond.notify_all()
         if ok:
-            log.info("logged in to Uptime Kuma at %s as %r", self.url, self.username)
+            log.info("logged in to Uptime Kuma at %s as %s", self.url, self._shown_user)
         else:
-            log.warning("Uptime Kuma at %s rejected the login of %r: %s", self.url, self.username, self._login_error)
+            log.warning("Uptime Kuma at %s rejected the login of %s: %s", self.url, self._shown_user, self._login_error)
 
     def _on_disconnect(self, reason: Any = None) -> None:
         with self._cond:
@@ -438,7 +447,8 @@ class UptimeKumaClient:
                 try:
                     self._sio_connect()
                 except (sio_exceptions.ConnectionError, ValueError) as exc:
-                    log.info("reconnect to Uptime Kuma at %s failed (attempt %d): %s", self.url, attempt, exc)
+                    log.info("reconnect to Uptime Kuma at %s failed (attempt %d): %s", self.url, attempt,
+                             self._redact(str(exc)))
                     since = self.clock.monotonic()
                     continue
                 return
