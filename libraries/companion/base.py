@@ -45,6 +45,11 @@ class HttpServiceClient:
         return self._http.last_call_stale
 
     @property
+    def last_call_stale_reason(self) -> str | None:
+        """Why this thread's last call answered from the cache: the failure's message (None when fresh)."""
+        return self._http.last_call_stale_reason
+
+    @property
     def last_call_attempts(self) -> int:
         """HTTP attempts this thread's last call made (retries included; 0 when served from the cache)."""
         return self._http.retry.last_attempts

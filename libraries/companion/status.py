@@ -205,7 +205,8 @@ class StatusService:
         elapsed_ms = (self.clock.monotonic() - started) * 1000
         problems: list[str] = []
         if _is_stale(result, client):
-            problems.append("served stale cached data")
+            reason = getattr(result, "stale_reason", None) or getattr(client, "last_call_stale_reason", None)
+            problems.append("served stale cached data" + (f" because {reason}" if reason else ""))
         attempts = getattr(client, "last_call_attempts", 1)
         if isinstance(attempts, int) and attempts > 1:
             problems.append(f"partial failure: answered after {attempts} attempts")

@@ -10,6 +10,7 @@ never reach an error message.
 from __future__ import annotations
 
 import email.utils
+import logging
 import math
 import threading
 from datetime import datetime, timezone
@@ -21,7 +22,7 @@ from urllib3.exceptions import NewConnectionError
 from .breakers import CircuitBreakerFactory, ServiceBreaker
 from .cache import MISSING, ReadCache
 from .clock import SYSTEM_CLOCK, Clock
-from .errors import (AuthenticationError, BadResponseError, IntegrationError, RequestRejectedError,
+from .errors import (AuthenticationError, BadResponseError, CircuitOpenError, IntegrationError, RequestRejectedError,
                      ServiceTimeoutError, ServiceUnavailableError, redact, redact_text)
 from .results import mark
 from .retry import RetryPolicy
@@ -30,6 +31,7 @@ from .settings import ClientSettings
 __all__ = ["HttpTransport"]
 
 T = TypeVar("T")
+log = logging.getLogger("companion.transport")
 USER_AGENT = "companion/1.0 (+robot acceptance tests)"
 
 
@@ -101,7 +103,10 @@ class HttpTransport:
         """A read: fresh from the cache, else through breaker and retry; stale from the cache if that fails.
 
         ``fetch`` performs one attempt (usually :meth:`send` and a parser). The
-        result is marked ``stale`` (True only for a fallback value).
+        result is marked ``stale`` (True only for a fallback value) and, when
+        stale, carries ``stale_reason``: the message of the error that made it
+        fall back (for an open breaker, with the breaker's last failure); the
+        fallback is logged (``companion.transport``, WARNING) with the same reason.
         """
         self.begin_call()
         if cache_key is not None:
@@ -110,19 +115,34 @@ class HttpTransport:
                 return mark(cached, stale=False)
         try:
             value = self.guarded(operation, lambda: self.retry.run(fetch))
-        except (ServiceUnavailableError, BadResponseError):
+        except (ServiceUnavailableError, BadResponseError) as error:
             stale = self.cache.get_stale(cache_key) if cache_key is not None else MISSING
             if stale is MISSING:
                 raise
-            self._last_call.stale = True
-            return mark(stale, stale=True)
+            reason = self._stale_reason(error)
+            self._last_call.stale, self._last_call.reason = True, reason
+            log.warning("%s %s served stale from the cache: %s", self.service, operation, reason)
+            return mark(stale, stale=True, reason=reason)
         if cache_key is not None:
             self.cache.put(cache_key, value)
         return mark(value, stale=False)
 
+    def _stale_reason(self, error: Exception) -> str:
+        reason = str(error)
+        if isinstance(error, CircuitOpenError):
+            last = self.breaker.metrics()["last_failure"]
+            if last:
+                reason += f" (last failure: {last['error']})"
+        return reason
+
+    @property
+    def last_call_stale_reason(self) -> str | None:
+        """Why this thread's last call answered from the cache (None when it did not)."""
+        return getattr(self._last_call, "reason", None)
+
     def begin_call(self) -> None:
         """Reset what this thread's last call reports (stale, attempts): every client call starts here."""
-        self._last_call.stale = False
+        self._last_call.stale, self._last_call.reason = False, None
         self.retry.forget_last()
 
     def guarded(self, operation: str, func: Callable[[], T]) -> T:
