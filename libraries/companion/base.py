@@ -5,6 +5,8 @@ from __future__ import annotations
 from typing import Mapping
 
 from .breakers import CircuitBreakerFactory, ServiceBreaker
+from .clock import SYSTEM_CLOCK, Clock
+from .errors import redact_text
 from .settings import ClientSettings
 from .transport import HttpTransport
 
@@ -12,16 +14,21 @@ __all__ = ["HttpServiceClient"]
 
 
 class HttpServiceClient:
-    """Read-only views of the transport (URL, breaker, last call) and its lifecycle."""
+    """Read-only views of the transport (URL, breaker, last call) and its lifecycle.
+
+    ``secrets`` are the credential values (token, API key): masked wherever they would appear in an error.
+    """
 
     service: str
 
     def __init__(self, base_url: str, headers: Mapping[str, str], settings: ClientSettings | None,
-                 breakers: CircuitBreakerFactory | None) -> None:
+                 breakers: CircuitBreakerFactory | None, clock: Clock = SYSTEM_CLOCK,
+                 secrets: tuple[str, ...] = ()) -> None:
         self.settings = settings or ClientSettings()
-        self.breakers = breakers or CircuitBreakerFactory()
+        self.clock = clock
+        self.breakers = breakers or CircuitBreakerFactory(clock=clock)
         self._http = HttpTransport(self.service, base_url, headers=headers, settings=self.settings,
-                                   breakers=self.breakers)
+                                   breakers=self.breakers, clock=clock, secrets=secrets)
 
     @property
     def base_url(self) -> str:
@@ -34,12 +41,17 @@ class HttpServiceClient:
 
     @property
     def last_call_stale(self) -> bool:
-        """True when the last call answered from the cache because the service failed."""
+        """True when this thread's last call answered from the cache because the service failed."""
         return self._http.last_call_stale
 
     @property
+    def last_call_stale_reason(self) -> str | None:
+        """Why this thread's last call answered from the cache: the failure's message (None when fresh)."""
+        return self._http.last_call_stale_reason
+
+    @property
     def last_call_attempts(self) -> int:
-        """HTTP attempts the last call made (retries included; 0 when served from the cache)."""
+        """HTTP attempts this thread's last call made (retries included; 0 when served from the cache)."""
         return self._http.retry.last_attempts
 
     def clear_cache(self) -> None:
@@ -50,4 +62,4 @@ class HttpServiceClient:
         self._http.close()
 
     def __repr__(self) -> str:
-        return f"<{type(self).__name__} {self.base_url}>"
+        return f"<{type(self).__name__} {redact_text(self.base_url, self._http.secrets)}>"
