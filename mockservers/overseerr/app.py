@@ -81,7 +81,7 @@ def _json_object() -> dict[str, Any]:
     return body
 
 
-def create_app(store: RequestStore, api_key: str | Callable[[], str] = "mock-api-key") -> Flask:
+def create_app(store: RequestStore, api_key: str | Callable[[], str]) -> Flask:
     """The Overseerr Flask app over ``store``; ``api_key`` (or a function returning it) is the valid key."""
     app = Flask("overseerr-mock")
     app.json.sort_keys = False

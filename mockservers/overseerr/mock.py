@@ -10,6 +10,7 @@ from flask import Flask
 
 from mockservers.core.admin import AdminApi, AdminError, json_body
 from mockservers.core.server import MockServer
+from mockservers.credentials import DEFAULT_CREDENTIALS
 
 from .app import create_app
 from .catalogue import CATALOGUE, Catalogue
@@ -33,7 +34,7 @@ class OverseerrMock(MockServer):
     service_name = "overseerr"
     secret_names = tuple(dict.fromkeys((*MockServer.secret_names, "x-api-key", "apikey", "api_key")))
 
-    def __init__(self, *, api_key: str = "mock-api-key", host: str = "127.0.0.1", port: int = 0,
+    def __init__(self, *, api_key: str = DEFAULT_CREDENTIALS.overseerr_api_key, host: str = "127.0.0.1", port: int = 0,
                  catalogue: Catalogue | None = None, **kw: Any) -> None:
         super().__init__(host=host, port=port, **kw)
         self.api_key = api_key

@@ -140,7 +140,7 @@ def _children(item: Item) -> Node:
 
 
 # -- the app -------------------------------------------------------------------------
-def create_app(library: PlexLibrary, token: str | Callable[[], str] = "mock-token") -> Flask:
+def create_app(library: PlexLibrary, token: str | Callable[[], str]) -> Flask:
     """The Plex Flask app serving ``library``; ``token`` (or a function returning it) is the valid token."""
     app = Flask("plex-mock")
     current_token = token if callable(token) else (lambda: token)

@@ -10,6 +10,7 @@ from flask import Flask
 
 from mockservers.core.admin import AdminApi, AdminError, json_body
 from mockservers.core.server import MockServer
+from mockservers.credentials import DEFAULT_CREDENTIALS
 
 from .app import create_app
 from .data import DEFAULT_FIXTURE, PlexLibrary, read_fixture
@@ -40,7 +41,7 @@ class PlexMock(MockServer):
 
     service_name = "plex"
 
-    def __init__(self, *, token: str = "mock-token", fixture: Fixture = None, host: str = "127.0.0.1",
+    def __init__(self, *, token: str = DEFAULT_CREDENTIALS.plex_token, fixture: Fixture = None, host: str = "127.0.0.1",
                  port: int = 0, **kw: Any) -> None:
         super().__init__(host=host, port=port, **kw)
         self.token = token

@@ -10,6 +10,7 @@ from flask import request
 
 from mockservers.core.admin import AdminApi, AdminError, json_body
 from mockservers.core.server import MockServer
+from mockservers.credentials import DEFAULT_CREDENTIALS
 
 from .data import STATUS_NAMES, UP, MonitorStore, parse_status
 from .http import create_http_app, status_page_config
@@ -48,7 +49,8 @@ class UptimeKumaMock(MockServer):
     #: Socket.IO packets carry the login password and bare JWTs the JSON redaction cannot all recognise
     opaque_body_prefixes = (SOCKET_IO_PREFIX,)
 
-    def __init__(self, *, username: str = "admin", password: str = "admin", status_page_slug: str = "default",
+    def __init__(self, *, username: str = DEFAULT_CREDENTIALS.uptime_kuma_username,
+                 password: str = DEFAULT_CREDENTIALS.uptime_kuma_password, status_page_slug: str = "default",
                  host: str = "127.0.0.1", port: int = 0, clock: Callable[[], datetime] | None = None,
                  ping_interval_s: float = 25.0, service_urls: Mapping[str, str] | None = None, **kw: Any) -> None:
         super().__init__(host=host, port=port, **kw)
