@@ -14,7 +14,7 @@ from mockservers.credentials import DEFAULT_CREDENTIALS
 
 from .app import create_app
 from .catalogue import CATALOGUE, Catalogue
-from .store import RequestError, RequestStore
+from .store import RequestError, RequestStore, iso_time
 from .webhooks import WebhookDelivery, build_payload, check_notification_type, deliver
 
 __all__ = ["OverseerrMock"]
@@ -25,7 +25,8 @@ class OverseerrMock(MockServer):
 
     ``api_key`` is the one valid ``X-Api-Key`` (never journaled, never in a
     repr). The catalogue is fixed (:mod:`.catalogue`); requests start empty and
-    persist until :meth:`reset_state`.
+    persist until :meth:`reset_state`. ``createdAt``/``updatedAt`` come from the
+    mock's clock.
 
     Admin routes (besides the common ones): ``GET/POST /__admin/overseerr/requests``,
     ``PUT /__admin/overseerr/requests/<id>/status``, ``GET/POST /__admin/overseerr/webhooks``.
@@ -38,7 +39,8 @@ class OverseerrMock(MockServer):
                  catalogue: Catalogue | None = None, **kw: Any) -> None:
         super().__init__(host=host, port=port, **kw)
         self.api_key = api_key
-        self.store = RequestStore(catalogue or CATALOGUE)
+        self._initial_api_key = api_key
+        self.store = RequestStore(catalogue or CATALOGUE, clock=lambda: iso_time(self.clock.now()))
         self._deliveries: list[WebhookDelivery] = []
         self._deliveries_lock = threading.Lock()
 
@@ -50,8 +52,13 @@ class OverseerrMock(MockServer):
     def create_app(self) -> Flask:
         return create_app(self.store, api_key=lambda: self.api_key)
 
+    def secret_values(self) -> list[str]:
+        """The API key (current and initial): the journal replaces it wherever it appears."""
+        return [self.api_key, self._initial_api_key]
+
     def reset_state(self) -> None:
-        """No requests, no webhook deliveries (the catalogue never changes)."""
+        """No requests, no webhook deliveries, the constructor's API key (the catalogue never changes)."""
+        self.api_key = self._initial_api_key
         self.store.reset()
         with self._deliveries_lock:
             self._deliveries.clear()

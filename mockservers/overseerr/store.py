@@ -17,7 +17,7 @@ from typing import Any, Callable
 from .catalogue import Catalogue, CatalogueEntry
 
 __all__ = ["RequestError", "RequestStore", "REQUEST_STATUS", "MEDIA_STATUS", "FILTERS", "SORTS", "iso_now",
-           "DUPLICATE_MESSAGE", "field_error"]
+           "DUPLICATE_MESSAGE", "field_error", "iso_time"]
 
 REQUEST_STATUS = {1: "PENDING", 2: "APPROVED", 3: "DECLINED", 4: "FAILED"}
 MEDIA_STATUS = {1: "UNKNOWN", 2: "PENDING", 3: "PROCESSING", 4: "PARTIALLY_AVAILABLE", 5: "AVAILABLE"}
@@ -38,10 +38,15 @@ SORTS = ("added", "modified")
 _CREATED = "2024-01-01T00:00:00.000Z"
 
 
+def iso_time(moment: datetime) -> str:
+    """``moment`` as Overseerr writes dates: ``2024-12-16T21:13:58.123Z``."""
+    utc = moment.astimezone(timezone.utc)
+    return utc.strftime("%Y-%m-%dT%H:%M:%S.") + f"{utc.microsecond // 1000:03d}Z"
+
+
 def iso_now() -> str:
-    """Now as Overseerr writes dates: ``2024-12-16T21:13:58.123Z``."""
-    now = datetime.now(timezone.utc)
-    return now.strftime("%Y-%m-%dT%H:%M:%S.") + f"{now.microsecond // 1000:03d}Z"
+    """Now (the wall clock) as Overseerr writes dates."""
+    return iso_time(datetime.now(timezone.utc))
 
 
 class RequestError(ValueError):
