@@ -100,7 +100,7 @@ class PlexMock(MockServer):
         def post_item(key: str):
             body = json_body()
             try:
-                return self.add_item(key, **body), 201
+                return self.library.add_item(str(key), body).summary(), 201
             except KeyError as exc:
                 raise AdminError(exc.args[0], status=404) from None
             except ValueError as exc:
