@@ -100,9 +100,13 @@ def _text(where: str, value: Any) -> str:
 
 
 def _nonempty(where: str, value: Any) -> str:
+    """A non-empty one-line string (titles, names, keys): no control characters at all."""
     if not isinstance(value, str) or not value.strip():
         raise _fail(where, f"expected a non-empty string, got {check.shown(value)}")
-    return _text(where, value)
+    if not check.is_clean_text(value) or len(value) > MAX_TEXT:
+        raise _fail(where, f"expected one line of at most {MAX_TEXT} characters, valid Unicode without control "
+                           f"characters, got {check.shown(value)}")
+    return value
 
 
 def _integer(where: str, value: Any) -> int:
