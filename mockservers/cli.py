@@ -92,11 +92,16 @@ def build_parser() -> argparse.ArgumentParser:
                         help="status for injected failures (default 503)")
     faults.add_argument("--seed", type=_seed, default=None, help="seed for failures and jitter (reproducible runs)")
     creds = parser.add_argument_group("credentials (defaults are documented in the README)")
-    creds.add_argument("--plex-token", default=DEFAULT_CREDENTIALS.plex_token, metavar="TOKEN", help="X-Plex-Token clients must send")
+    defaults = DEFAULT_CREDENTIALS
+    creds.add_argument("--plex-token", default=defaults.plex_token, metavar="TOKEN",
+                       help="X-Plex-Token clients must send")
     creds.add_argument("--plex-fixture", default=None, metavar="FILE", help="Plex library fixture (JSON)")
-    creds.add_argument("--overseerr-api-key", default=DEFAULT_CREDENTIALS.overseerr_api_key, metavar="KEY", help="X-Api-Key clients must send")
-    creds.add_argument("--uptime-kuma-username", default=DEFAULT_CREDENTIALS.uptime_kuma_username, metavar="USER", help="Uptime Kuma login user")
-    creds.add_argument("--uptime-kuma-password", default=DEFAULT_CREDENTIALS.uptime_kuma_password, metavar="PASSWORD", help="Uptime Kuma login password")
+    creds.add_argument("--overseerr-api-key", default=defaults.overseerr_api_key, metavar="KEY",
+                       help="X-Api-Key clients must send")
+    creds.add_argument("--uptime-kuma-username", default=defaults.uptime_kuma_username, metavar="USER",
+                       help="Uptime Kuma login user")
+    creds.add_argument("--uptime-kuma-password", default=defaults.uptime_kuma_password, metavar="PASSWORD",
+                       help="Uptime Kuma login password")
     return parser
 
 

@@ -27,7 +27,7 @@ from .journal import RequestJournal
 __all__ = ["AdminApi", "AdminError", "AdminTarget", "ADMIN_PREFIX", "json_body", "json_response"]
 
 ADMIN_PREFIX = "/__admin"
-#: how many entries ``GET /__admin/preview`` lists when ``n`` is not given
+#: how many decisions ``GET /__admin/faults/preview`` lists when ``n`` is not given
 DEFAULT_PREVIEW = 10
 
 
