@@ -8,7 +8,7 @@ import time
 from pathlib import Path
 from typing import Callable
 
-from . import anchor, client_paths, delay, lifecycle, outage, throughput
+from . import anchor, client_paths, delay, lifecycle, outage, soak, throughput
 from .loadgen import LoadGenerator
 from .machine import machine_info
 from .model import BenchConfig, Section
@@ -22,6 +22,7 @@ RUNNERS: dict[str, tuple[bool, Callable[..., Section]]] = {
     "client_paths": (False, client_paths.run),
     "lifecycle": (False, lifecycle.run),
     "outage": (False, outage.run),
+    "soak": (False, soak.run),
 }
 BENCHMARKS = tuple(RUNNERS)
 

@@ -17,17 +17,23 @@ from __future__ import annotations
 
 import heapq
 import itertools
-import math
+import logging
 import threading
 import time
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from typing import Callable
 
+from .validation import finite_number
+
 __all__ = ["VirtualClock", "ScheduledCall", "MAX_ADVANCE_S"]
+
+log = logging.getLogger("mockservers.clock")
 
 #: the most one call to :meth:`VirtualClock.advance` may move the clock (one year)
 MAX_ADVANCE_S = 366 * 24 * 3600.0
+#: the longest single wait of the timer thread (it wakes and re-reads the clock after it)
+MAX_TIMER_WAIT_S = 3600.0
 #: how often :meth:`VirtualClock.wait` re-reads the clock while it waits (real seconds)
 WAIT_POLL_S = 0.005
 
@@ -132,7 +138,10 @@ class VirtualClock:
 
     def _run_due(self) -> None:
         while (call := self._pop_due()) is not None:
-            call.callback()
+            try:
+                call.callback()
+            except Exception:  # noqa: BLE001 - one failing callback must not stop the others or the timer thread
+                log.exception("virtual clock: scheduled callback %r failed", call.callback)
 
     def _timer_loop(self) -> None:
         while True:
@@ -141,17 +150,14 @@ class VirtualClock:
                     heapq.heappop(self._calls)
                 wait = None if not self._calls else self._calls[0].due - self.monotonic()
                 if wait is None or wait > 0:
-                    self._cond.wait(wait)
+                    # capped: a far-off (or infinite) due time must not overflow the wait
+                    self._cond.wait(None if wait is None else min(wait, MAX_TIMER_WAIT_S))
                     continue
             self._run_due()
 
 
 def check_advance(seconds: object) -> float:
-    """``seconds`` as a float if it is a finite number from 0 to :data:`MAX_ADVANCE_S`, else ``ValueError``."""
-    if isinstance(seconds, bool) or not isinstance(seconds, (int, float)):
-        raise ValueError(f"advance_s must be a number of seconds, got {seconds!r}")
-    value = float(seconds)
-    if not math.isfinite(value) or value < 0 or value > MAX_ADVANCE_S:
-        raise ValueError(f"advance_s must be a finite number from 0 to {MAX_ADVANCE_S:g} (the clock never "
-                         f"moves backwards), got {seconds!r}")
-    return value
+    """``seconds`` as a float if it is a finite number from 0 to :data:`MAX_ADVANCE_S`, else ``ValueError``
+    (a :class:`~.validation.ValidationError` naming ``advance_s``, the range and the value: the clock never
+    moves backwards)."""
+    return finite_number(seconds, "advance_s", minimum=0.0, maximum=MAX_ADVANCE_S)
