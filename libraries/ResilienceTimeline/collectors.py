@@ -31,8 +31,7 @@ MAX_COLLECTED = 5000
 
 
 # -- journals --------------------------------------------------------------------------------
-def journal_source(service: str, journal: Any, *, since_id: int | None = None,
-                   stamped_with: str = "auto") -> Callable[[Timeline], Iterable[Event]]:
+def journal_source(service: str, journal: Any, *, since_id: int | None = None) -> Callable[[Timeline], Iterable[Event]]:
     """A timeline source turning ``journal``'s entries after ``since_id`` into ``request`` events.
 
     An event's time is when the mock *received* the request (the journal's time,
@@ -40,18 +39,12 @@ def journal_source(service: str, journal: Any, *, since_id: int | None = None,
     before whatever its answer caused in the client.
 
     ``since_id`` defaults to the newest entry's id now (only what the test
-    causes from here on). ``stamped_with`` says which clock the journal's
-    ``time`` is on: ``clock`` (the test's clock, what a journal given the
-    mock's clock does), ``wall`` (``time.time()``: placed on the test's clock
-    with :meth:`Timeline.from_wall_time`) or ``auto`` (``clock`` when the
-    journal has a ``clock`` attribute).
+    causes from here on). A mock stamps its journal with its own clock, which
+    the test shares with the timeline, so the times need no conversion.
     """
-    if stamped_with not in ("auto", "clock", "wall"):
-        raise ValueError(f"stamped_with must be auto, clock or wall, got {stamped_with!r}")
     if since_id is None:
         last = journal.last()
         since_id = last.id if last is not None else 0
-    on_clock = stamped_with == "clock" or (stamped_with == "auto" and getattr(journal, "clock", None) is not None)
 
     def collect(timeline: Timeline) -> Iterable[Event]:
         events = []
@@ -59,7 +52,7 @@ def journal_source(service: str, journal: Any, *, since_id: int | None = None,
             if entry.id <= since_id:
                 continue
             received = entry.time - entry.duration_ms / 1000.0  # the journal stamps the end of the answer
-            moment = received if on_clock else timeline.from_wall_time(received)
+            moment = received
             if entry.path.startswith(SOCKET_IO_PREFIX):
                 if "sid" in entry.query:
                     continue  # polling and upgrade traffic of a connected socket
@@ -148,16 +141,11 @@ def breaker_listener(service: str, timeline: Callable[[], Timeline | None]) -> A
 def attach_breaker(breaker: Any, service: str, timeline: Callable[[], Timeline | None]) -> Any:
     """Register a recording listener on ``breaker``; returns the listener.
 
-    ``breaker`` is a ``pybreaker.CircuitBreaker`` or anything with an
-    ``add_listener(listener)`` method (``companion``'s ``ServiceBreaker`` once
-    it offers one). A ``ServiceBreaker`` without it is reached through its
-    pybreaker object: the one private door this library uses (see the README).
+    ``breaker`` is a ``pybreaker.CircuitBreaker`` or ``companion``'s
+    ``ServiceBreaker``: both take listeners through ``add_listener(listener)``.
     """
     listener = breaker_listener(service, timeline)
-    add = getattr(breaker, "add_listener", None)
-    if add is None:
-        add = breaker._breaker.add_listener  # companion.breakers.ServiceBreaker before it has add_listener()
-    add(listener)
+    breaker.add_listener(listener)
     return listener
 
 

@@ -69,7 +69,6 @@ class Timeline:
         self._events: deque[Event] = deque(maxlen=maxlen)
         self._seq = itertools.count(1)
         self._sources: list[Source] = []
-        self._anchors: list[tuple[float, float]] = [(time.time(), self._offset())]
         self.dropped = 0
 
     # -- time ------------------------------------------------------------------------
@@ -80,29 +79,6 @@ class Timeline:
     def elapsed(self, moment: float) -> float:
         """Seconds from the test's start to ``moment`` (a clock ``time()`` value)."""
         return moment - self.started_at
-
-    def _offset(self) -> float:
-        return float(getattr(self.clock, "advanced_s", 0.0) or 0.0)
-
-    def _note_offset(self) -> None:
-        offset = self._offset()
-        if offset != self._anchors[-1][1]:
-            self._anchors.append((time.time(), offset))
-
-    def from_wall_time(self, wall: float) -> float:
-        """A wall-clock moment on this timeline's clock: adds how far the clock had been advanced then.
-
-        The advance history is known from the moments the timeline saw the
-        clock (every record); a source stamped with the wall clock (a mock's
-        journal) is placed with it.
-        """
-        anchors = self._anchors
-        offset = anchors[0][1]
-        for at, value in anchors:
-            if at > wall:
-                break
-            offset = value
-        return wall + offset
 
     def use_clock(self, clock: TimelineClock) -> None:
         """Read ``clock`` from now on (e.g. the mocks' shared clock, found after the test began).
@@ -118,7 +94,6 @@ class Timeline:
             kept = [Event(e.time + shift, e.kind, e.service, e.fields, e.seq) for e in self._events]
             self._events.clear()
             self._events.extend(kept)
-            self._anchors = [(time.time(), self._offset())]
 
     # -- recording -------------------------------------------------------------------
     def record(self, kind: str, service: str, *, at: float | None = None, **fields: Any) -> Event:
@@ -129,7 +104,6 @@ class Timeline:
             raise ValueError(f"an event needs a service name, got {service!r}")
         moment = self.clock.time() if at is None else float(at)
         with self._lock:
-            self._note_offset()
             event = Event(moment, kind, service, fields, next(self._seq))
             if len(self._events) == self._events.maxlen:
                 self.dropped += 1
@@ -145,7 +119,6 @@ class Timeline:
     def events(self, kind: str | None = None, service: str | None = None) -> list[Event]:
         """Every event (recorded and collected), oldest first, filtered by kind and service."""
         with self._lock:
-            self._note_offset()
             recorded = list(self._events)
             sources = list(self._sources)
         collected = [event for source in sources for event in source(self)]

@@ -179,6 +179,10 @@ class ServiceBreaker:
         self._probes_in_flight = 0
         self._probes_state_number = -1
 
+    def add_listener(self, listener: pybreaker.CircuitBreakerListener) -> None:
+        """Let ``listener`` (a ``pybreaker.CircuitBreakerListener``) hear this breaker's calls and transitions."""
+        self._breaker.add_listener(listener)
+
     # -- calls -------------------------------------------------------------------------
     def call(self, operation: str, func: Callable[[], T]) -> T:
         """Run ``func`` as one logical call (outside any lock); fail fast with :class:`CircuitOpenError`."""

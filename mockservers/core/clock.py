@@ -63,6 +63,9 @@ class VirtualClock:
         self._calls: list[ScheduledCall] = []
         self._seq = itertools.count()
         self._timer_thread: threading.Thread | None = None
+        # held while due callbacks run (by the timer thread or by advance()): advance() returns only
+        # after every callback that fell due has finished, even one the timer thread picked up first
+        self._running = threading.RLock()
 
     # -- reading -----------------------------------------------------------------
     @property
@@ -137,11 +140,12 @@ class VirtualClock:
             return None
 
     def _run_due(self) -> None:
-        while (call := self._pop_due()) is not None:
-            try:
-                call.callback()
-            except Exception:  # noqa: BLE001 - one failing callback must not stop the others or the timer thread
-                log.exception("virtual clock: scheduled callback %r failed", call.callback)
+        with self._running:
+            while (call := self._pop_due()) is not None:
+                try:
+                    call.callback()
+                except Exception:  # noqa: BLE001 - one failing callback must not stop the others or the timer thread
+                    log.exception("virtual clock: scheduled callback %r failed", call.callback)
 
     def _timer_loop(self) -> None:
         while True:

@@ -78,7 +78,8 @@ class RequestJournal:
         self._changed = threading.Condition(self._lock)
         self._ids = itertools.count(1)
         self.redactor = Redactor(secret_names, secret_values)
-        self._clock = clock
+        #: the callable stamping entries (epoch seconds of the mock's clock): readers place entries on that clock
+        self.clock = clock
         self._opaque_body_prefixes = tuple(opaque_body_prefixes)
         self.total_recorded = 0
 
@@ -97,7 +98,7 @@ class RequestJournal:
             body = OPAQUE_BODY
         redact = self.redactor
         entry = JournalEntry(
-            id=next(self._ids), time=self._clock(), method=method.upper(), path=redact.by_value(path),
+            id=next(self._ids), time=self.clock(), method=method.upper(), path=redact.by_value(path),
             query=redact.mapping(query), status=status, duration_ms=round(duration_ms, 3),
             headers=redact.mapping(headers), body=redact.text(body)[:BODY_LIMIT],
             fault=None if fault is None else redact.by_value(fault))

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import inspect
-from contextlib import contextmanager
 from typing import Any, Callable, Iterator
 
 import pytest
@@ -12,11 +10,6 @@ from companion import CircuitBreakerFactory, ClientSettings, PlexClient
 from mockservers import PlexMock
 from mockservers.core.clock import VirtualClock
 from ResilienceTimeline.context import TimelineContext
-
-
-def takes_clock(callable_: Callable) -> bool:
-    """Does this companion class take a ``clock`` yet (the suite-speed work adds it)?"""
-    return "clock" in inspect.signature(callable_).parameters
 
 
 def settings(**overrides: Any) -> ClientSettings:
@@ -41,13 +34,12 @@ def plex(clock) -> Iterator[PlexMock]:
 
 @pytest.fixture
 def breakers(clock) -> CircuitBreakerFactory:
-    return CircuitBreakerFactory(clock=clock) if takes_clock(CircuitBreakerFactory) else CircuitBreakerFactory()
+    return CircuitBreakerFactory(clock=clock)
 
 
 @pytest.fixture
 def plex_client(plex, breakers, clock) -> Iterator[PlexClient]:
-    extra = {"clock": clock} if takes_clock(PlexClient) else {}
-    client = PlexClient(plex.url, "mock-token", settings=settings(), breakers=breakers, **extra)
+    client = PlexClient(plex.url, "mock-token", settings=settings(), breakers=breakers, clock=clock)
     yield client
     client.close()
 
@@ -61,28 +53,6 @@ def context(clock, plex, breakers, plex_client) -> Iterator[TimelineContext]:
     ctx.begin("pytest")
     yield ctx
     ctx.close()
-
-
-@contextmanager
-def reset_timeout_passed(clock: VirtualClock, breakers: CircuitBreakerFactory, service: str,
-                         seconds: float) -> Iterator[None]:
-    """Let ``seconds`` pass on the clock; the breaker then lets a probe through.
-
-    A breaker on the clock needs nothing more. One that still reads the wall
-    clock (companion before it takes a clock) is given a reset timeout that has
-    passed for the duration of the block, through its public ``configure``.
-    """
-    clock.advance(seconds)
-    if takes_clock(CircuitBreakerFactory):
-        yield
-        return
-    breaker = breakers.get(service)
-    timeout = breaker.reset_timeout
-    breaker.configure(reset_timeout=1e-6)
-    try:
-        yield
-    finally:
-        breaker.configure(reset_timeout=timeout)
 
 
 def fail_calls(call: Callable[[], Any], times: int) -> list[str]:
