@@ -8,7 +8,7 @@ import time
 from pathlib import Path
 from typing import Callable
 
-from . import anchor, client_paths, delay, lifecycle, outage, soak, throughput
+from . import anchor, client_paths, delay, lifecycle, outage, servers, soak, throughput
 from .loadgen import LoadGenerator
 from .machine import machine_info
 from .model import BenchConfig, Section
@@ -19,6 +19,7 @@ RUNNERS: dict[str, tuple[bool, Callable[..., Section]]] = {
     "throughput": (True, throughput.run),
     "delay": (True, delay.run),
     "anchor": (True, anchor.run),
+    "servers": (True, servers.run),
     "client_paths": (False, client_paths.run),
     "lifecycle": (False, lifecycle.run),
     "outage": (False, outage.run),

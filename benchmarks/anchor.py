@@ -36,8 +36,12 @@ from .targets import PLEX_ITEMS_PATH, Target, plex_targets
 __all__ = ["run", "PEER_SCRIPT", "express_modules"]
 
 ROOT = Path(__file__).resolve().parent.parent
-#: the seed plan's Express mock, laid beside the repository as ``shared/peers/``
-PEER_SCRIPT = ROOT.parent / "shared" / "peers" / "express_plex_mock.js"
+#: where the seed plan's Express mock may lie: ``shared/peers/`` beside the repository, or beside the
+#: folder of worktrees the repository is checked out in
+PEER_PLACES = (ROOT.parent / "shared" / "peers", ROOT.parent.parent / "shared" / "peers")
+#: the seed plan's Express mock (the first place that has it)
+PEER_SCRIPT = next((place / "express_plex_mock.js" for place in PEER_PLACES
+                    if (place / "express_plex_mock.js").is_file()), PEER_PLACES[0] / "express_plex_mock.js")
 EXPRESS_DIR = Path(tempfile.gettempdir()) / "express4"
 CONNECTIONS = 32
 COLUMNS = ["server", "format", "page KB", "req/s", "p50 ms", "p99 ms", "x Express", "errors"]

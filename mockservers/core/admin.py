@@ -54,6 +54,8 @@ class AdminTarget(Protocol):
 
     def reset(self) -> None: ...  # noqa: D102
 
+    def data_changed(self) -> None: ...  # noqa: D102
+
 
 def json_body(required: bool = True, *, allow_non_finite: bool = False) -> dict[str, Any]:
     """The request's JSON object body (checked by :func:`~.validation.parse_json`), or an :class:`AdminError`.
@@ -115,17 +117,24 @@ class AdminApi:
 
         return decorator
 
-    def wrap(self, app: Callable) -> Callable:
-        """WSGI app: ``/__admin/...`` is answered here, the rest goes to ``app`` (the faulted service)."""
-        admin_app = self.app
+    def wrap(self, app: Callable, admin_app: Callable) -> Callable:
+        """ASGI app: ``/__admin/...`` goes to ``admin_app`` (this Flask app, served through the
+        server's WSGI adapter), the rest to ``app`` (the faulted service)."""
 
-        def dispatch(environ: dict, start_response: Callable):
-            path = environ.get("PATH_INFO", "")
-            if path == ADMIN_PREFIX or path.startswith(ADMIN_PREFIX + "/"):
-                return admin_app(environ, start_response)
-            return app(environ, start_response)
+        async def dispatch(scope: dict, receive: Callable, send: Callable) -> None:
+            path = scope.get("path", "")
+            if scope["type"] == "http" and (path == ADMIN_PREFIX or path.startswith(ADMIN_PREFIX + "/")):
+                await admin_app(scope, receive, send)
+                if scope["method"] not in ("GET", "HEAD"):
+                    self.changed()
+                return
+            await app(scope, receive, send)
 
         return dispatch
+
+    def changed(self) -> None:
+        """Called after every admin request that may change state (not GET): the server's ready answers expire."""
+        self.server.data_changed()
 
     # -- internals -----------------------------------------------------------------
     @staticmethod

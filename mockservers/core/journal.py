@@ -16,6 +16,7 @@ import time
 from collections import deque
 from dataclasses import asdict, dataclass, field
 from typing import Any, Callable, Iterable
+from urllib.parse import parse_qsl
 
 from .redaction import REDACTED, Redactor
 
@@ -56,6 +57,34 @@ class JournalEntry:
         query = "&".join(f"{k}={v}" for k, v in self.query.items())
         fault = f" ({self.fault})" if self.fault else ""
         return f"{self.method} {self.path}{'?' + query if query else ''} -> {self.status}{fault} {self.duration_ms:.1f} ms"
+
+
+class _Recorded:
+    """A request as the server saw it, kept raw until someone reads the journal (then redacted once).
+
+    Recording is the hot path of every request: it stores references only (no
+    copies, no parsing, no redaction). The secret values in use *when it was
+    recorded* are kept with it, so a secret replaced later is still redacted.
+    """
+
+    __slots__ = ("fields", "secrets", "entry")
+
+    def __init__(self, fields: tuple, secrets: tuple[str, ...]) -> None:
+        self.fields = fields
+        self.secrets = secrets
+        self.entry: JournalEntry | None = None
+
+
+def _header_dict(raw_headers: Iterable[tuple[bytes, bytes]]) -> dict[str, str]:
+    """ASGI header pairs as the journal shows them: ``X-Plex-Token``-style names, repeated ones joined by ``,``."""
+    headers: dict[str, str] = {}
+    for raw_name, raw_value in raw_headers:
+        name = raw_name.decode("latin-1").title()
+        if name == "Content-Length":
+            continue
+        value = raw_value.decode("latin-1")
+        headers[name] = f"{headers[name]},{value}" if name in headers else value
+    return headers
 
 
 class RequestJournal:
@@ -108,11 +137,46 @@ class RequestJournal:
             self._changed.notify_all()
         return entry
 
+    def record_raw(self, method: str, path: str, query_string: bytes, status: int, duration_ms: float,
+                   raw_headers: list[tuple[bytes, bytes]], body: bytes, fault: str | None) -> None:
+        """Add an entry from what the server has at hand (ASGI header pairs, the raw query and body).
+
+        Cheap: the entry is built and redacted (as :meth:`record` does) the
+        first time the journal is read, with the secret values in use now.
+        """
+        secrets = self.redactor.current_values()
+        pending = _Recorded((next(self._ids), self.clock(), method, path, query_string, status, duration_ms,
+                             raw_headers, body, fault), secrets)
+        with self._changed:
+            self._entries.append(pending)  # type: ignore[arg-type]
+            self.total_recorded += 1
+            self._changed.notify_all()
+
+    def _built(self, item: "JournalEntry | _Recorded") -> JournalEntry:
+        if isinstance(item, JournalEntry):
+            return item
+        if item.entry is None:
+            entry_id, moment, method, path, query_string, status, duration_ms, raw_headers, body, fault = item.fields
+            text = body.decode("utf-8", "replace") if body else ""
+            if text and self._opaque_body_prefixes and path.startswith(self._opaque_body_prefixes):
+                text = OPAQUE_BODY
+            query = dict(parse_qsl(query_string.decode("latin-1"), keep_blank_values=True))
+            redact = self.redactor.with_values(item.secrets)
+            item.entry = JournalEntry(
+                id=entry_id, time=moment, method=method.upper(), path=redact.by_value(path),
+                query=redact.mapping(query), status=status, duration_ms=round(duration_ms, 3),
+                headers=redact.mapping(_header_dict(raw_headers)), body=redact.text(text)[:BODY_LIMIT],
+                fault=None if fault is None else redact.by_value(fault))
+        return item.entry
+
+    def _snapshot(self) -> list[JournalEntry]:
+        with self._lock:
+            return [self._built(item) for item in self._entries]
+
     def entries(self, method: str | None = None, path: str | None = None,
                 status: int | None = None) -> list[JournalEntry]:
         """Entries matching every filter given, oldest first."""
-        with self._lock:
-            snapshot = list(self._entries)
+        snapshot = self._snapshot()
         return [e for e in snapshot if self._matches(e, method, path, status)]
 
     def count(self, method: str | None = None, path: str | None = None, status: int | None = None) -> int:
@@ -122,7 +186,7 @@ class RequestJournal:
     def last(self) -> JournalEntry | None:
         """The newest entry, if any."""
         with self._lock:
-            return self._entries[-1] if self._entries else None
+            return self._built(self._entries[-1]) if self._entries else None
 
     def clear(self) -> None:
         """Forget every entry."""
@@ -167,7 +231,7 @@ class RequestJournal:
         deadline = time.monotonic() + timeout
         with self._changed:
             while True:
-                matched = [e for e in self._entries if self._matches(e, method, path, status)]
+                matched = [e for e in map(self._built, self._entries) if self._matches(e, method, path, status)]
                 if len(matched) >= count:
                     return matched
                 remaining = deadline - time.monotonic()

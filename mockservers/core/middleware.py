@@ -1,4 +1,4 @@
-"""The one WSGI middleware that applies a fault plan and journals requests.
+"""The one ASGI middleware that applies a fault plan and journals requests.
 
 Every service's app sits behind it, so every fault works the same way on
 Plex, Overseerr and Uptime Kuma. It needs only the fault plan and the
@@ -6,57 +6,70 @@ journal; the admin API is a layer *outside* it (see
 :meth:`mockservers.core.admin.AdminApi.wrap`), so admin requests never reach
 it. Each :class:`~mockservers.core.faults.FaultKind` has one handler here.
 
-Delays, jitter, hangs and dribbling wait in real time (they are network
-behaviour); they end early when the plan releases its hangs (stop, clear).
+It runs on the server's event loop: delays, jitter, hangs and dribbling are
+``asyncio.sleep`` waits in real time (they are network behaviour), so a
+waiting request occupies no thread and holds no lock; they end early when the
+plan releases its hangs (stop, clear). Connection faults act on the request's
+transport, which the server's HTTP protocol puts in the scope
+(:data:`TRANSPORT`): a reset is ``SO_LINGER`` 0 then ``abort()`` (the client
+reads a TCP RST), a truncated answer closes the transport mid-body.
 """
 
 from __future__ import annotations
 
+import asyncio
 import json
-import select
 import socket
 import struct
 import time
-from typing import Any, Callable, Iterable, Iterator
-from urllib.parse import parse_qsl
+from typing import Any, Awaitable, Callable
 
 from .faults import Action, Decision, FaultKind, FaultPlan
 from .journal import RequestJournal
-from .validation import read_body
+from .validation import BODY
 
-__all__ = ["FaultMiddleware", "ABANDONED"]
+__all__ = ["FaultMiddleware", "TRANSPORT", "BODY"]
 
-#: environ key set when the middleware dropped the connection on purpose
-ABANDONED = "mockservers.abandoned"
+#: scope key: the asyncio transport of the request's connection (set by the server's HTTP protocol)
+TRANSPORT = "mockservers.transport"
+#: how often a wait re-checks whether the plan released it (real seconds)
+RELEASE_POLL_S = 0.05
 
 _REASONS = {400: "Bad Request", 401: "Unauthorized", 403: "Forbidden", 404: "Not Found", 408: "Request Timeout",
             409: "Conflict", 429: "Too Many Requests", 500: "Internal Server Error", 502: "Bad Gateway",
             503: "Service Unavailable", 504: "Gateway Timeout"}
 
-Handler = Callable[[Action, dict, Callable, "_Recorder"], Iterable[bytes]]
+Scope = dict[str, Any]
+Receive = Callable[[], Awaitable[dict[str, Any]]]
+Send = Callable[[dict[str, Any]], Awaitable[None]]
+Handler = Callable[[Action, Scope, Receive, Send, "_Recorder"], Awaitable[None]]
 
 
-def _status_line(status: int) -> str:
-    return f"{status} {_REASONS.get(status, 'Injected Fault')}"
-
-
-class _Captured:
+class _Answer:
     """The status, headers and body an app produced (for faults that rewrite answers)."""
 
     def __init__(self) -> None:
-        self.status = "200 OK"
-        self.headers: list[tuple[str, str]] = []
+        self.status = 200
+        self.headers: list[tuple[bytes, bytes]] = []
+        self.chunks: list[bytes] = []
 
-    def start_response(self, status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Callable:
-        self.status, self.headers = status, list(headers)
-        return lambda data: None
+    async def send(self, message: dict[str, Any]) -> None:
+        if message["type"] == "http.response.start":
+            self.status, self.headers = message["status"], list(message.get("headers", ()))
+        elif message["type"] == "http.response.body":
+            self.chunks.append(message.get("body", b""))
 
     def header(self, name: str) -> str:
-        return next((v for k, v in self.headers if k.lower() == name.lower()), "")
+        wanted = name.lower().encode("latin-1")
+        return next((v.decode("latin-1") for k, v in self.headers if k.lower() == wanted), "")
+
+    def headers_with_length(self, length: int) -> list[tuple[bytes, bytes]]:
+        kept = [(k, v) for k, v in self.headers if k.lower() not in (b"content-length", b"transfer-encoding")]
+        return kept + [(b"content-length", str(length).encode("latin-1"))]
 
 
 class FaultMiddleware:
-    """Apply ``faults`` to each request to ``app`` and record it in ``journal``.
+    """Apply ``faults`` to each request to the ASGI ``app`` and record it in ``journal``.
 
     ``exempt_prefixes``: paths that skip the global delay and failure rate
     (outages and route faults aimed at them still apply).
@@ -81,32 +94,52 @@ class FaultMiddleware:
         missing = set(FaultKind) - set(self._handlers)
         assert not missing, f"no handler for fault kind(s) {missing}"  # noqa: S101 - a programming error
 
-    def __call__(self, environ: dict[str, Any], start_response: Callable) -> Iterable[bytes]:
-        path = environ.get("PATH_INFO", "") or "/"
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        path = scope["path"] or "/"
         started = time.perf_counter()
         exempt = bool(self.exempt_prefixes) and path.startswith(self.exempt_prefixes)
-        decision = self.faults.decide(environ.get("REQUEST_METHOD", "GET"), path, exempt)
-        body = read_body(environ).decode("utf-8", "replace")
-        recorder = _Recorder(self.journal, environ, path, body, started, decision)
-        if decision.delay_s and self._wait(decision.delay_s):
-            return recorder.abandoned(environ, "server stopping")
+        decision = self.faults.decide(scope["method"], path, exempt)
+        recorder = _Recorder(self.journal, scope, path, started, decision)
+        if decision.delay_s and await self._wait(decision.delay_s):
+            await recorder.abandoned(scope, receive, "server stopping")
+            return
         action = decision.action
-        return self._handlers[action.kind](action, environ, start_response, recorder)
+        await self._handlers[action.kind](action, scope, receive, send, recorder)
+
+    def admit_websocket(self, path: str, query_string: bytes, headers: list[tuple[bytes, bytes]]) -> bool:
+        """Decide a websocket upgrade request (``GET``) and journal it: True to let it through (status 101).
+
+        Any fault other than a pass (an outage, a route fault, a failure) refuses
+        it: the caller resets the connection, journaled with status 0.
+        """
+        exempt = bool(self.exempt_prefixes) and path.startswith(self.exempt_prefixes)
+        decision = self.faults.decide("GET", path, exempt)
+        allowed = decision.action.kind in (FaultKind.PASS, FaultKind.DELAY)
+        recorder = _Recorder(self.journal, {"method": "GET", "query_string": query_string, "headers": headers},
+                             path, time.perf_counter(), decision)
+        recorder.status = 101 if allowed else 0
+        recorder.finished(None if allowed else "websocket refused")
+        return allowed
 
     # -- one handler per fault kind -----------------------------------------------------------
-    def _pass(self, action: Action, environ: dict, start_response: Callable, recorder: "_Recorder") -> Iterable[bytes]:
+    async def _pass(self, action: Action, scope: Scope, receive: Receive, send: Send, recorder: "_Recorder") -> None:
         """The real answer."""
-        return recorder.wrap(self.app(environ, recorder.start_response(start_response)))
+        await self.app(scope, receive, recorder.sender(send))
+        recorder.finished()
 
-    def _delay(self, action: Action, environ: dict, start_response: Callable,
-               recorder: "_Recorder") -> Iterable[bytes]:
+    async def _delay(self, action: Action, scope: Scope, receive: Receive, send: Send,
+                     recorder: "_Recorder") -> None:
         """Wait ``delay_ms`` (real time), then the real answer."""
-        if self._wait(action.delay_ms / 1000.0):
-            return recorder.abandoned(environ, "server stopping")
-        return self._pass(action, environ, start_response, recorder)
+        if await self._wait(action.delay_ms / 1000.0):
+            await recorder.abandoned(scope, receive, "server stopping")
+            return
+        await self._pass(action, scope, receive, send, recorder)
 
-    def _status_answer(self, action: Action, environ: dict, start_response: Callable,
-                       recorder: "_Recorder") -> Iterable[bytes]:
+    async def _status_answer(self, action: Action, scope: Scope, receive: Receive, send: Send,
+                             recorder: "_Recorder") -> None:
         """The action's status, headers and body (a JSON error body unless one is given)."""
         status = action.status or 503
         if action.body is not None:
@@ -118,60 +151,67 @@ class FaultMiddleware:
             content_type = "application/json"
         headers = {"Content-Type": content_type, "Content-Length": str(len(payload))}
         headers.update(action.headers)
-        recorder.start_response(start_response)(_status_line(status), list(headers.items()))
-        return recorder.wrap([payload])
+        await recorder.answer(send, status, [(k.lower().encode("latin-1"), v.encode("latin-1"))
+                                             for k, v in headers.items()], payload)
 
-    def _reset_connection(self, action: Action, environ: dict, start_response: Callable,
-                          recorder: "_Recorder") -> Iterable[bytes]:
+    async def _reset_connection(self, action: Action, scope: Scope, receive: Receive, send: Send,
+                                recorder: "_Recorder") -> None:
         """A TCP reset before any answer."""
-        return recorder.abandoned(environ, "reset")
+        await recorder.abandoned(scope, receive, "reset")
 
-    def _hang_then_drop(self, action: Action, environ: dict, start_response: Callable,
-                        recorder: "_Recorder") -> Iterable[bytes]:
+    async def _hang_then_drop(self, action: Action, scope: Scope, receive: Receive, send: Send,
+                              recorder: "_Recorder") -> None:
         """No answer until the client gives up, the server stops, or ``hang_max_s`` (real time)."""
-        self._hang(environ)
-        return recorder.abandoned(environ, "hang")
+        await self._hang(receive)
+        await recorder.abandoned(scope, receive, "hang")
 
-    def _truncated(self, action: Action, environ: dict, start_response: Callable,
-                   recorder: "_Recorder") -> Iterable[bytes]:
+    async def _truncated(self, action: Action, scope: Scope, receive: Receive, send: Send,
+                         recorder: "_Recorder") -> None:
         """Promise the whole body, send half of it; the connection then closes."""
-        captured, original = self._real_answer(environ)
-        send = recorder.start_response(start_response)
-        send(captured.status, self._headers_without_length(captured)
-             + [("Content-Length", str(max(len(original), 2)))])
-        return recorder.wrap(iter([original[: len(original) // 2]]))
+        answer = await self._real_answer(scope, receive)
+        original = b"".join(answer.chunks)
+        recorder.status = answer.status
+        recorder.finished()
+        await send({"type": "http.response.start", "status": answer.status,
+                    "headers": answer.headers_with_length(max(len(original), 2))})
+        await send({"type": "http.response.body", "body": original[: len(original) // 2], "more_body": True})
+        await _close(scope, receive, abort=False)
 
-    def _malformed_answer(self, action: Action, environ: dict, start_response: Callable,
-                          recorder: "_Recorder") -> Iterable[bytes]:
+    async def _malformed_answer(self, action: Action, scope: Scope, receive: Receive, send: Send,
+                                recorder: "_Recorder") -> None:
         """The real status with its JSON/XML body cut mid-token."""
-        captured, original = self._real_answer(environ)
-        broken = self._malformed(original, captured.header("Content-Type"))
-        recorder.start_response(start_response)(captured.status, self._headers_without_length(captured)
-                                                + [("Content-Length", str(len(broken)))])
-        return recorder.wrap(iter([broken]))
+        answer = await self._real_answer(scope, receive)
+        original = b"".join(answer.chunks)
+        broken = self._malformed(original, answer.header("Content-Type"))
+        await recorder.answer(send, answer.status, answer.headers_with_length(len(broken)), broken)
 
-    def _dribbled(self, action: Action, environ: dict, start_response: Callable,
-                  recorder: "_Recorder") -> Iterable[bytes]:
+    async def _dribbled(self, action: Action, scope: Scope, receive: Receive, send: Send,
+                        recorder: "_Recorder") -> None:
         """The real body, ``chunk_size`` bytes every ``chunk_delay_ms`` (real time)."""
-        captured, original = self._real_answer(environ)
-        recorder.start_response(start_response)(captured.status, self._headers_without_length(captured)
-                                                + [("Content-Length", str(len(original)))])
-        return recorder.wrap(self._dribble(original, action))
+        answer = await self._real_answer(scope, receive)
+        body = b"".join(answer.chunks)
+        recorder.status = answer.status
+        await send({"type": "http.response.start", "status": answer.status,
+                    "headers": answer.headers_with_length(len(body))})
+        step = action.chunk_size
+        for index in range(0, len(body), step):
+            last = index + step >= len(body)
+            if index and await self._wait(action.chunk_delay_ms / 1000.0):
+                recorder.finished("server stopping")
+                await _close(scope, receive, abort=True)
+                return
+            if last:
+                recorder.finished()
+            await send({"type": "http.response.body", "body": body[index:index + step], "more_body": not last})
+        if not body:
+            recorder.finished()
+            await send({"type": "http.response.body", "body": b""})
 
     # -- helpers -------------------------------------------------------------------------------
-    def _real_answer(self, environ: dict) -> tuple[_Captured, bytes]:
-        captured = _Captured()
-        result = self.app(environ, captured.start_response)
-        try:
-            original = b"".join(result)
-        finally:
-            if hasattr(result, "close"):
-                result.close()
-        return captured, original
-
-    @staticmethod
-    def _headers_without_length(captured: _Captured) -> list[tuple[str, str]]:
-        return [(k, v) for k, v in captured.headers if k.lower() != "content-length"]
+    async def _real_answer(self, scope: Scope, receive: Receive) -> _Answer:
+        answer = _Answer()
+        await self.app(scope, receive, answer.send)
+        return answer
 
     @staticmethod
     def _malformed(original: bytes, content_type: str) -> bytes:
@@ -182,104 +222,116 @@ class FaultMiddleware:
             return cut + b'<<broken attr="'
         return b"\x00\xffnot the expected body"
 
-    def _dribble(self, body: bytes, action: Action) -> Iterator[bytes]:
-        step = action.chunk_size
-        for index in range(0, len(body), step):
-            if index and self._wait(action.chunk_delay_ms / 1000.0):
-                return
-            yield body[index:index + step]
-
-    # -- connection faults -----------------------------------------------------------------
-    def _wait(self, seconds: float) -> bool:
-        """Wait ``seconds`` of real time; True when the plan released its hangs (the wait ended early)."""
-        return self.faults.hang_event.wait(seconds)
-
-    def _hang(self, environ: dict) -> None:
-        """Answer nothing until the client closes, the server stops, or ``hang_max_s``."""
-        sock = environ.get("werkzeug.socket")
+    async def _wait(self, seconds: float) -> bool:
+        """Wait ``seconds`` of real time without a thread; True when the plan released its hangs (ended early)."""
         release = self.faults.hang_event
-        deadline = time.monotonic() + self.faults.hang_max_s
-        while time.monotonic() < deadline and not release.is_set():
-            if sock is None:
-                release.wait(0.05)
-                continue
-            try:
-                readable, _, _ = select.select([sock], [], [], 0.05)
-                if readable and sock.recv(1, socket.MSG_PEEK) == b"":
-                    return  # the client gave up
-            except (OSError, ValueError):
-                return
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + seconds
+        while True:
+            if release.is_set():
+                return True
+            left = deadline - loop.time()
+            if left <= 0:
+                return False
+            await asyncio.sleep(min(left, RELEASE_POLL_S))
 
-    @staticmethod
-    def _reset(environ: dict) -> None:
-        sock = environ.get("werkzeug.socket")
-        if sock is None:
-            return
+    async def _hang(self, receive: Receive) -> None:
+        """Answer nothing until the client closes, the server stops, or ``hang_max_s``."""
+        gone = asyncio.ensure_future(_disconnected(receive))
+        released = asyncio.ensure_future(self._wait(self.faults.hang_max_s))
         try:
-            sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
-            sock.close()  # linger 0: the peer gets RST, not FIN
+            await asyncio.wait((gone, released), return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            gone.cancel()
+            released.cancel()
+
+
+async def _disconnected(receive: Receive) -> None:
+    """Return when the client has closed the connection."""
+    while (await receive())["type"] != "http.disconnect":
+        pass
+
+
+async def _close(scope: Scope, receive: Receive, *, abort: bool) -> None:
+    """Close the request's connection (``abort``: with a TCP reset) and wait until the server has seen it."""
+    transport = scope.get(TRANSPORT)
+    if transport is None:
+        return
+    if abort:
+        sock = transport.get_extra_info("socket")
+        try:
+            if sock is not None:
+                sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
         except OSError:
             pass
+        transport.abort()  # linger 0: the peer gets RST, not FIN
+    else:
+        transport.close()
+    try:
+        await asyncio.wait_for(_disconnected(receive), timeout=5.0)
+    except (asyncio.TimeoutError, RuntimeError):
+        pass
 
 
 class _Recorder:
     """Journals one request once its answer is complete (or abandoned)."""
 
-    def __init__(self, journal: RequestJournal, environ: dict, path: str, body: str, started: float,
-                 decision: Decision) -> None:
-        self.journal, self.environ, self.path, self.body = journal, environ, path, body
+    def __init__(self, journal: RequestJournal, scope: Scope, path: str, started: float, decision: Decision) -> None:
+        self.journal, self.scope, self.path = journal, scope, path
         self.started, self.decision = started, decision
         self.status = 0
+        self.recorded = False
 
-    def start_response(self, start_response: Callable) -> Callable:
-        def capture(status: str, headers: list, exc_info: Any = None) -> Callable:
-            self.status = int(status.split(None, 1)[0])
-            return start_response(status, headers, exc_info) if exc_info else start_response(status, headers)
+    def sender(self, send: Send) -> Send:
+        """``send`` that notes the status and journals *before* the last body chunk goes out,
+        so a client that has its answer always finds the request in the journal."""
 
-        return capture
+        held: list[dict[str, Any]] = []  # the newest body chunk waits for the next (the client may have all bytes)
 
-    def wrap(self, result: Iterable[bytes]) -> Iterator[bytes]:
-        """Pass the body through, journaling *before* its last chunk is sent, so a
-        client that has its answer always finds the request in the journal."""
-        recorded = False
-        try:
-            held: bytes | None = None
-            for chunk in result:
-                if held is not None:
-                    yield held
-                held = chunk
-            self._record()
-            recorded = True
-            if held is not None:
-                yield held
-        finally:
-            if hasattr(result, "close"):
-                result.close()
-            if not recorded:
-                self._record("client went away")
+        async def sending(message: dict[str, Any]) -> None:
+            kind = message["type"]
+            if kind == "http.response.start":
+                self.status = message["status"]
+            elif kind == "http.response.body":
+                if message.get("more_body", False):
+                    if held:
+                        await send(held.pop())
+                    held.append(message)
+                    return
+                self.finished()
+                if held:
+                    await send(held.pop())
+            await send(message)
 
-    def abandoned(self, environ: dict, what: str) -> list[bytes]:
-        """Reset the connection, journal it with status 0, and tell the server it dropped."""
+        return sending
+
+    async def answer(self, send: Send, status: int, headers: list[tuple[bytes, bytes]], body: bytes) -> None:
+        """Send a whole answer made here."""
+        self.status = status
+        self.finished()
+        await send({"type": "http.response.start", "status": status, "headers": headers})
+        await send({"type": "http.response.body", "body": body})
+
+    async def abandoned(self, scope: Scope, receive: Receive, what: str) -> None:
+        """Journal it with status 0, then reset the connection."""
         self.status = 0
-        FaultMiddleware._reset(environ)
-        environ[ABANDONED] = True
-        self._record(what)
-        raise ConnectionAbortedError(f"fault injected: {what}")
+        self.finished(what)
+        await _close(scope, receive, abort=True)
 
-    def _record(self, what: str | None = None) -> None:
-        environ = self.environ
-        headers = {k[5:].replace("_", "-").title(): v for k, v in environ.items() if k.startswith("HTTP_")}
-        if environ.get("CONTENT_TYPE"):
-            headers["Content-Type"] = environ["CONTENT_TYPE"]
+    def finished(self, what: str | None = None) -> None:
+        """Journal the request (once)."""
+        if self.recorded:
+            return
+        self.recorded = True
+        decision = self.decision
         fault = None
-        if self.decision.source:
-            fault = f"{self.decision.source}: {self.decision.action.describe()}"
+        if decision.source:
+            fault = f"{decision.source}: {decision.action.describe()}"
         elif what:
             fault = what
-        if self.decision.delay_s:
-            fault = (fault + ", " if fault else "") + f"delay {self.decision.delay_s * 1000:.0f} ms"
-        self.journal.record(
-            method=environ.get("REQUEST_METHOD", "GET"), path=self.path,
-            query=dict(parse_qsl(environ.get("QUERY_STRING", ""), keep_blank_values=True)),
-            status=self.status, duration_ms=(time.perf_counter() - self.started) * 1000.0,
-            headers=headers, body=self.body, fault=fault)
+        if decision.delay_s:
+            fault = (fault + ", " if fault else "") + f"delay {decision.delay_s * 1000:.0f} ms"
+        scope = self.scope
+        self.journal.record_raw(scope["method"], self.path, scope.get("query_string", b""), self.status,
+                                (time.perf_counter() - self.started) * 1000.0, scope["headers"],
+                                scope.get(BODY, b""), fault)

@@ -59,6 +59,18 @@ class Redactor:
         """True when ``name`` (any case, blanks, ``-``/``_``) is one of the secret names."""
         return normalize_name(unquote_plus(name)) in self._names
 
+    def current_values(self) -> tuple[str, ...]:
+        """The secret values in use now (kept with a journal entry recorded now)."""
+        return tuple(self._values())
+
+    def with_values(self, earlier: Iterable[str]) -> "Redactor":
+        """A redactor for the same names that also replaces ``earlier`` secret values (besides the current ones)."""
+        other = Redactor.__new__(Redactor)
+        other._names = self._names
+        current = self._values
+        other._values = lambda: (*earlier, *current())
+        return other
+
     def _variants(self) -> list[str]:
         found: set[str] = set()
         for value in self._values():

@@ -1,10 +1,18 @@
 """The one mock-server mechanism shared by every mocked service.
 
-A :class:`MockServer` serves a WSGI app from a threaded werkzeug server in a
-background thread, on ``127.0.0.1`` and a free port unless told otherwise.
-The layers, outermost first::
+A :class:`MockServer` serves its service from uvicorn's HTTP protocol
+(httptools parser, HTTP/1.1 keep-alive) on an asyncio event loop (uvloop when
+installed) in a background thread, on ``127.0.0.1`` and a free port unless
+told otherwise. The layers, outermost first, all ASGI on that loop::
 
-    EdgeGuard (body/query size limits) -> AdminApi (/__admin/...) -> FaultMiddleware -> the service's app
+    EdgeGuard (body/query size limits) -> AdminApi (/__admin/..., Flask via a2wsgi)
+        -> FaultMiddleware (faults, journal) -> ReadyBytes (answers rendered once)
+        -> the service's WSGI app (Flask / Socket.IO) via a2wsgi's thread pool
+
+Injected delays, hangs and dribbling are ``asyncio`` waits: they hold no
+thread. A websocket upgrade (Uptime Kuma's Socket.IO) is handed over, with
+its socket, to the service's WSGI app in a thread of its own, as a threaded
+WSGI server would (:class:`_MockHttpProtocol`).
 
 Imports go one way: this module uses the admin API, the middleware, the
 fault plan and the journal; none of them imports it.
@@ -12,72 +20,215 @@ fault plan and the journal; none of them imports it.
 
 from __future__ import annotations
 
+import asyncio
+import io
 import logging
+import os
 import secrets
 import socket
+import struct
+import sys
 import threading
 import time
 from typing import Any, Callable, Iterable
+from urllib.parse import unquote
 
-from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
+from a2wsgi import WSGIMiddleware
+from uvicorn.config import Config
+from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
+from uvicorn.server import ServerState
 
 from . import validation as check
 from .admin import AdminApi
 from .clock import ScheduledCall, VirtualClock
 from .faults import FaultPlan
 from .journal import RequestJournal
-from .middleware import ABANDONED, FaultMiddleware
-from .validation import CLOSE_CONNECTION, EdgeGuard
+from .middleware import TRANSPORT, FaultMiddleware
+from .readybytes import DataVersion, ReadyBytes
+from .validation import EdgeGuard
 
-__all__ = ["MockServer", "MockServerError"]
+try:  # uvloop is faster; plain asyncio where it is not available (Windows)
+    import uvloop
+    _new_loop: Callable[[], asyncio.AbstractEventLoop] = uvloop.new_event_loop
+except ImportError:  # pragma: no cover - depends on the platform
+    _new_loop = asyncio.new_event_loop
+
+__all__ = ["MockServer", "MockServerError", "SHUTDOWN_POLL_S", "SERVICE_WORKERS"]
 
 log = logging.getLogger("mockservers")
+# uvicorn's protocol logs a warning per garbage request; the journal is the record, stderr stays clean
+logging.getLogger("uvicorn.error").addHandler(logging.NullHandler())
 
-
-#: how often the serving loop checks for stop(): bounds the stop time (idle cost: one wake-up per interval)
-SHUTDOWN_POLL_S = 0.01
+#: how often stop() re-checks whether open connections have finished (real seconds)
+SHUTDOWN_POLL_S = 0.002
+#: how long stop() lets requests in progress finish before it cuts their connections (real seconds)
+STOP_GRACE_S = 0.5
+#: threads that run the service's WSGI app (cache misses, Socket.IO long-polls) per mock
+SERVICE_WORKERS = 32
+#: threads that run the admin API per mock
+ADMIN_WORKERS = 4
 
 
 class MockServerError(RuntimeError):
     """A mock server was used in a way its state does not allow."""
 
 
-class _QuietHandler(WSGIRequestHandler):
-    """Request handler that does not print an access line per request.
+class _MockHttpProtocol(HttpToolsProtocol):
+    """uvicorn's httptools HTTP/1.1 protocol, plus two things every mock needs.
 
-    The request journal is the record of what was served; stdout stays clean.
+    - The request's transport goes into the ASGI scope (``TRANSPORT``), so the
+      fault middleware can reset (``SO_LINGER`` 0 + ``abort()``) or close it.
+    - A websocket upgrade is handed over to :attr:`websocket_app` (a WSGI app)
+      in a thread, with a duplicate of the socket as ``werkzeug.socket`` (what
+      ``simple-websocket``, python-engineio's threading driver, reads), after
+      :attr:`admit` (the fault plan and the journal) let it through.
     """
 
-    def log_request(self, *args: Any, **kwargs: Any) -> None:  # noqa: D102
-        pass
+    websocket_app: Callable | None = None
+    admit: Callable[[str, bytes, list], bool] | None = None
 
-    def log_error(self, *args: Any) -> None:  # noqa: D102
-        pass
+    def _should_upgrade_to_ws(self) -> bool:
+        return self.websocket_app is not None
 
-    def run_wsgi(self) -> None:
-        """Serve one request; stop reading from a connection a fault dropped or a websocket took over.
+    def on_message_begin(self) -> None:
+        super().on_message_begin()
+        self.scope[TRANSPORT] = self.transport  # type: ignore[literal-required]
 
-        After a websocket ends, the client's last frames (its close frame) must
-        not be parsed as a new HTTP request: the connection is closed instead.
-        A websocket sends many small frames, so Nagle's delay is turned off.
-        """
-        websocket = self.headers.get("Upgrade", "").lower() == "websocket"
-        if websocket:
-            try:
-                self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-            except OSError:
-                pass
-        super().run_wsgi()
-        environ = getattr(self, "environ", {})
-        if websocket or environ.get(ABANDONED) or environ.get(CLOSE_CONNECTION):
-            self.close_connection = True
-
-    def handle(self) -> None:
-        """Serve the connection; a client that went away is not an error."""
+    def handle_websocket_upgrade(self) -> None:
+        self.connections.discard(self)
+        transport = self.transport
+        raw_path, _, query = self.url.partition(b"?")
+        path = unquote(raw_path.decode("latin-1"))
+        headers = list(self.scope["headers"])
+        if self.admit is not None and not self.admit(path, query, headers):
+            _reset_transport(transport)
+            return
+        sock = transport.get_extra_info("socket")
         try:
-            super().handle()
-        except (ConnectionError, OSError, ValueError):
+            handed = socket.socket(sock.family, sock.type, sock.proto, fileno=os.dup(sock.fileno()))
+        except OSError:
+            transport.abort()
+            return
+        handed.setblocking(True)
+        transport.pause_reading()
+        transport.close()  # the duplicate keeps the connection open
+        environ = _websocket_environ(path, query, headers, self.server, self.client, handed)
+        thread = threading.Thread(target=_serve_websocket, args=(self.websocket_app, environ, handed),
+                                  name=f"websocket:{self.client}", daemon=True)
+        thread.start()
+
+
+def _reset_transport(transport: asyncio.BaseTransport) -> None:
+    sock = transport.get_extra_info("socket")
+    try:
+        if sock is not None:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+    except OSError:
+        pass
+    transport.abort()
+
+
+def _websocket_environ(path: str, query: bytes, headers: list[tuple[bytes, bytes]], server: Any, client: Any,
+                       sock: socket.socket) -> dict[str, Any]:
+    environ: dict[str, Any] = {
+        "REQUEST_METHOD": "GET", "SCRIPT_NAME": "", "PATH_INFO": path, "QUERY_STRING": query.decode("latin-1"),
+        "SERVER_NAME": server[0] if server else "127.0.0.1", "SERVER_PORT": str(server[1]) if server else "0",
+        "SERVER_PROTOCOL": "HTTP/1.1", "REMOTE_ADDR": client[0] if client else "",
+        "REMOTE_PORT": str(client[1]) if client else "", "wsgi.version": (1, 0), "wsgi.url_scheme": "http",
+        "wsgi.input": io.BytesIO(b""), "wsgi.errors": sys.stderr, "wsgi.multithread": True,
+        "wsgi.multiprocess": False, "wsgi.run_once": False, "werkzeug.socket": sock,
+    }
+    for raw_name, raw_value in headers:
+        name = raw_name.decode("latin-1").upper().replace("-", "_")
+        value = raw_value.decode("latin-1")
+        if name in ("CONTENT_TYPE", "CONTENT_LENGTH"):
+            environ[name] = value
+        else:
+            key = "HTTP_" + name
+            environ[key] = f"{environ[key]},{value}" if key in environ else value
+    return environ
+
+
+def _serve_websocket(app: Callable, environ: dict[str, Any], sock: socket.socket) -> None:
+    """Run the WSGI app on a websocket connection until it ends, then close the socket."""
+    try:
+        result = app(environ, lambda status, headers, exc_info=None: (lambda data: None))
+        try:
+            for _ in result:
+                pass
+        finally:
+            if hasattr(result, "close"):
+                result.close()
+    except Exception:  # noqa: BLE001 - a client that went away mid-websocket is not an error
+        log.debug("websocket ended with an error", exc_info=True)
+    finally:
+        try:
+            sock.close()
+        except OSError:
             pass
+
+
+class _Serving:
+    """One started server: its event loop thread, its listener and its open connections."""
+
+    def __init__(self, name: str, app: Callable, protocol: type[_MockHttpProtocol]) -> None:
+        self.config = Config(app=app, http=protocol, ws="none", lifespan="off", interface="asgi3",
+                             log_config=None, access_log=False, proxy_headers=False, server_header=False,
+                             date_header=False)
+        self.config.load()
+        self.state = ServerState()
+        self.loop = _new_loop()
+        self.listener: asyncio.AbstractServer | None = None
+        ready = threading.Event()
+        self.thread = threading.Thread(target=self._run, args=(ready,), name=name, daemon=True)
+        self.thread.start()
+        ready.wait()
+
+    def _run(self, ready: threading.Event) -> None:
+        asyncio.set_event_loop(self.loop)
+        self.loop.call_soon(ready.set)
+        try:
+            self.loop.run_forever()
+            pending = [task for task in asyncio.all_tasks(self.loop) if not task.done()]
+            for task in pending:
+                task.cancel()
+            if pending:
+                self.loop.run_until_complete(asyncio.gather(*pending, return_exceptions=True))
+        finally:
+            self.loop.close()
+
+    def _protocol(self) -> asyncio.Protocol:
+        return self.config.http_protocol_class(config=self.config, server_state=self.state, app_state={},
+                                               _loop=self.loop)
+
+    def call(self, coroutine: Any, timeout: float = 10.0) -> Any:
+        """Run ``coroutine`` on the loop and wait for its result."""
+        return asyncio.run_coroutine_threadsafe(coroutine, self.loop).result(timeout)
+
+    async def listen(self, sock: socket.socket) -> None:
+        self.listener = await self.loop.create_server(self._protocol, sock=sock, backlog=128)
+
+    async def close_listener(self) -> None:
+        """Stop accepting; idle keep-alive connections close now, busy ones after their answer."""
+        if self.listener is not None:
+            self.listener.close()
+            self.listener = None
+        for connection in list(self.state.connections):
+            connection.shutdown()
+
+    async def drain(self, grace_s: float) -> None:
+        """Wait up to ``grace_s`` for open connections to finish, then cut the rest."""
+        deadline = self.loop.time() + grace_s
+        while self.state.connections and self.loop.time() < deadline:
+            await asyncio.sleep(SHUTDOWN_POLL_S)
+        for connection in list(self.state.connections):
+            connection.transport.abort()
+
+    def close(self) -> None:
+        """Stop the loop and join its thread."""
+        if self.loop.is_running():
+            self.loop.call_soon_threadsafe(self.loop.stop)
+        self.thread.join(timeout=5)
 
 
 class MockServer:
@@ -108,6 +259,8 @@ class MockServer:
     fault_exempt_prefixes: tuple[str, ...] = ()
     #: path prefixes whose request bodies the journal never keeps (e.g. Socket.IO packets carrying a password)
     opaque_body_prefixes: tuple[str, ...] = ()
+    #: request headers that change a ``GET`` answer (besides path and query): part of the ready-bytes key
+    answer_headers: tuple[str, ...] = ()
 
     def __init__(self, *, host: str = "127.0.0.1", port: int = 0, journal_size: int = 1000,
                  clock: VirtualClock | None = None) -> None:
@@ -121,8 +274,11 @@ class MockServer:
                                       opaque_body_prefixes=self.opaque_body_prefixes,
                                       secret_values=self.secret_values, clock=self.clock.time)
         self.admin = AdminApi(self)
-        self._server: BaseWSGIServer | None = None
-        self._thread: threading.Thread | None = None
+        self._serving: _Serving | None = None
+        self._listening = False
+        #: bumped by every admin request that may change state (admin data edits, reset, token changes)
+        self.changes = DataVersion()
+        self.ready_bytes: ReadyBytes | None = None
         self._lock = threading.RLock()
         self._started = False
         self._bring_up_call: ScheduledCall | None = None
@@ -130,12 +286,17 @@ class MockServer:
         self.bring_up_error: str | None = None
         self.health_token = ""
         self.started_at: float | None = None
-        self._wsgi_app: Callable | None = None
+        self._apps: tuple[Callable, Callable] | None = None
 
     # -- to override ---------------------------------------------------------------
     def create_app(self) -> Callable:
         """Return the service's WSGI app (a Flask app or a Socket.IO WSGIApp)."""
         raise NotImplementedError
+
+    def data_version(self) -> int | None:
+        """The version of the service's data (a :class:`~.readybytes.DataVersion` bumped on every change),
+        or ``None`` (the default): then no answer is served as ready bytes."""
+        return None
 
     def register_admin(self, admin: AdminApi) -> None:
         """Add service-specific admin routes with ``admin.route(...)``."""
@@ -145,6 +306,10 @@ class MockServer:
 
     def on_take_down(self) -> None:
         """Called after the listening socket closed: drop long-lived connections."""
+
+    def data_changed(self) -> None:
+        """Note a change of state the data version cannot see: every ready answer expires."""
+        self.changes.bump()
 
     def secret_values(self) -> Iterable[str]:
         """The secret values in use now (tokens, keys, passwords, minted JWTs): the journal replaces
@@ -169,15 +334,18 @@ class MockServer:
         with self._lock:
             if self._started:
                 raise MockServerError(f"{self.service_name} mock is already running on port {self._port}")
-            if self._wsgi_app is None:
+            if self._apps is None:
                 self.register_admin(self.admin)
-                app = self.create_app()
-                faulted = FaultMiddleware(app, self.faults, self.journal, self.fault_exempt_prefixes)
-                self._wsgi_app = EdgeGuard(self.admin.wrap(faulted))
+                self._apps = (self.create_app(), self.admin.app)
             self.health_token = secrets.token_hex(8)
             self.started_at = self.clock.time()
             self.faults.mark_started()
-            self._listen(self._requested_port, retry_s=0.0)
+            self._serving = self._new_serving()
+            try:
+                self._listen(self._requested_port, retry_s=0.0)
+            except BaseException:
+                self._end_serving()
+                raise
             self._started = True
         return self
 
@@ -189,16 +357,17 @@ class MockServer:
             self.faults.release_hangs()
             self._close_listener()
             self.on_take_down()
+            self._end_serving()
 
     def is_running(self) -> bool:
         """True while started and listening (False when taken down); waits for a bring-up in progress."""
         with self._lock:
-            return self._started and self._server is not None
+            return self._started and self._listening
 
     def is_taken_down(self) -> bool:
         """True between :meth:`take_down` and the bring-up (the port refuses connections)."""
         with self._lock:
-            return self._started and self._server is None
+            return self._started and not self._listening
 
     def take_down(self, duration: float | None = None) -> None:
         """Close the listening socket: callers get *connection refused*.
@@ -227,7 +396,7 @@ class MockServer:
             if not self._started:
                 raise MockServerError(f"{self.service_name} mock is not started")
             self._cancel_bring_up()
-            if self._server is None:
+            if not self._listening:
                 self._listen(self.port)
 
     def reset(self) -> None:
@@ -235,6 +404,7 @@ class MockServer:
         self.faults.clear()
         self.journal.clear()
         self.reset_state()
+        self.data_changed()
 
     def __enter__(self) -> "MockServer":
         return self.start()
@@ -243,10 +413,15 @@ class MockServer:
         self.stop()
 
     # -- internals -----------------------------------------------------------------
+    @property
+    def _thread(self) -> threading.Thread | None:
+        """The thread running the event loop that serves this mock (None when stopped)."""
+        return None if self._serving is None else self._serving.thread
+
     def _timed_bring_up(self) -> None:
         with self._lock:
             self._bring_up_call = None
-            if self._started and self._server is None:
+            if self._started and not self._listening:
                 try:
                     self._listen(self.port)
                     self.bring_up_error = None
@@ -258,6 +433,33 @@ class MockServer:
         if self._bring_up_call is not None:
             self._bring_up_call.cancel()
             self._bring_up_call = None
+
+    def _new_serving(self) -> _Serving:
+        """The ASGI stack (see the module doc) on a fresh event loop thread."""
+        service_app, admin_app = self._apps
+        service = WSGIMiddleware(service_app, workers=SERVICE_WORKERS)
+        admin = WSGIMiddleware(admin_app, workers=ADMIN_WORKERS)
+        self._executors = (service.executor, admin.executor)
+        answers: Callable = service
+        self.ready_bytes = None
+        if self.data_version() is not None:
+            changes = self.changes
+            self.ready_bytes = answers = ReadyBytes(service, lambda: (self.data_version(), changes.value),
+                                                    self.answer_headers)
+        faulted = FaultMiddleware(answers, self.faults, self.journal, self.fault_exempt_prefixes)
+        app = EdgeGuard(self.admin.wrap(faulted, admin))
+        protocol = type("MockHttpProtocol", (_MockHttpProtocol,),
+                        {"websocket_app": staticmethod(service_app), "admit": staticmethod(faulted.admit_websocket)})
+        return _Serving(f"{self.service_name}-mock", app, protocol)
+
+    def _end_serving(self) -> None:
+        serving, self._serving = self._serving, None
+        if serving is None:
+            return
+        serving.call(serving.drain(STOP_GRACE_S))
+        serving.close()
+        for executor in getattr(self, "_executors", ()):
+            executor.shutdown(wait=False, cancel_futures=True)
 
     def _listen(self, port: int, retry_s: float = 5.0) -> None:
         """Serve on ``port``; re-binding the port we just closed may be retried for ``retry_s``."""
@@ -271,29 +473,16 @@ class MockServer:
                 if port == 0 or time.monotonic() > deadline:
                     raise
                 time.sleep(0.02)
-        try:
-            # werkzeug is handed the bound socket: its own bind would sys.exit() on "address in use"
-            server = make_server(self.host, port, self._wsgi_app, threaded=True, request_handler=_QuietHandler,
-                                 fd=listener.fileno())
-        finally:
-            listener.close()  # werkzeug holds its own duplicate of the socket
-        server.daemon_threads = True
-        self._server = server
-        self._port = server.socket.getsockname()[1]
-        thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": SHUTDOWN_POLL_S},
-                                  name=f"{self.service_name}-mock:{self._port}", daemon=True)
-        self._thread = thread
-        thread.start()
+        self._port = listener.getsockname()[1]
+        self._serving.call(self._serving.listen(listener))
+        self._listening = True
 
     def _close_listener(self) -> None:
-        server, thread = self._server, self._thread
-        self._server = self._thread = None
-        if server is None:
+        if not self._listening or self._serving is None:
+            self._listening = False
             return
-        server.shutdown()
-        server.server_close()
-        if thread is not None:
-            thread.join(timeout=5)
+        self._listening = False
+        self._serving.call(self._serving.close_listener())
 
     def describe(self) -> dict[str, Any]:
         """Health description served by ``/__admin/health``.
@@ -327,6 +516,7 @@ def _bind(host: str, port: int) -> socket.socket:
         listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         listener.bind((host, port))
         listener.listen(128)
+        listener.setblocking(False)
     except OSError:
         listener.close()
         raise

@@ -29,7 +29,6 @@ The limits (one place, documented in the README's *Reliability* section):
 
 from __future__ import annotations
 
-import io
 import json
 import math
 import re
@@ -37,7 +36,7 @@ from typing import Any, Callable, Iterable
 
 __all__ = [
     "ValidationError", "BodyTooLarge", "INT64_MAX", "INT64_MIN", "MAX_DELAY_MS", "MAX_DURATION_S", "MAX_TEXT",
-    "MAX_BODY_BYTES", "MAX_JSON_DEPTH", "MAX_QUERY_BYTES", "MAX_HEADER_VALUE", "CLOSE_CONNECTION",
+    "MAX_BODY_BYTES", "MAX_JSON_DEPTH", "MAX_QUERY_BYTES", "MAX_HEADER_VALUE", "BODY",
     "finite_number", "delay_ms", "duration_s", "whole_number", "digits", "text", "shown", "is_clean_text",
     "header_name", "header_value", "parse_json", "json_depth", "strict_json", "read_body", "EdgeGuard",
 ]
@@ -60,8 +59,8 @@ MAX_JSON_DEPTH = 32
 MAX_QUERY_BYTES = 8192
 #: the longest header value a fault may inject (characters)
 MAX_HEADER_VALUE = 8192
-#: environ key: the server must close this connection after the answer
-CLOSE_CONNECTION = "mockservers.close_connection"
+#: scope key: the whole request body, read once at the edge
+BODY = "mockservers.body"
 
 _ASCII_DIGITS = re.compile(r"[0-9]+")
 _TOKEN = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
@@ -290,80 +289,99 @@ def strict_json(value: Any) -> str:
 
 
 # -- the edge of every mock ----------------------------------------------------------------
-def read_body(environ: dict[str, Any]) -> bytes:
-    """Read the request body once and make it re-readable; :class:`BodyTooLarge` over :data:`MAX_BODY_BYTES`."""
-    if "mockservers.body" in environ:
-        return environ["mockservers.body"]
-    stream = environ.get("wsgi.input")
-    raw_length = environ.get("CONTENT_LENGTH") or ""
-    body = b""
-    if raw_length.strip():
+async def read_body(scope: dict[str, Any], receive: Callable) -> bytes:
+    """The whole request body of an ASGI ``http`` request; :class:`BodyTooLarge` over :data:`MAX_BODY_BYTES`.
+
+    A body that announces more than the limit (``Content-Length``) is read and
+    thrown away first when it is at most :data:`DRAIN_LIMIT_BYTES`, so the client
+    can read the 413 instead of a reset.
+    """
+    announced = next((value for name, value in scope["headers"] if name == b"content-length"), None)
+    length = None
+    if announced is not None:
+        raw = announced.decode("latin-1")
         try:
-            length = digits(raw_length, "Content-Length")
+            length = digits(raw, "Content-Length")
         except ValidationError:
-            raise ValidationError(f"Content-Length must be a whole number of bytes, got {shown(raw_length)}") \
-                from None
+            raise ValidationError(f"Content-Length must be a whole number of bytes, got {shown(raw)}") from None
         if length > MAX_BODY_BYTES:
-            _drain(stream, length)
+            if length <= DRAIN_LIMIT_BYTES:
+                await _drain(receive)
             raise BodyTooLarge(f"request body is {length} bytes: at most {MAX_BODY_BYTES} bytes are accepted")
-        body = stream.read(length) if stream is not None and length else b""
-    elif environ.get("wsgi.input_terminated") and stream is not None:  # chunked: read up to the limit
-        body = stream.read(MAX_BODY_BYTES + 1)
-        if len(body) > MAX_BODY_BYTES:
+        if length == 0:
+            return b""
+    chunks: list[bytes] = []
+    size = 0
+    while True:
+        message = await receive()
+        if message["type"] != "http.request":
+            break
+        chunk = message.get("body", b"")
+        size += len(chunk)
+        if size > MAX_BODY_BYTES:
             raise BodyTooLarge(f"request body is over {MAX_BODY_BYTES} bytes: at most {MAX_BODY_BYTES} "
                                "bytes are accepted")
-    environ["wsgi.input"] = io.BytesIO(body)
-    environ["CONTENT_LENGTH"] = str(len(body)) if body or raw_length else ""
-    environ["mockservers.body"] = body
-    return body
+        chunks.append(chunk)
+        if not message.get("more_body", False):
+            break
+    return b"".join(chunks)
 
 
-def _drain(stream: Any, length: int) -> None:
-    """Read and drop a too-large body (up to :data:`DRAIN_LIMIT_BYTES`) so the client can read the 413."""
-    if stream is None or length > DRAIN_LIMIT_BYTES:
-        return
-    left = length
-    try:
-        while left > 0:
-            chunk = stream.read(min(left, 65536))
-            if not chunk:
-                return
-            left -= len(chunk)
-    except (OSError, ValueError):
-        return
+async def _drain(receive: Callable) -> None:
+    """Read and drop a too-large body so the client can read the 413."""
+    while True:
+        message = await receive()
+        if message["type"] != "http.request" or not message.get("more_body", False):
+            return
+
+
+def _replaying(body: bytes, receive: Callable) -> Callable:
+    """A ``receive`` that hands the body already read to the app, then passes on to the server's."""
+    pending = [{"type": "http.request", "body": body, "more_body": False}]
+
+    async def replay() -> dict[str, Any]:
+        if pending:
+            return pending.pop()
+        return await receive()
+
+    return replay
 
 
 class EdgeGuard:
-    """The outermost WSGI layer of every mock: request size limits before anything else runs.
+    """The outermost ASGI layer of every mock: request size limits before anything else runs.
 
     It reads every request body (so no unread bytes are left on a kept-alive
-    connection), answers 413 for a body over :data:`MAX_BODY_BYTES` and 414 for
-    a query string over :data:`MAX_QUERY_BYTES` (JSON ``{"error": ...}``), and
-    closes the connection after those answers. ``on_refused`` is told about
-    each refusal (the mock journals nothing for them).
+    connection) and puts it in the scope (:data:`BODY`), answers 413 for a body
+    over :data:`MAX_BODY_BYTES` and 414 for a query string over
+    :data:`MAX_QUERY_BYTES` (JSON ``{"error": ...}``), and closes the connection
+    after those answers. ``on_refused`` is told about each refusal (the mock
+    journals nothing for them).
     """
 
     def __init__(self, app: Callable, on_refused: Callable[[dict[str, Any], int, str], None] | None = None) -> None:
         self.app = app
         self.on_refused = on_refused
 
-    def __call__(self, environ: dict[str, Any], start_response: Callable) -> Iterable[bytes]:
-        query = environ.get("QUERY_STRING", "")
+    async def __call__(self, scope: dict[str, Any], receive: Callable, send: Callable) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        query = scope.get("query_string", b"")
         try:
             if len(query) > MAX_QUERY_BYTES:
                 raise _UriTooLong(f"query string is {len(query)} bytes: at most {MAX_QUERY_BYTES} are accepted")
-            read_body(environ)
+            body = await read_body(scope, receive)
         except ValidationError as exc:
-            environ[CLOSE_CONNECTION] = True
             payload = strict_json({"error": str(exc), "status": exc.status}).encode()
-            reason = {413: "Content Too Large", 414: "URI Too Long"}.get(exc.status, "Bad Request")
-            start_response(f"{exc.status} {reason}", [("Content-Type", "application/json"),
-                                                       ("Content-Length", str(len(payload))),
-                                                       ("Connection", "close")])
+            await send({"type": "http.response.start", "status": exc.status,
+                        "headers": [(b"content-type", b"application/json"),
+                                    (b"content-length", str(len(payload)).encode()), (b"connection", b"close")]})
+            await send({"type": "http.response.body", "body": payload})
             if self.on_refused is not None:
-                self.on_refused(environ, exc.status, str(exc))
-            return [payload]
-        return self.app(environ, start_response)
+                self.on_refused(scope, exc.status, str(exc))
+            return
+        scope[BODY] = body
+        await self.app(scope, _replaying(body, receive), send)
 
 
 class _UriTooLong(ValidationError):

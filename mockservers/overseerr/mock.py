@@ -40,11 +40,13 @@ class OverseerrMock(MockServer):
 
     service_name = "overseerr"
     secret_names = tuple(dict.fromkeys((*MockServer.secret_names, "x-api-key", "apikey", "api_key")))
+    #: what else changes an Overseerr answer besides path and query: the API key
+    answer_headers = ("x-api-key",)
 
     def __init__(self, *, api_key: str = DEFAULT_CREDENTIALS.overseerr_api_key, host: str = "127.0.0.1", port: int = 0,
                  catalogue: Catalogue | None = None, **kw: Any) -> None:
         super().__init__(host=host, port=port, **kw)
-        self.api_key = api_key
+        self._api_key = api_key
         self._initial_api_key = api_key
         self.store = RequestStore(catalogue or CATALOGUE, clock=lambda: iso_time(self.clock.now()))
         self._deliveries: list[WebhookDelivery] = []
@@ -57,6 +59,20 @@ class OverseerrMock(MockServer):
     # -- MockServer hooks ----------------------------------------------------------
     def create_app(self) -> Flask:
         return create_app(self.store, api_key=lambda: self.api_key)
+
+    def data_version(self) -> int:
+        """The request store's version: every ready answer expires when a request is created or changes."""
+        return self.store.version.value
+
+    @property
+    def api_key(self) -> str:
+        """The one valid ``X-Api-Key``; setting it expires every ready answer."""
+        return self._api_key
+
+    @api_key.setter
+    def api_key(self, value: str) -> None:
+        self._api_key = value
+        self.data_changed()
 
     def secret_values(self) -> list[str]:
         """The API key (current and initial): the journal replaces it wherever it appears."""

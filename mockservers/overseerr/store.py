@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any, Callable
 
+from mockservers.core.readybytes import DataVersion, changes_data
 from mockservers.core.validation import INT64_MAX, shown
 
 from .catalogue import Catalogue, CatalogueEntry
@@ -113,14 +114,16 @@ def _is_code(value: Any, codes: Any) -> bool:
 
 
 class RequestStore:
-    """Requests and media of one mock, behind one lock."""
+    """Requests and media of one mock, behind one lock; :attr:`version` is bumped after every change."""
 
     def __init__(self, catalogue: Catalogue, clock: Callable[[], str] = iso_now) -> None:
         self.catalogue = catalogue
         self._clock = clock
         self.lock = threading.RLock()
+        self.version = DataVersion()
         self.reset()
 
+    @changes_data
     def reset(self) -> None:
         """Forget every request and media row (ids start at 1 again)."""
         with self.lock:
@@ -144,6 +147,7 @@ class RequestStore:
         }
 
     # -- changes -----------------------------------------------------------------------
+    @changes_data
     def create(self, media_type: Any, media_id: Any, seasons: Any = None, is4k: Any = False, *, status: int = 1,
                server_id: Any = None, profile_id: Any = None, root_folder: Any = None) -> MediaRequest:
         """Validate and store a request; :class:`RequestError` (400/404/409) says what was wrong."""
@@ -196,6 +200,7 @@ class RequestStore:
             self._follow_status(request, now)
             return request
 
+    @changes_data
     def set_status(self, request_id: int, status: int) -> MediaRequest:
         """Approve (2), decline (3) or re-open (1) a request; the media status follows."""
         if not _is_code(status, (1, 2, 3)):
@@ -207,6 +212,7 @@ class RequestStore:
             self._follow_status(request, now)
             return request
 
+    @changes_data
     def set_media_status(self, request_id: int, status: int) -> MediaRequest:
         """Set the status (1..5, e.g. 5 AVAILABLE) of the media a request is for."""
         if not _is_code(status, MEDIA_STATUS):

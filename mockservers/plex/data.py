@@ -43,6 +43,7 @@ from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator, Mapping
 
 from mockservers.core import validation as check
+from mockservers.core.readybytes import DataVersion, changes_data
 
 from .generate import BASE_EPOCH, episode_title, generate_items, hex_id
 
@@ -461,16 +462,22 @@ def _parse(fixture: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str, Sectio
 
 
 class PlexLibrary:
-    """Thread-safe state of one mock Plex server; hold :attr:`lock` while reading several things."""
+    """Thread-safe state of one mock Plex server; hold :attr:`lock` while reading several things.
+
+    :attr:`version` is bumped after every change (:func:`~mockservers.core.readybytes.changes_data`):
+    the mock's ready answers expire with it.
+    """
 
     def __init__(self, fixture: Mapping[str, Any] | None = None) -> None:
         self.lock = threading.RLock()
+        self.version = DataVersion()
         self.server: dict[str, Any] = {}
         self.sections: dict[str, Section] = {}
         self._items: dict[str, Item] = {}
         self._builder: _Builder | None = None
         self.load(DEFAULT_FIXTURE if fixture is None else fixture)
 
+    @changes_data
     def load(self, fixture: Mapping[str, Any]) -> None:
         """Replace everything with ``fixture`` (checked first: on ``ValueError`` nothing changes)."""
         server, sections, builder = _parse(copy.deepcopy(dict(fixture)) if isinstance(fixture, Mapping) else fixture)
@@ -495,6 +502,7 @@ class PlexLibrary:
                                f"sections: {', '.join(self.sections) or '(none)'}")
             return section
 
+    @changes_data
     def add_item(self, section_key: str, attrs: Mapping[str, Any]) -> Item:
         """Add one fixture-shaped item to a section; ``ValueError``/``KeyError`` for bad input."""
         with self.lock:
@@ -508,6 +516,7 @@ class PlexLibrary:
             self._items.update((node.rating_key, node) for node in item.walk())
             return item
 
+    @changes_data
     def remove_item(self, rating_key: str) -> Item:
         """Remove a movie or show (and what is below it); ``KeyError`` when there is none."""
         with self.lock:

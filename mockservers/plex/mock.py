@@ -43,11 +43,13 @@ class PlexMock(MockServer):
     """
 
     service_name = "plex"
+    #: what else changes a Plex answer besides path and query: the encoding, the token, paging headers
+    answer_headers = ("accept", "x-plex-token", "x-plex-container-start", "x-plex-container-size")
 
     def __init__(self, *, token: str = DEFAULT_CREDENTIALS.plex_token, fixture: Fixture = None, host: str = "127.0.0.1",
                  port: int = 0, **kw: Any) -> None:
         super().__init__(host=host, port=port, **kw)
-        self.token = token
+        self._token = token
         self._initial_token = token
         #: every token this mock has accepted (the journal redacts each wherever it appears)
         self._tokens_seen: list[str] = [token]
@@ -58,6 +60,20 @@ class PlexMock(MockServer):
     # -- MockServer hooks ----------------------------------------------------------
     def create_app(self) -> Flask:
         return create_app(self.library, token=lambda: self.token)
+
+    def data_version(self) -> int:
+        """The library's version: every ready answer expires when the library changes."""
+        return self.library.version.value
+
+    @property
+    def token(self) -> str:
+        """The one valid ``X-Plex-Token``; setting it expires every ready answer."""
+        return self._token
+
+    @token.setter
+    def token(self, value: str) -> None:
+        self._token = value
+        self.data_changed()
 
     def reset_state(self) -> None:
         """Back to the constructor's fixture (a file is read again) and token."""
