@@ -41,8 +41,8 @@ def run(config: BenchConfig, load: LoadGenerator, *, delay_ms: float = DELAY_MS,
                 "req/s": round(result["rps"], 1), "ideal req/s": round(count * 1000 / delay_ms, 1),
                 "errors": result["errors"], "raw": result})
             log(f"  delay {delay_ms:g} ms c={count}: p50 {result['p50_ms']:.1f} ms, p99 {result['p99_ms']:.1f} ms")
-    section.notes.append("The delay is a sleep in the request thread (it releases the GIL), so it should hold "
-                         "under concurrency; what exceeds it is the mock's own service time and queueing.")
+    section.notes.append("The delay is one timer on the mock's event loop (no thread, no lock held while it "
+                         "waits), so it holds under concurrency; what exceeds it is the mock's own service time.")
     if load.note:
         section.notes.append(load.note)
     section.elapsed_s = time.perf_counter() - started

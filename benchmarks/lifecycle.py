@@ -53,8 +53,64 @@ def run(config: BenchConfig, *, mocks: Sequence[type] = MOCKS, repeats: int | No
             "start+stop p50 ms": round(total["p50_ms"], 2), "start+stop p90 ms": round(total["p90_ms"], 2),
             "raw": times})
         log(f"  {mock_class.__name__}: start+stop p50 {total['p50_ms']:.1f} ms, p90 {total['p90_ms']:.1f} ms")
-    section.notes.append("stop() waits for werkzeug's serve_forever loop, which checks for shutdown every "
-                         f"{SHUTDOWN_POLL_S * 1000:g} ms (mockservers.core.server.SHUTDOWN_POLL_S): "
-                         "that interval bounds the stop time from below.")
+    section.notes.append("start() starts an event loop thread and listens on a pre-bound socket; stop() closes "
+                         "the listener and idle connections, waits for busy ones (re-checked every "
+                         f"{SHUTDOWN_POLL_S * 1000:g} ms, mockservers.core.server.SHUTDOWN_POLL_S) and joins the "
+                         "thread. Target: start + stop at most 50 ms.")
+    rss = resident_mb()
+    section.raw["resident_mb"] = rss
+    section.notes.append(f"Resident memory of one mock process (python -m mockservers --only plex, after "
+                         f"{WARM_REQUESTS} requests over keep-alive): "
+                         + (f"{rss:.1f} MB (target: at most 80 MB)." if rss else "not measured (needs /proc)."))
+    log(f"  one Plex mock process: {rss if rss else 'n/a'} MB resident")
     section.elapsed_s = time.perf_counter() - started
     return section
+
+
+#: requests sent to the mock process before its memory is read
+WARM_REQUESTS = 2000
+
+
+def resident_mb() -> float | None:
+    """VmRSS of a ``python -m mockservers --only plex`` process after some traffic (Linux; else None)."""
+    import socket
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    import requests
+
+    from .targets import plex_targets
+
+    if not Path("/proc/self/status").exists():
+        return None
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    process = subprocess.Popen([sys.executable, "-m", "mockservers", "--only", "plex", "--plex-port", str(port)],
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        base = f"http://127.0.0.1:{port}"
+        deadline = time.monotonic() + 15
+        while True:
+            try:
+                requests.get(base + "/identity", timeout=1)
+                break
+            except requests.ConnectionError:
+                if process.poll() is not None or time.monotonic() > deadline:
+                    return None
+                time.sleep(0.05)
+        with requests.Session() as session:
+            for index in range(WARM_REQUESTS):
+                target = plex_targets()[index % 2]
+                session.get(target.url(base), headers=target.headers, timeout=10)
+        for line in Path(f"/proc/{process.pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return round(int(line.split()[1]) / 1024, 1)
+        return None
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()

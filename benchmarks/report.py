@@ -128,7 +128,7 @@ def plot_throughput(sections: list[Section], path: Path, log: Callable[[str], No
         ax.bar(xs, [values.get(count, 0) for values in series.values()], width, label=f"{count} conn.")
     ax.set_xticks([j + width * (len(connections) - 1) / 2 for j in range(len(series))], list(series))
     ax.set_ylabel("requests / s")
-    ax.set_title("Mock throughput (in-process werkzeug server)")
+    ax.set_title("Mock throughput (in-process uvicorn server)")
     ax.legend()
     fig.tight_layout()
     fig.savefig(path, dpi=100)

@@ -37,8 +37,9 @@ def run(config: BenchConfig, load: LoadGenerator, *, connections: Sequence[int] 
                 log(f"  {target.service} {target.fmt} c={count}: {result['rps']:.0f} req/s, "
                     f"p50 {result['p50_ms']:.1f} ms, p99 {result['p99_ms']:.1f} ms")
     section.notes += [
-        "The mock runs in the benchmark's own process (a threaded werkzeug server, one thread per connection): "
-        "it is Python and GIL-bound, so req/s stop growing with connections and p99 grows instead.",
+        "The mock runs in the benchmark's own process: uvicorn's httptools protocol on an asyncio (uvloop) loop "
+        "in a background thread, HTTP/1.1 keep-alive; a repeated GET is served as ready bytes (rendered once "
+        "per data version), so it is one Python thread doing parsing, faults, journal and a memory copy.",
         "wrk (when used) runs in its own process; on a shared 2-core machine it competes with the mock for CPU.",
         "Every request also passes the fault middleware and is written to the request journal.",
     ]

@@ -287,6 +287,7 @@ class FaultPlan:
         self._lock = threading.RLock()
         self._ids = itertools.count(1)
         self._hang_release = threading.Event()
+        self._release_listeners: list[Callable[[], None]] = []
         self._started_at = clock()
         self._reset_fields()
 
@@ -376,9 +377,20 @@ class FaultPlan:
         self.update({"flapping": {"up_s": up_s, "down_s": down_s, "action": action, "start": start}})
 
     def release_hangs(self) -> None:
-        """Wake every request that is hanging or waiting on a delay."""
+        """Wake every request that is hanging or waiting on a delay (:attr:`hang_event`, release listeners)."""
         self._hang_release.set()
         self._hang_release = threading.Event()
+        for listener in list(self._release_listeners):
+            listener()
+
+    def add_release_listener(self, listener: Callable[[], None]) -> None:
+        """Call ``listener`` (from any thread) whenever :meth:`release_hangs` runs."""
+        self._release_listeners.append(listener)
+
+    def remove_release_listener(self, listener: Callable[[], None]) -> None:
+        """Stop calling ``listener`` (no error if it was not added)."""
+        if listener in self._release_listeners:
+            self._release_listeners.remove(listener)
 
     def mark_started(self) -> None:
         """Note the server start (flapping phases count from the latest change)."""

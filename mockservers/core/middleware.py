@@ -9,7 +9,7 @@ it. Each :class:`~mockservers.core.faults.FaultKind` has one handler here.
 It runs on the server's event loop: delays, jitter, hangs and dribbling are
 ``asyncio.sleep`` waits in real time (they are network behaviour), so a
 waiting request occupies no thread and holds no lock; they end early when the
-plan releases its hangs (stop, clear). Connection faults act on the request's
+plan releases its hangs (stop, clear: :meth:`FaultMiddleware.release`). Connection faults act on the request's
 transport, which the server's HTTP protocol puts in the scope
 (:data:`TRANSPORT`): a reset is ``SO_LINGER`` 0 then ``abort()`` (the client
 reads a TCP RST), a truncated answer closes the transport mid-body.
@@ -32,8 +32,6 @@ __all__ = ["FaultMiddleware", "TRANSPORT", "BODY"]
 
 #: scope key: the asyncio transport of the request's connection (set by the server's HTTP protocol)
 TRANSPORT = "mockservers.transport"
-#: how often a wait re-checks whether the plan released it (real seconds)
-RELEASE_POLL_S = 0.05
 
 _REASONS = {400: "Bad Request", 401: "Unauthorized", 403: "Forbidden", 404: "Not Found", 408: "Request Timeout",
             409: "Conflict", 429: "Too Many Requests", 500: "Internal Server Error", 502: "Bad Gateway",
@@ -93,6 +91,24 @@ class FaultMiddleware:
         }
         missing = set(FaultKind) - set(self._handlers)
         assert not missing, f"no handler for fault kind(s) {missing}"  # noqa: S101 - a programming error
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._waiting: set[asyncio.Future] = set()
+        faults.add_release_listener(self.release)
+
+    def release(self) -> None:
+        """End every wait in progress now (the plan released its hangs); callable from any thread."""
+        loop = self._loop
+        if loop is None or loop.is_closed():
+            return
+        try:
+            loop.call_soon_threadsafe(self._wake_all)
+        except RuntimeError:  # the loop closed meanwhile
+            pass
+
+    def _wake_all(self) -> None:
+        for waiting in list(self._waiting):
+            if not waiting.done():
+                waiting.set_result(True)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -223,17 +239,17 @@ class FaultMiddleware:
         return b"\x00\xffnot the expected body"
 
     async def _wait(self, seconds: float) -> bool:
-        """Wait ``seconds`` of real time without a thread; True when the plan released its hangs (ended early)."""
-        release = self.faults.hang_event
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + seconds
-        while True:
-            if release.is_set():
-                return True
-            left = deadline - loop.time()
-            if left <= 0:
-                return False
-            await asyncio.sleep(min(left, RELEASE_POLL_S))
+        """Wait ``seconds`` of real time without a thread (one loop timer); True when the plan released
+        its hangs meanwhile (the wait ended early)."""
+        loop = self._loop = asyncio.get_running_loop()
+        waiting = loop.create_future()
+        timer = loop.call_later(seconds, lambda: waiting.done() or waiting.set_result(False))
+        self._waiting.add(waiting)
+        try:
+            return await waiting
+        finally:
+            timer.cancel()
+            self._waiting.discard(waiting)
 
     async def _hang(self, receive: Receive) -> None:
         """Answer nothing until the client closes, the server stops, or ``hang_max_s``."""

@@ -124,10 +124,11 @@ class ReadyBytes:
                 captured["status"], captured["headers"] = message["status"], list(message.get("headers", ()))
             elif message["type"] == "http.response.body":
                 captured["chunks"].append(message.get("body", b""))
+                if not message.get("more_body", False):
+                    self._keep(key, captured)  # before the client can have it all and ask again
             await send(message)
 
         await self.app(scope, receive, capture)
-        self._keep(key, captured)
 
     def _keep(self, key: tuple, captured: dict[str, Any]) -> None:
         if captured.get("status") != 200:

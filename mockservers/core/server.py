@@ -447,6 +447,7 @@ class MockServer:
             self.ready_bytes = answers = ReadyBytes(service, lambda: (self.data_version(), changes.value),
                                                     self.answer_headers)
         faulted = FaultMiddleware(answers, self.faults, self.journal, self.fault_exempt_prefixes)
+        self._faulted = faulted
         app = EdgeGuard(self.admin.wrap(faulted, admin))
         protocol = type("MockHttpProtocol", (_MockHttpProtocol,),
                         {"websocket_app": staticmethod(service_app), "admit": staticmethod(faulted.admit_websocket)})
@@ -458,6 +459,7 @@ class MockServer:
             return
         serving.call(serving.drain(STOP_GRACE_S))
         serving.close()
+        self.faults.remove_release_listener(self._faulted.release)
         for executor in getattr(self, "_executors", ()):
             executor.shutdown(wait=False, cancel_futures=True)
 

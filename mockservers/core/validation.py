@@ -296,7 +296,14 @@ async def read_body(scope: dict[str, Any], receive: Callable) -> bytes:
     thrown away first when it is at most :data:`DRAIN_LIMIT_BYTES`, so the client
     can read the 413 instead of a reset.
     """
-    announced = next((value for name, value in scope["headers"] if name == b"content-length"), None)
+    announced = chunked = None
+    for name, value in scope["headers"]:
+        if name == b"content-length":
+            announced = value
+        elif name == b"transfer-encoding":
+            chunked = value
+    if announced is None and chunked is None:
+        return b""  # HTTP/1.1: no length and not chunked means no body
     length = None
     if announced is not None:
         raw = announced.decode("latin-1")
