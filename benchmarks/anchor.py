@@ -33,7 +33,7 @@ from .loadgen import LoadGenerator
 from .model import BenchConfig, Section
 from .targets import PLEX_ITEMS_PATH, Target, plex_targets
 
-__all__ = ["run", "PEER_SCRIPT", "express_modules"]
+__all__ = ["run", "PEER_SCRIPT", "express_modules", "cores_apart"]
 
 ROOT = Path(__file__).resolve().parent.parent
 #: where the seed plan's Express mock may lie: ``shared/peers/`` beside the repository, or beside the
@@ -86,6 +86,19 @@ def _free_port() -> int:
 def _pin(pid: int, cpus: set[int]) -> None:
     if hasattr(os, "sched_setaffinity") and (os.cpu_count() or 1) >= 2:
         os.sched_setaffinity(pid, cpus)
+
+
+@contextmanager
+def cores_apart() -> Iterator[Callable[[], None]]:
+    """Pin what this thread starts now (a mock's threads) to core 0; call the yielded function to move this
+    thread to core 1 before it starts the load generator. The thread's cores are restored afterwards."""
+    previous = os.sched_getaffinity(0) if hasattr(os, "sched_getaffinity") else None
+    _pin(0, {0})
+    try:
+        yield lambda: _pin(0, {1})
+    finally:
+        if previous is not None:
+            os.sched_setaffinity(0, previous)
 
 
 @contextmanager

@@ -7,6 +7,7 @@ from typing import Callable, Sequence
 
 from mockservers import PlexMock
 
+from .anchor import cores_apart
 from .loadgen import LoadGenerator
 from .model import BenchConfig, Section
 from .targets import plex_targets, warm_up
@@ -27,7 +28,8 @@ def run(config: BenchConfig, load: LoadGenerator, *, delay_ms: float = DELAY_MS,
                  "req/s", "ideal req/s", "errors"])
     started = time.perf_counter()
     target = plex_targets()[0]
-    with PlexMock() as mock:
+    with cores_apart() as move_to_load_core, PlexMock() as mock:
+        move_to_load_core()  # the mock's threads stay on core 0, wrk (started from here) runs on core 1
         warm_up(mock.url, target)
         mock.faults.set_delay(delay_ms)
         for count in connections:

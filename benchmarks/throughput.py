@@ -7,6 +7,7 @@ from typing import Callable, Sequence
 
 from mockservers import OverseerrMock, PlexMock
 
+from .anchor import cores_apart
 from .loadgen import LoadGenerator
 from .model import BenchConfig, Section
 from .targets import Target, overseerr_target, plex_targets, warm_up
@@ -28,7 +29,8 @@ def run(config: BenchConfig, load: LoadGenerator, *, connections: Sequence[int] 
     started = time.perf_counter()
     plan: list[tuple[type, Target]] = [(PlexMock, t) for t in plex_targets()] + [(OverseerrMock, overseerr_target())]
     for mock_class, target in plan:
-        with mock_class() as mock:
+        with cores_apart() as move_to_load_core, mock_class() as mock:
+            move_to_load_core()  # the mock's threads stay on core 0, wrk (started from here) runs on core 1
             warm_up(mock.url, target)
             for count in connections:
                 result = load.run(target.url(mock.url), headers=target.headers, connections=count,
@@ -40,7 +42,8 @@ def run(config: BenchConfig, load: LoadGenerator, *, connections: Sequence[int] 
         "The mock runs in the benchmark's own process: uvicorn's httptools protocol on an asyncio (uvloop) loop "
         "in a background thread, HTTP/1.1 keep-alive; a repeated GET is served as ready bytes (rendered once "
         "per data version), so it is one Python thread doing parsing, faults, journal and a memory copy.",
-        "wrk (when used) runs in its own process; on a shared 2-core machine it competes with the mock for CPU.",
+        "The mock's threads are pinned to core 0 and wrk to core 1 (when the platform can pin); other work on "
+        "the machine still competes for both.",
         "Every request also passes the fault middleware and is written to the request journal.",
     ]
     if load.note:

@@ -26,6 +26,8 @@ __all__ = ["JournalEntry", "RequestJournal", "REDACTED", "redact_text", "BODY_LI
 OPAQUE_BODY = "(body not journaled)"
 #: how many characters of a (redacted) body an entry keeps
 BODY_LIMIT = 2048
+#: bodies up to this many bytes are kept raw until the journal is read; larger ones are redacted and cut at once
+RAW_BODY_LIMIT = 16 * 1024
 
 
 def redact_text(text: str) -> str:
@@ -145,8 +147,11 @@ class RequestJournal:
         first time the journal is read, with the secret values in use now.
         """
         secrets = self.redactor.current_values()
+        kept: bytes | str = body
+        if len(body) > RAW_BODY_LIMIT:  # a large body is redacted and cut now, not kept whole
+            kept = self._body_text(path, body.decode("utf-8", "replace"), self.redactor.with_values(secrets))
         pending = _Recorded((next(self._ids), self.clock(), method, path, query_string, status, duration_ms,
-                             raw_headers, body, fault), secrets)
+                             raw_headers, kept, fault), secrets)
         with self._changed:
             self._entries.append(pending)  # type: ignore[arg-type]
             self.total_recorded += 1
@@ -157,17 +162,21 @@ class RequestJournal:
             return item
         if item.entry is None:
             entry_id, moment, method, path, query_string, status, duration_ms, raw_headers, body, fault = item.fields
-            text = body.decode("utf-8", "replace") if body else ""
-            if text and self._opaque_body_prefixes and path.startswith(self._opaque_body_prefixes):
-                text = OPAQUE_BODY
-            query = dict(parse_qsl(query_string.decode("latin-1"), keep_blank_values=True))
             redact = self.redactor.with_values(item.secrets)
+            text = body if isinstance(body, str) else self._body_text(path, body.decode("utf-8", "replace"), redact)
+            query = dict(parse_qsl(query_string.decode("latin-1"), keep_blank_values=True))
             item.entry = JournalEntry(
                 id=entry_id, time=moment, method=method.upper(), path=redact.by_value(path),
                 query=redact.mapping(query), status=status, duration_ms=round(duration_ms, 3),
-                headers=redact.mapping(_header_dict(raw_headers)), body=redact.text(text)[:BODY_LIMIT],
+                headers=redact.mapping(_header_dict(raw_headers)), body=text,
                 fault=None if fault is None else redact.by_value(fault))
         return item.entry
+
+    def _body_text(self, path: str, text: str, redact: Redactor) -> str:
+        """What an entry keeps of a body: nothing under an opaque prefix, else redacted whole, then cut."""
+        if text and self._opaque_body_prefixes and path.startswith(self._opaque_body_prefixes):
+            return OPAQUE_BODY
+        return redact.text(text)[:BODY_LIMIT]
 
     def _snapshot(self) -> list[JournalEntry]:
         with self._lock:

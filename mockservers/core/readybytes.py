@@ -29,12 +29,14 @@ import functools
 import threading
 from typing import Any, Awaitable, Callable
 
-__all__ = ["DataVersion", "ReadyBytes", "changes_data", "MAX_ENTRIES", "MAX_BODY"]
+__all__ = ["DataVersion", "ReadyBytes", "changes_data", "MAX_ENTRIES", "MAX_BYTES", "MAX_BODY"]
 
 #: at most this many ready answers per mock; when full, the oldest half is dropped
 MAX_ENTRIES = 2048
+#: at most this many bytes of ready answers per mock; when over, the oldest half is dropped
+MAX_BYTES = 32 * 1024 * 1024
 #: answers larger than this (bytes) are not kept
-MAX_BODY = 8 * 1024 * 1024
+MAX_BODY = 4 * 1024 * 1024
 
 Scope = dict[str, Any]
 Receive = Callable[[], Awaitable[dict[str, Any]]]
@@ -86,12 +88,15 @@ class ReadyBytes:
         self.version = version
         self.vary = tuple(name.lower().encode("latin-1") for name in vary)
         self._answers: dict[tuple, tuple[int, list[tuple[bytes, bytes]], bytes]] = {}
+        self._bytes = 0
+        self._version: Any = None
         self.hits = 0
         self.misses = 0
 
     def clear(self) -> None:
         """Forget every ready answer."""
         self._answers = {}
+        self._bytes = 0
 
     def key(self, scope: Scope, version: int) -> tuple:
         """Everything that can change the answer to this request."""
@@ -108,7 +113,11 @@ class ReadyBytes:
         if scope["type"] != "http" or scope["method"] != "GET":
             await self.app(scope, receive, send)
             return
-        key = self.key(scope, self.version())
+        version = self.version()
+        if version != self._version:  # the data changed: no kept answer can match again
+            self._version = version
+            self.clear()
+        key = self.key(scope, version)
         ready = self._answers.get(key)
         if ready is not None:
             self.hits += 1
@@ -143,7 +152,9 @@ class ReadyBytes:
         headers = [(n, v) for n, v in headers if n.lower() not in (b"content-length", b"transfer-encoding")]
         headers.append((b"content-length", str(len(body)).encode("latin-1")))
         answers = self._answers
-        if len(answers) >= MAX_ENTRIES:
-            answers = dict(list(answers.items())[MAX_ENTRIES // 2:])
+        if len(answers) >= MAX_ENTRIES or self._bytes + len(body) > MAX_BYTES:
+            answers = dict(list(answers.items())[len(answers) // 2:])
+            self._bytes = sum(len(kept[2]) for kept in answers.values())
         answers[key] = (200, headers, body)
+        self._bytes += len(body)
         self._answers = answers

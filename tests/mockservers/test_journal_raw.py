@@ -1,0 +1,40 @@
+"""The journal's hot path: requests are recorded raw and redacted when read, with the secrets of their time."""
+
+from __future__ import annotations
+
+import requests
+
+from mockservers.core.journal import BODY_LIMIT, RAW_BODY_LIMIT, REDACTED, RequestJournal
+from mockservers.plex import PlexMock
+
+
+def test_a_token_replaced_after_the_request_is_still_redacted():
+    with PlexMock(token="first-token") as plex:
+        requests.get(plex.url + "/library/sections?note=first-token", headers={"X-Client": "first-token"}, timeout=5)
+        plex._tokens_seen.clear()  # the mock forgets it: only the snapshot taken when recording still knows it
+        plex.token = "second-token"
+        entry = plex.journal.last()
+    assert "first-token" not in repr(entry.to_dict())
+    assert entry.query["note"] == REDACTED and entry.headers["X-Client"] == REDACTED
+
+
+def test_raw_entries_read_like_recorded_ones():
+    journal = RequestJournal(secret_values=lambda: ["hunter22"])
+    headers = [(b"x-plex-token", b"abc"), (b"accept", b"application/json"), (b"content-length", b"2"),
+               (b"x-note", b"hunter22")]
+    journal.record_raw("get", "/a/hunter22", b"x=1&password=p", 200, 1.23456, headers, b'{"pass": "q"}', None)
+    entry = journal.last()
+    assert (entry.method, entry.path, entry.status, entry.duration_ms) == ("GET", f"/a/{REDACTED}", 200, 1.235)
+    assert entry.query == {"x": "1", "password": REDACTED}
+    assert entry.headers == {"X-Plex-Token": REDACTED, "Accept": "application/json", "X-Note": REDACTED}
+    assert entry.body == f'{{"pass": "{REDACTED}"}}'
+    assert journal.count("GET", "/a/*") == 1 and journal.entries()[0] is entry  # built once
+
+
+def test_a_large_body_is_redacted_whole_then_cut_and_not_kept_raw():
+    journal = RequestJournal()
+    body = b"x" * (RAW_BODY_LIMIT + 10) + b'{"password": "s3cret-value"}'
+    journal.record_raw("POST", "/upload", b"", 200, 1.0, [], body, None)
+    kept = journal._entries[-1].fields[8]
+    assert isinstance(kept, str) and len(kept) == BODY_LIMIT
+    assert "s3cret-value" not in journal.last().body
