@@ -237,8 +237,12 @@ class MockServer:
     Subclasses set :attr:`service_name` and implement :meth:`create_app`;
     they may override :meth:`register_admin` (extra ``/__admin/`` routes),
     :meth:`reset_state` (back to the initial data),
-    :meth:`on_take_down` (e.g. drop open websocket connections) and
-    :meth:`secret_values` (what the journal must never show).
+    :meth:`on_take_down` (e.g. drop open websocket connections),
+    :meth:`secret_values` (what the journal must never show) and
+    :meth:`data_version` with :attr:`answer_headers` (serve repeated ``GET``
+    answers as ready bytes: the data store bumps its
+    :class:`~.readybytes.DataVersion` on every change, and a change the store
+    cannot see, such as a new credential, calls :meth:`data_changed`).
 
     Time: every time read goes through :attr:`clock` (a fresh
     :class:`VirtualClock` unless one is passed in): outage windows, flapping,
@@ -278,7 +282,10 @@ class MockServer:
         self._listening = False
         #: bumped by every admin request that may change state (admin data edits, reset, token changes)
         self.changes = DataVersion()
+        #: the ready-bytes layer of the current start (None when the service keeps no data version)
         self.ready_bytes: ReadyBytes | None = None
+        self._faulted: FaultMiddleware | None = None
+        self._executors: tuple[Any, ...] = ()
         self._lock = threading.RLock()
         self._started = False
         self._bring_up_call: ScheduledCall | None = None
@@ -459,8 +466,9 @@ class MockServer:
             return
         serving.call(serving.drain(STOP_GRACE_S))
         serving.close()
-        self.faults.remove_release_listener(self._faulted.release)
-        for executor in getattr(self, "_executors", ()):
+        if self._faulted is not None:
+            self.faults.remove_release_listener(self._faulted.release)
+        for executor in self._executors:
             executor.shutdown(wait=False, cancel_futures=True)
 
     def _listen(self, port: int, retry_s: float = 5.0) -> None:

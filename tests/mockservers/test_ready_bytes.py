@@ -191,3 +191,62 @@ def test_changes_data_bumps_the_version_even_when_the_change_fails():
     except ValueError:
         pass
     assert store.version.value == 1
+
+
+def test_only_whole_200_answers_without_cookies_are_kept_and_memory_is_bounded(monkeypatch):
+    import asyncio
+
+    from mockservers.core import readybytes
+
+    async def app(scope, receive, send):
+        status, headers = {"/ok": (200, []), "/missing": (404, []), "/cookie": (200, [(b"set-cookie", b"a=1")])}[
+            scope["path"]]
+        await send({"type": "http.response.start", "status": status, "headers": headers})
+        await send({"type": "http.response.body", "body": b"x" * 10, "more_body": True})
+        await send({"type": "http.response.body", "body": b"y" * 10})
+
+    layer = readybytes.ReadyBytes(app, version=lambda: 1, vary=("accept",))
+
+    def get(path, query=b""):
+        sent = []
+
+        async def send(message):
+            sent.append(message)
+
+        scope = {"type": "http", "method": "GET", "path": path, "query_string": query, "headers": []}
+        asyncio.run(layer(scope, None, send))
+        return sent
+
+    for path in ("/ok", "/missing", "/cookie"):
+        get(path)
+        get(path)
+    assert (layer.hits, layer.misses) == (1, 5)
+    ready = get("/ok")
+    assert ready[0]["headers"] == [(b"content-length", b"20")] and ready[1]["body"] == b"x" * 10 + b"y" * 10
+    monkeypatch.setattr(readybytes, "MAX_ENTRIES", 4)
+    for number in range(10):
+        get("/ok", str(number).encode())
+    assert len(layer._answers) <= 4
+    monkeypatch.setattr(readybytes, "MAX_BYTES", 50)
+    for number in range(10):
+        get("/ok", b"b" + str(number).encode())
+    assert layer._bytes <= 50 + 20 and layer._bytes == sum(len(kept[2]) for kept in layer._answers.values())
+
+
+def test_a_websocket_upgrade_is_journaled_and_refused_during_an_outage():
+    import websocket
+
+    from mockservers.uptime_kuma import UptimeKumaMock
+
+    with UptimeKumaMock() as kuma:
+        url = f"ws://127.0.0.1:{kuma.port}/socket.io/?EIO=4&transport=websocket"
+        socket_ = websocket.create_connection(url, timeout=5)
+        assert socket_.recv().startswith("0{")  # the Engine.IO open packet
+        socket_.close()
+        kuma.faults.set_outage(requests=1)
+        try:
+            websocket.create_connection(url, timeout=5)
+            raise AssertionError("the upgrade should have been refused")
+        except (ConnectionError, websocket.WebSocketException, OSError):
+            pass
+        assert [entry.status for entry in kuma.journal.entries(path="/socket.io/")] == [101, 0]
