@@ -67,6 +67,9 @@ STOP_GRACE_S = 0.5
 SERVICE_WORKERS = 32
 #: threads that run the admin API per mock
 ADMIN_WORKERS = 4
+#: seconds an idle keep-alive connection stays open (long, so a client's pooled connection is rarely
+#: closed under it just as it sends; take_down() and stop() close idle connections at once)
+KEEP_ALIVE_S = 60
 
 
 class MockServerError(RuntimeError):
@@ -103,10 +106,9 @@ class _MockHttpProtocol(HttpToolsProtocol):
         if self.admit is not None and not self.admit(path, query, headers):
             _reset_transport(transport)
             return
-        sock = transport.get_extra_info("socket")
         try:
-            handed = socket.socket(sock.family, sock.type, sock.proto, fileno=os.dup(sock.fileno()))
-        except OSError:
+            handed = _duplicate(transport.get_extra_info("socket"))
+        except (OSError, AttributeError, TypeError):
             transport.abort()
             return
         handed.setblocking(True)
@@ -116,6 +118,17 @@ class _MockHttpProtocol(HttpToolsProtocol):
         thread = threading.Thread(target=_serve_websocket, args=(self.websocket_app, environ, handed),
                                   name=f"websocket:{self.client}", daemon=True)
         thread.start()
+
+
+def _duplicate(sock: Any) -> socket.socket:
+    """A socket object of its own on the same connection as the transport's ``sock``."""
+    try:
+        duplicate = sock.dup()  # asyncio's TransportSocket (any platform)
+        if isinstance(duplicate, socket.socket):
+            return duplicate
+    except (OSError, AttributeError, TypeError, NotImplementedError):
+        pass
+    return socket.socket(sock.family, sock.type, sock.proto, fileno=os.dup(sock.fileno()))  # uvloop's socket
 
 
 def _reset_transport(transport: asyncio.BaseTransport) -> None:
@@ -174,7 +187,7 @@ class _Serving:
     def __init__(self, name: str, app: Callable, protocol: type[_MockHttpProtocol]) -> None:
         self.config = Config(app=app, http=protocol, ws="none", lifespan="off", interface="asgi3",
                              log_config=None, access_log=False, proxy_headers=False, server_header=False,
-                             date_header=False)
+                             date_header=False, timeout_keep_alive=KEEP_ALIVE_S)
         self.config.load()
         self.state = ServerState()
         self.loop = _new_loop()
