@@ -30,7 +30,7 @@ from typing import Callable
 from .anchor import _base, _free_port, _pin, _server
 from .loadgen import LoadGenerator
 from .model import BenchConfig, Section
-from .targets import PLEX_ITEMS_PATH, Target, plex_targets
+from .targets import PLEX_ITEMS_PATH, Target, plex_targets, warm_up
 
 __all__ = ["run", "CANDIDATES"]
 
@@ -138,6 +138,7 @@ def run(config: BenchConfig, load: LoadGenerator, *, rounds: int = 2, log: Calla
                 with _server([sys.executable, "-m", "benchmarks.servers", "serve", name, str(port)],
                              target.url(_base(port))):
                     _pin(0, {1})  # wrk inherits this process's core
+                    warm_up(_base(port), target)
                     result = load.run(target.url(_base(port)), headers=target.headers, connections=CONNECTIONS,
                                       duration_s=config.load_duration_s)
                 samples[name].append(result)

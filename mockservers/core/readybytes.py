@@ -25,6 +25,7 @@ layers *outside* this one (see :mod:`.server`): they apply to every request.
 
 from __future__ import annotations
 
+import asyncio
 import functools
 import threading
 from typing import Any, Awaitable, Callable
@@ -90,6 +91,8 @@ class ReadyBytes:
         self._answers: dict[tuple, tuple[int, list[tuple[bytes, bytes]], bytes]] = {}
         self._bytes = 0
         self._version: Any = None
+        #: keys being rendered now: a request for the same key waits for that rendering instead of repeating it
+        self._rendering: dict[tuple, asyncio.Future] = {}
         self.hits = 0
         self.misses = 0
 
@@ -118,6 +121,9 @@ class ReadyBytes:
             self._version = version
             self.clear()
         key = self.key(scope, version)
+        rendering = self._rendering.get(key)
+        if rendering is not None:
+            await asyncio.shield(rendering)
         ready = self._answers.get(key)
         if ready is not None:
             self.hits += 1
@@ -126,6 +132,18 @@ class ReadyBytes:
             await send({"type": "http.response.body", "body": body})
             return
         self.misses += 1
+        if rendering is None:
+            rendering = self._rendering[key] = asyncio.get_running_loop().create_future()
+            try:
+                await self._render(key, scope, receive, send)
+            finally:
+                del self._rendering[key]
+                rendering.set_result(None)
+        else:  # the other rendering was not kept (e.g. a 401): render this one too
+            await self._render(key, scope, receive, send)
+
+    async def _render(self, key: tuple, scope: Scope, receive: Receive, send: Send) -> None:
+        """Let the app answer, keeping a copy of a keepable answer under ``key``."""
         captured: dict[str, Any] = {"chunks": []}
 
         async def capture(message: dict[str, Any]) -> None:

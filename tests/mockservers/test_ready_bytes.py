@@ -250,3 +250,35 @@ def test_a_websocket_upgrade_is_journaled_and_refused_during_an_outage():
         except (ConnectionError, websocket.WebSocketException, OSError):
             pass
         assert [entry.status for entry in kuma.journal.entries(path="/socket.io/")] == [101, 0]
+
+
+def test_concurrent_misses_for_one_answer_render_it_once():
+    import asyncio
+
+    from mockservers.core.readybytes import ReadyBytes
+
+    renders = []
+
+    async def app(scope, receive, send):
+        renders.append(scope["path"])
+        await asyncio.sleep(0.01)  # a slow rendering: the other requests arrive meanwhile
+        await send({"type": "http.response.start", "status": 200, "headers": []})
+        await send({"type": "http.response.body", "body": b"page"})
+
+    layer = ReadyBytes(app, version=lambda: 1)
+
+    async def one() -> bytes:
+        sent = []
+
+        async def send(message):
+            sent.append(message)
+
+        await layer({"type": "http", "method": "GET", "path": "/page", "query_string": b"", "headers": []},
+                    None, send)
+        return sent[-1]["body"]
+
+    async def many() -> list[bytes]:
+        return await asyncio.gather(*(one() for _ in range(32)))
+
+    assert asyncio.run(many()) == [b"page"] * 32
+    assert renders == ["/page"] and (layer.misses, layer.hits) == (1, 31)
