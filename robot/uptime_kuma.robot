@@ -6,7 +6,7 @@ Resource            ../resources/uptime_kuma.resource
 
 Suite Setup         Uptime Kuma And The Services It Watches Are Running
 Test Setup          Uptime Kuma Is Back To Normal
-Test Teardown       Disconnect From Uptime Kuma
+Test Teardown       The Client Disconnects From Uptime Kuma
 
 Test Tags           uptime-kuma
 
@@ -36,12 +36,12 @@ Rejected Login Fails With A Clear Error
     [Documentation]    When the server refuses every login, connecting fails with an authentication error that says why.
     [Tags]    unavailable
     Given Uptime Kuma Rejects Logins
-    When The Client Logs In With Password    admin
+    When The Client Logs In
     Then The Login Should Be Rejected With    Incorrect username or password
 
 Wrong Password Is Rejected
     [Documentation]    A wrong password is refused with the server's message, and the password is not in the error.
-    When The Client Logs In With Password    not-the-password
+    When The Client Logs In With A Wrong Password
     Then The Login Should Be Rejected With    Incorrect username or password
 
 Client Reconnects After The Connection Drops
@@ -63,5 +63,5 @@ Status Service Polls The Services When Uptime Kuma Is Disabled
     When Uptime Kuma Is Disabled For Status
     Then The Status Of Plex Should Be Up From Polling
     And The Status Of Overseerr Should Be Up From Polling
-    When Plex Becomes Unreachable
+    When The Plex Service Is Unreachable
     Then The Status Of Plex Should Be Down From Polling

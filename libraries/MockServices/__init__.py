@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from atest_support.library import SuiteLibrary
+from atest_support.waiting import DEFAULT_TIMEOUT
 
 from .context import MockContext
 from .faults import FaultKeywords
@@ -27,8 +30,9 @@ class MockServices(SuiteLibrary):
     starts is stopped when the suite ends, so suites never share a mock and
     run side by side under pabot.
 
-    Default credentials: Plex token ``mock-token``, Overseerr API key
-    ``mock-api-key``, Uptime Kuma ``admin`` / ``admin``.
+    Credentials default to ``mockservers.credentials.DEFAULT_CREDENTIALS``
+    (the one place they are written); keywords that take another accept a
+    ``Secret``, which Robot never logs.
 
     = Faults =
 
@@ -67,8 +71,13 @@ class MockServices(SuiteLibrary):
 
     ROBOT_LIBRARY_VERSION = __version__
 
-    def __init__(self) -> None:
-        self._context = MockContext()
+    def __init__(self, timeout: timedelta = DEFAULT_TIMEOUT) -> None:
+        """``timeout`` is how long keywords that wait (`Wait Until Mock Has Received`) or send
+        (`Send Overseerr Webhook`) give up after, unless a call gives its own.
+
+        | Library    MockServices    timeout=10s
+        """
+        self._context = MockContext(timeout)
         super().__init__([LifecycleKeywords(self._context), FaultKeywords(self._context),
                           JournalKeywords(self._context), ServiceKeywords(self._context)])
 

@@ -120,15 +120,15 @@ class ServiceKeywords:
     @keyword
     def send_overseerr_webhook(self, url: str, notification_type: str, request_id: int | None = None,
                                authorization: Secret | str | None = None, expected_status: int | str = "2xx",
-                               timeout: timedelta = timedelta(seconds=5)) -> Any:
+                               timeout: timedelta | None = None) -> Any:
         """Makes the Overseerr mock POST a ``notification_type`` notification to ``url``; returns the delivery.
 
         Media notifications (``MEDIA_APPROVED`` ...) describe the stored request
         ``request_id``; ``TEST_NOTIFICATION`` needs none. ``authorization`` is the
         ``Authorization`` header value (a ``Secret`` is best: it is never logged).
         The answer must have ``expected_status`` (default any 2xx; ``any`` = no
-        check). The delivery has ``status_code``, ``payload``, ``error`` and
-        ``response_text``.
+        check). ``timeout`` bounds the POST (default: the library's). The
+        delivery has ``status_code``, ``payload``, ``error`` and ``response_text``.
 
         | ${delivery} =    `Send Overseerr Webhook`    ${url}    MEDIA_APPROVED    request_id=${request}[id]
         | `Send Overseerr Webhook`    ${url}    TEST_NOTIFICATION    authorization=${secret}    expected_status=401
@@ -136,7 +136,7 @@ class ServiceKeywords:
         try:
             delivery = self.ctx.get("overseerr").send_webhook(url, notification_type, request_id=request_id,
                                                               authorization=reveal(authorization),
-                                                              timeout=seconds(timeout))
+                                                              timeout=seconds(self.ctx.timeout_or_default(timeout)))
         except ValueError as exc:
             raise AssertionError(f"Cannot send the {notification_type} webhook: {exc}") from None
         logger.info(f"Overseerr webhook {notification_type} -> {delivery.status_code} "

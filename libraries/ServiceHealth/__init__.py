@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from atest_support.library import SuiteLibrary
+from atest_support.waiting import DEFAULT_TIMEOUT
 
 from .context import HealthContext
 from .dashboard import DashboardKeywords
@@ -20,15 +23,18 @@ class ServiceHealth(SuiteLibrary):
     = Parts =
 
     | *Part*             | *Build with*              | *Check with* |
-    | Uptime Kuma client | `Connect To Uptime Kuma`  | `Uptime Kuma Client Should See Monitor`, `Wait Until Uptime Kuma Client Has Reconnected` |
-    | status service     | `Create Status Service`   | `Service Status Should Be`, `Status Source Should Be` |
-    | dashboard          | `Start Dashboard`         | `Get Dashboard`, `Dashboard Should Refuse`, `Dashboard Summary Should Be` |
+    | Uptime Kuma client | `Connect To Uptime Kuma`  | `Uptime Kuma Client Should Be Live`, `Wait Until Uptime Kuma Client Sees Monitor`, `Wait Until Uptime Kuma Client Has Reconnected` |
+    | status service     | `Create Status Service`   | `Wait Until Service Status Is`, `Status Source Should Be`, `Get Service Status` |
+    | dashboard          | `Start Dashboard`         | `Get Dashboard`, `Dashboard Should Refuse`, `Wait Until Dashboard Summary Is`, `Summary Should Show` |
     | webhook receiver   | (part of the dashboard)   | `Webhook Inbox Should Contain`, `Webhook Inbox Should Be Empty` |
 
-    The status service takes its Plex/Overseerr clients and breakers from the
-    ``MediaClients`` library when the suite imports it, or builds its own from
-    the mock URLs (see `Create Status Service`). It uses the connected Uptime
-    Kuma client unless switched off with `Use Uptime Kuma For Status`.
+    The status service is built by default on the Plex/Overseerr clients and
+    the breaker registry of the ``MediaClients`` library in the current test
+    (create them first), so a breaker a test opens is the one the dashboard
+    counts; ``clients=own`` builds separate ones (see `Create Status Service`).
+    It uses the connected Uptime Kuma client unless switched off with
+    `Use Uptime Kuma For Status`. A status or dashboard keyword used before the
+    status service exists fails and says what to call first.
 
     = Secrets =
 
@@ -38,8 +44,10 @@ class ServiceHealth(SuiteLibrary):
 
     = Waiting =
 
-    Keywords that wait poll every 50 ms until a deadline (``timeout``, e.g.
-    ``5s``) and then fail with one format:
+    Only keywords named ``Wait Until ...`` poll; every other check reads once.
+    They poll every 50 ms until a deadline (their ``timeout``, by default the
+    library's ``timeout`` import argument, see `Importing`) and then fail with
+    one format:
     ``<what> did not become <expected> in <timeout>: last seen <actual>``.
 
     = Scope =
@@ -52,6 +60,7 @@ class ServiceHealth(SuiteLibrary):
 
     | *** Settings ***
     | Library    MockServices
+    | Library    MediaClients
     | Library    ServiceHealth
     | Resource   variables.resource
     |
@@ -59,16 +68,23 @@ class ServiceHealth(SuiteLibrary):
     | Plex Down In Uptime Kuma Shows On The Dashboard
     |     `Start Mock Services`    uptime-kuma    plex    overseerr
     |     `Connect To Uptime Kuma`
+    |     Create Plex Client    ${PLEX_URL}
+    |     Create Overseerr Client    ${OVERSEERR_URL}
     |     `Create Status Service`
     |     `Start Dashboard`
     |     Set Uptime Kuma Monitor Status    Plex    down
-    |     `Dashboard Summary Should Be`    servicesDown=1
+    |     `Wait Until Dashboard Summary Is`    servicesDown=1
     """
 
     ROBOT_LIBRARY_VERSION = __version__
 
-    def __init__(self) -> None:
-        self._context = HealthContext()
+    def __init__(self, timeout: timedelta = DEFAULT_TIMEOUT) -> None:
+        """``timeout`` is how long every keyword that waits (``Wait Until ...``, connecting to Uptime
+        Kuma, the dashboard's HTTP calls) gives up after, unless a call gives its own.
+
+        | Library    ServiceHealth    timeout=10s
+        """
+        self._context = HealthContext(timeout)
         super().__init__([UptimeKumaKeywords(self._context), StatusKeywords(self._context),
                           DashboardKeywords(self._context)])
 

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import logging
+from datetime import timedelta
 from typing import Any
 
 from robot.libraries.BuiltIn import BuiltIn, RobotNotRunningError
+
+from atest_support.library import LibraryContext
 
 log = logging.getLogger("ServiceHealth")
 
@@ -30,14 +33,15 @@ def media_clients_library() -> Any | None:
         return None
 
 
-class HealthContext:
+class HealthContext(LibraryContext):
     """What one suite built: the Uptime Kuma client, the status service, the dashboard.
 
     Clients the library built itself (``own_clients``) are closed with it; clients
     borrowed from the MediaClients library are left to that library.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, timeout: timedelta) -> None:
+        super().__init__(timeout)
         self.kuma: Any = None
         self.status: Any = None
         self.status_clients_owner: str = "none"
@@ -55,7 +59,8 @@ class HealthContext:
     def require_status(self) -> Any:
         """The status service or a clear failure."""
         if self.status is None:
-            raise AssertionError("No status service: create it first with 'Create Status Service'.")
+            raise AssertionError("No status service in this test: create it first with 'Create Status Service' "
+                                 "(after 'Create Plex Client' / 'Create Overseerr Client', whose clients it uses).")
         return self.status
 
     def require_dashboard(self) -> Any:

@@ -3,21 +3,19 @@
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import Literal
+from typing import Any, Literal
 
 from robot.api import logger
 from robot.api.deco import keyword
+from robot.api.types import Secret
 
+from atest_support.credentials import credential
+from atest_support.settings import UPTIME_KUMA_RECONNECT_BACKOFF
 from atest_support.waiting import seconds, wait_until
-from companion.errors import AuthenticationError, IntegrationError
-from companion.uptime_kuma import UptimeKumaClient
 
 from .context import HealthContext, robot_variable
 
 MonitorState = Literal["up", "down", "pending", "maintenance"]
-
-#: reconnect backoff sized for tests: first retry after 50 ms, never more than 500 ms apart
-TEST_BACKOFF = (0.05, 0.5)
 
 
 class UptimeKumaKeywords:
@@ -26,27 +24,35 @@ class UptimeKumaKeywords:
     def __init__(self, context: HealthContext) -> None:
         self.ctx = context
 
-    def _new_client(self, url: str | None, username: str, password: str, timeout: timedelta) -> UptimeKumaClient:
+    def _new_client(self, url: str | None, username: str | None, password: Secret | str | None,
+                    timeout: timedelta | None) -> Any:
+        from companion.uptime_kuma import UptimeKumaClient
+
         url = url or robot_variable("${UPTIME_KUMA_URL}")
         if not url:
             raise AssertionError("No Uptime Kuma URL: give url=... or start the mock first "
                                  "('Start Mock Service    uptime-kuma' sets ${UPTIME_KUMA_URL}).")
-        return UptimeKumaClient(url, username, password, reconnect_backoff=TEST_BACKOFF,
-                                connect_timeout=seconds(timeout))
+        return UptimeKumaClient(url, credential(username, "uptime_kuma_username"),
+                                credential(password, "uptime_kuma_password"), reconnect_backoff=UPTIME_KUMA_RECONNECT_BACKOFF,
+                                connect_timeout=seconds(self.ctx.timeout_or_default(timeout)))
 
     @keyword
-    def connect_to_uptime_kuma(self, url: str | None = None, username: str = "admin", password: str = "admin",
-                               timeout: timedelta = timedelta(seconds=5)) -> None:
+    def connect_to_uptime_kuma(self, url: str | None = None, username: str | None = None,
+                               password: Secret | str | None = None, timeout: timedelta | None = None) -> None:
         """Connects the Uptime Kuma client over Socket.IO and logs in; fails if either does not work.
 
-        ``url`` defaults to ``${UPTIME_KUMA_URL}`` (set by `Start Mock Service`).
-        The client reconnects by itself with a test-sized backoff (50 ms doubling
+        ``url`` defaults to ``${UPTIME_KUMA_URL}`` (set by `Start Mock Service`),
+        ``username`` / ``password`` to the mock's (``mockservers.credentials``;
+        give another password as a ``Secret``: never logged), ``timeout`` to the
+        library's. The client reconnects by itself with a test-sized backoff (50 ms doubling
         up to 500 ms). A status service created with `Create Status Service`
         uses this client. A previous client is closed first.
 
         | `Connect To Uptime Kuma`
-        | `Connect To Uptime Kuma`    ${url}    username=admin    password=admin    timeout=3s
+        | `Connect To Uptime Kuma`    ${url}    username=viewer    password=${VIEWER_PASSWORD}    timeout=3s
         """
+        from companion.errors import IntegrationError
+
         self.ctx.close_kuma()
         client = self._new_client(url, username, password, timeout)
         try:
@@ -56,20 +62,23 @@ class UptimeKumaKeywords:
         self.ctx.kuma = client
         if self.ctx.status is not None:
             self.ctx.status.uptime_kuma = client
-        logger.info(f"Logged in to Uptime Kuma at {client.url} as {username!r}")
+        logger.info(f"Logged in to Uptime Kuma at {client.url} as {client.username!r}")
 
     @keyword
-    def uptime_kuma_login_should_be_rejected(self, url: str | None = None, username: str = "admin",
-                                             password: str = "admin", message: str = "",
-                                             timeout: timedelta = timedelta(seconds=5)) -> str:
+    def uptime_kuma_login_should_be_rejected(self, url: str | None = None, username: str | None = None,
+                                             password: Secret | str | None = None, message: str = "",
+                                             timeout: timedelta | None = None) -> str:
         """Fails unless logging in to Uptime Kuma fails with an authentication error; returns its message.
 
-        ``message`` (optional) must be part of the error. The client is left
-        closed: a rejected login is not retried.
+        Arguments default as in `Connect To Uptime Kuma`. ``message`` (optional)
+        must be part of the error, which must not contain the password. The
+        client is left closed: a rejected login is not retried.
 
         | ${error} =    `Uptime Kuma Login Should Be Rejected`    password=wrong
         | `Uptime Kuma Login Should Be Rejected`    message=Incorrect username or password
         """
+        from companion.errors import AuthenticationError, IntegrationError
+
         client = self._new_client(url, username, password, timeout)
         try:
             client.connect()
@@ -80,9 +89,10 @@ class UptimeKumaKeywords:
                                  f"{type(exc).__name__}: {exc}") from None
         else:
             client.close()
-            raise AssertionError(f"Expected Uptime Kuma at {client.url} to reject the login of {username!r}, "
-                                 "but it was accepted.")
-        if password and password != username and password in error:
+            raise AssertionError(f"Expected Uptime Kuma at {client.url} to reject the login of "
+                                 f"{client.username!r}, but it was accepted.")
+        plain = credential(password, "uptime_kuma_password")
+        if plain and plain != client.username and plain in error:
             raise AssertionError("The login error message contains the password.")
         if message and message not in error:
             raise AssertionError(f"Login error {error!r} does not contain {message!r}.")
@@ -95,14 +105,14 @@ class UptimeKumaKeywords:
         self.ctx.close_kuma()
 
     @keyword
-    def wait_until_uptime_kuma_client_is_live(self, timeout: timedelta = timedelta(seconds=5)) -> None:
+    def wait_until_uptime_kuma_client_is_live(self, timeout: timedelta | None = None) -> None:
         """Waits until the client is connected and logged in (e.g. after a dropped connection).
 
         | `Wait Until Uptime Kuma Client Is Live`    timeout=10s
         """
         kuma = self.ctx.require_kuma()
         wait_until(lambda: kuma.is_live, bool, what="The Uptime Kuma client", expected="connected and logged in",
-                   timeout=timeout)
+                   timeout=self.ctx.timeout_or_default(timeout))
 
     @keyword
     def uptime_kuma_client_should_be_live(self) -> None:
@@ -113,23 +123,29 @@ class UptimeKumaKeywords:
                                  f"logged in={kuma.is_logged_in}, last disconnect: {kuma.last_disconnect_reason}")
 
     @keyword
-    def get_uptime_kuma_monitor_names(self, timeout: timedelta = timedelta(seconds=5)) -> list[str]:
-        """Returns the monitor names the client received, in id order (waits for the monitor list).
+    def get_uptime_kuma_monitor_names(self, timeout: timedelta | None = None) -> list[str]:
+        """Returns the monitor names the client received, in id order.
+
+        Waits up to ``timeout`` (default: the library's) for the monitor list,
+        which the server pushes right after the login.
 
         | ${names} =    `Get Uptime Kuma Monitor Names`
         | Should Be Equal    ${names}    ${{["Plex", "Overseerr", "Tautulli"]}}
         """
         kuma = self.ctx.require_kuma()
         monitors = wait_until(lambda: kuma.monitors, bool, what="The client's monitor list",
-                              expected="non-empty", timeout=timeout)
+                              expected="non-empty", timeout=self.ctx.timeout_or_default(timeout))
         return [str(monitors[mid].get("name")) for mid in sorted(monitors)]
 
     @keyword
-    def uptime_kuma_client_should_see_monitor(self, monitor: str, status: MonitorState,
-                                              timeout: timedelta = timedelta(seconds=5)) -> None:
+    def wait_until_uptime_kuma_client_sees_monitor(self, monitor: str, status: MonitorState,
+                                                   timeout: timedelta | None = None) -> None:
         """Waits until the client's latest heartbeat for ``monitor`` (name or id) has ``status``.
 
-        | `Uptime Kuma Client Should See Monitor`    Plex    down
+        Heartbeats are pushed over Socket.IO, so they arrive a moment after
+        the mock sends them. ``timeout`` defaults to the library's.
+
+        | `Wait Until Uptime Kuma Client Sees Monitor`    Plex    down
         """
         kuma = self.ctx.require_kuma()
 
@@ -137,7 +153,7 @@ class UptimeKumaKeywords:
             return kuma.monitor_status(monitor)
 
         wait_until(probe, lambda seen: seen == status, what=f"Monitor {monitor!r} as seen by the client",
-                   expected=status, timeout=timeout)
+                   expected=status, timeout=self.ctx.timeout_or_default(timeout))
 
     @keyword
     def get_uptime_kuma_client_counters(self) -> dict[str, int]:
@@ -147,9 +163,10 @@ class UptimeKumaKeywords:
         return counters
 
     @keyword
-    def wait_until_uptime_kuma_client_has_reconnected(self, times: int = 1,
-                                                      timeout: timedelta = timedelta(seconds=10)) -> None:
+    def wait_until_uptime_kuma_client_has_reconnected(self, times: int = 1, timeout: timedelta | None = None) -> None:
         """Waits until the client has reconnected and logged in again at least ``times`` times.
+
+        ``timeout`` defaults to the library's.
 
         | `Drop Uptime Kuma Connections`
         | `Wait Until Uptime Kuma Client Has Reconnected`
@@ -161,4 +178,4 @@ class UptimeKumaKeywords:
 
         wait_until(probe, lambda c: c["reconnects"] >= times and c["logins"] > times and c["live"],
                    what="The Uptime Kuma client", expected=f"reconnected and logged in again ({times}x)",
-                   timeout=timeout)
+                   timeout=self.ctx.timeout_or_default(timeout))

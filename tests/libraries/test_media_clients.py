@@ -7,7 +7,7 @@ from datetime import timedelta
 import pytest
 
 from MediaClients import MediaClients
-from MediaClients.settings import TestSettings
+from atest_support.settings import TestSettings
 from companion.errors import ServiceUnavailableError
 from mockservers import PlexMock
 
@@ -340,6 +340,6 @@ def test_listener_hooks_and_properties_are_not_keywords(lib):
 
 def test_client_settings_are_named_only_arguments(lib):
     arguments = lib.get_keyword_arguments("create_plex_client")
-    assert arguments[:3] == ["url", ("token", "mock-token"), "*"]
+    assert arguments[:3] == ["url", ("token", None), "*"]  # None: the default of mockservers.credentials
     assert ("fail_max", None) in arguments and ("reset_timeout", None) in arguments
     assert lib.get_keyword_types("create_plex_client")["reset_timeout"] == timedelta | None

@@ -1,4 +1,4 @@
-"""Test-sized client settings: short timeouts and a quick breaker, overridable per client."""
+"""The one set of test settings every keyword library builds clients with (on ``companion.ClientSettings``)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,10 @@ from typing import Any
 
 from atest_support.waiting import seconds
 
-__all__ = ["TestSettings"]
+__all__ = ["TestSettings", "UPTIME_KUMA_RECONNECT_BACKOFF"]
+
+#: the Uptime Kuma client's reconnect backoff in tests (seconds): first retry after 50 ms, at most 500 ms apart
+UPTIME_KUMA_RECONNECT_BACKOFF = (0.05, 0.5)
 
 
 @dataclass(frozen=True)
