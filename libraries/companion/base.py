@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Mapping
 
 from .breakers import CircuitBreakerFactory, ServiceBreaker
+from .clock import SYSTEM_CLOCK, Clock
 from .settings import ClientSettings
 from .transport import HttpTransport
 
@@ -17,11 +18,12 @@ class HttpServiceClient:
     service: str
 
     def __init__(self, base_url: str, headers: Mapping[str, str], settings: ClientSettings | None,
-                 breakers: CircuitBreakerFactory | None) -> None:
+                 breakers: CircuitBreakerFactory | None, clock: Clock = SYSTEM_CLOCK) -> None:
         self.settings = settings or ClientSettings()
-        self.breakers = breakers or CircuitBreakerFactory()
+        self.clock = clock
+        self.breakers = breakers or CircuitBreakerFactory(clock=clock)
         self._http = HttpTransport(self.service, base_url, headers=headers, settings=self.settings,
-                                   breakers=self.breakers)
+                                   breakers=self.breakers, clock=clock)
 
     @property
     def base_url(self) -> str:
@@ -34,12 +36,12 @@ class HttpServiceClient:
 
     @property
     def last_call_stale(self) -> bool:
-        """True when the last call answered from the cache because the service failed."""
+        """True when this thread's last call answered from the cache because the service failed."""
         return self._http.last_call_stale
 
     @property
     def last_call_attempts(self) -> int:
-        """HTTP attempts the last call made (retries included; 0 when served from the cache)."""
+        """HTTP attempts this thread's last call made (retries included; 0 when served from the cache)."""
         return self._http.retry.last_attempts
 
     def clear_cache(self) -> None:

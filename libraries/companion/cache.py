@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import copy
 import threading
-import time
 from typing import Any, Callable, Hashable
 
 from cachetools import LRUCache, TTLCache
+
+from .clock import SYSTEM_CLOCK
 
 __all__ = ["ReadCache", "MISSING"]
 
@@ -18,9 +19,12 @@ class ReadCache:
     """Fresh values for ``ttl_s`` seconds; the last good value of each key kept (LRU-bounded) beyond that.
 
     Values are deep-copied in and out, so a caller can never change what is cached.
+    ``timer`` is the TTL's time source (cachetools' ``TTLCache(timer=)``): a
+    client passes its clock's ``monotonic``.
     """
 
-    def __init__(self, ttl_s: float, max_entries: int = 1024, timer: Callable[[], float] = time.monotonic) -> None:
+    def __init__(self, ttl_s: float, max_entries: int = 1024,
+                 timer: Callable[[], float] = SYSTEM_CLOCK.monotonic) -> None:
         self._lock = threading.Lock()
         self._fresh: TTLCache = TTLCache(maxsize=max_entries, ttl=ttl_s, timer=timer) if ttl_s > 0 else None
         self._last_good: LRUCache = LRUCache(maxsize=max_entries)

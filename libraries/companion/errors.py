@@ -54,9 +54,11 @@ class CircuitOpenError(ServiceUnavailableError):
 
     kind = "circuit open"
 
-    def __init__(self, service: str, operation: str, retry_after_s: float | None = None) -> None:
+    def __init__(self, service: str, operation: str, retry_after_s: float | None = None, *, why: str = "") -> None:
         wait = f"; next probe allowed in {retry_after_s:.2f}s" if retry_after_s is not None else ""
-        super().__init__(service, operation, f"Circuit breaker is OPEN for {service}: call not attempted{wait}")
+        reason = f" ({why})" if why else ""
+        super().__init__(service, operation,
+                         f"Circuit breaker is OPEN for {service}: call not attempted{reason}{wait}")
         self.retry_after_s = retry_after_s
 
 

@@ -13,6 +13,7 @@ from typing import Any, Literal
 
 from .base import HttpServiceClient
 from .breakers import CircuitBreakerFactory
+from .clock import SYSTEM_CLOCK, Clock
 from .errors import BadResponseError, CircuitOpenError, IntegrationError, ServiceUnavailableError
 from .results import Data, mark
 from .settings import ClientSettings
@@ -27,15 +28,15 @@ RECONCILE_WINDOW = 100
 
 
 class OverseerrClient(HttpServiceClient):
-    """A resilient Overseerr client; the breaker is ``overseerr`` in the shared factory."""
+    """A resilient Overseerr client; the breaker is ``overseerr`` in the shared factory; time from ``clock``."""
 
     service = SERVICE
 
     def __init__(self, base_url: str, api_key: str, *, settings: ClientSettings | None = None,
-                 breakers: CircuitBreakerFactory | None = None) -> None:
+                 breakers: CircuitBreakerFactory | None = None, clock: Clock = SYSTEM_CLOCK) -> None:
         if not api_key:
             raise ValueError("an Overseerr API key is required")
-        super().__init__(base_url, {"X-Api-Key": api_key, "Accept": "application/json"}, settings, breakers)
+        super().__init__(base_url, {"X-Api-Key": api_key, "Accept": "application/json"}, settings, breakers, clock)
         #: how the last submit_request ended: "created", "recovered" (found after a lost answer)
         self.last_submit_outcome: str | None = None
 

@@ -15,6 +15,7 @@ import requests
 
 from .base import HttpServiceClient
 from .breakers import CircuitBreakerFactory
+from .clock import SYSTEM_CLOCK, Clock
 from .errors import BadResponseError
 from .results import Data, DataList, mark
 from .settings import ClientSettings
@@ -33,17 +34,20 @@ class PlexClient(HttpServiceClient):
     ``breakers`` is the shared :class:`CircuitBreakerFactory`; the client uses
     (or creates) the breaker named ``plex``. Library reads are cached for
     ``settings.cache_ttl_s`` and served stale (``result.stale``) when Plex fails.
+    ``clock`` is where the cache TTL, the retry waits and (for a breaker the
+    client creates) the reset timeout are measured.
     """
 
     service = SERVICE
 
     def __init__(self, base_url: str, token: str, *, settings: ClientSettings | None = None,
-                 breakers: CircuitBreakerFactory | None = None, client_identifier: str | None = None) -> None:
+                 breakers: CircuitBreakerFactory | None = None, client_identifier: str | None = None,
+                 clock: Clock = SYSTEM_CLOCK) -> None:
         if not token:
             raise ValueError("a Plex token is required")
         headers = {"X-Plex-Token": token, "Accept": "application/json", "X-Plex-Product": "companion",
                    "X-Plex-Client-Identifier": client_identifier or str(uuid.uuid4())}
-        super().__init__(base_url, headers, settings, breakers)
+        super().__init__(base_url, headers, settings, breakers, clock)
 
     def test_connection(self) -> Data:
         """Server info ``{name, machine_identifier, version, platform, platform_version}``; never cached."""

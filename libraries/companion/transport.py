@@ -10,7 +10,9 @@ never reach an error message.
 from __future__ import annotations
 
 import email.utils
-from datetime import timezone
+import math
+import threading
+from datetime import datetime, timezone
 from typing import Any, Callable, Hashable, Mapping, TypeVar
 
 import requests
@@ -18,12 +20,12 @@ from urllib3.exceptions import NewConnectionError
 
 from .breakers import CircuitBreakerFactory, ServiceBreaker
 from .cache import MISSING, ReadCache
+from .clock import SYSTEM_CLOCK, Clock
 from .errors import (AuthenticationError, BadResponseError, IntegrationError, RequestRejectedError,
                      ServiceTimeoutError, ServiceUnavailableError)
 from .results import mark
 from .retry import RetryPolicy
 from .settings import ClientSettings
-from .timeutil import utc_now
 
 __all__ = ["HttpTransport"]
 
@@ -31,21 +33,23 @@ T = TypeVar("T")
 USER_AGENT = "companion/1.0 (+robot acceptance tests)"
 
 
-def _retry_after_s(value: str | None) -> float | None:
-    """``Retry-After`` as seconds: delta-seconds or an HTTP date."""
+def _retry_after_s(value: str | None, now: datetime | None = None) -> float | None:
+    """``Retry-After`` as seconds: delta-seconds or an HTTP date (compared with ``now``); None if unusable."""
     if not value:
         return None
     try:
-        return max(0.0, float(value))
+        seconds = float(value)
     except ValueError:
         pass
+    else:
+        return max(0.0, seconds) if math.isfinite(seconds) else None
     try:
         moment = email.utils.parsedate_to_datetime(value)
     except (TypeError, ValueError):
         return None
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=timezone.utc)
-    return max(0.0, (moment - utc_now()).total_seconds())
+    return max(0.0, (moment - (now or datetime.now(timezone.utc))).total_seconds())
 
 
 def _never_sent(error: requests.RequestException) -> bool:
@@ -70,7 +74,7 @@ class HttpTransport:
     """HTTP for one service: base URL, auth headers, timeouts, retry, breaker and read cache."""
 
     def __init__(self, service: str, base_url: str, *, headers: Mapping[str, str], settings: ClientSettings,
-                 breakers: CircuitBreakerFactory) -> None:
+                 breakers: CircuitBreakerFactory, clock: Clock = SYSTEM_CLOCK) -> None:
         if not base_url.startswith(("http://", "https://")):
             raise ValueError(f"{service} base URL must start with http:// or https://, got {base_url!r}")
         self.service = service
@@ -79,11 +83,17 @@ class HttpTransport:
         self.breaker: ServiceBreaker = breakers.get_or_create(
             service, fail_max=settings.fail_max, reset_timeout=settings.reset_timeout_s,
             success_threshold=settings.success_threshold)
-        self.retry = RetryPolicy(settings)
-        self.cache = ReadCache(settings.cache_ttl_s, settings.cache_max_entries)
+        self.clock = clock
+        self.retry = RetryPolicy(settings, clock)
+        self.cache = ReadCache(settings.cache_ttl_s, settings.cache_max_entries, timer=clock.monotonic)
         self.session = requests.Session()
         self.session.headers.update({"User-Agent": USER_AGENT, **headers})
-        self.last_call_stale = False
+        self._last_call = threading.local()  # what this thread's last call reports
+
+    @property
+    def last_call_stale(self) -> bool:
+        """True when this thread's last call answered from the cache because the service failed."""
+        return getattr(self._last_call, "stale", False)
 
     # -- the layers ----------------------------------------------------------------------
     def read(self, operation: str, fetch: Callable[[], T], *, cache_key: Hashable | None = None) -> Any:
@@ -103,16 +113,16 @@ class HttpTransport:
             stale = self.cache.get_stale(cache_key) if cache_key is not None else MISSING
             if stale is MISSING:
                 raise
-            self.last_call_stale = True
+            self._last_call.stale = True
             return mark(stale, stale=True)
         if cache_key is not None:
             self.cache.put(cache_key, value)
         return mark(value, stale=False)
 
     def begin_call(self) -> None:
-        """Reset what the last call reports (stale, attempts): every client call starts here."""
-        self.last_call_stale = False
-        self.retry.last_attempts = 0
+        """Reset what this thread's last call reports (stale, attempts): every client call starts here."""
+        self._last_call.stale = False
+        self.retry.forget_last()
 
     def guarded(self, operation: str, func: Callable[[], T]) -> T:
         """``func`` as one logical call on the service's breaker (CircuitOpenError while open)."""
@@ -166,7 +176,7 @@ class HttpTransport:
             return AuthenticationError(self.service, operation, f"credentials rejected ({detail})", status=status)
         if status == 429 or status >= 500:
             error = ServiceUnavailableError(self.service, operation, detail, status=status)
-            error.retry_after_s = _retry_after_s(response.headers.get("Retry-After"))
+            error.retry_after_s = _retry_after_s(response.headers.get("Retry-After"), self.clock.now())
             return error
         return RequestRejectedError(self.service, operation, detail, status=status)
 

@@ -7,23 +7,24 @@ status change. :class:`UptimeKumaClient` does the same and keeps the latest
 state in memory, thread-safely, so that the status service can read it
 without any network call.
 
-Reconnection:
-
-* a dropped transport (socket closed, ping timeout) is handled by
-  python-socketio's own reconnection loop (``reconnection_delay`` doubling up
-  to ``reconnection_delay_max``, with ``randomization_factor`` jitter);
-* a disconnect *initiated by the server* is, by Socket.IO's rules, not
-  retried by the library, yet for a monitoring feed it should be: the client
-  then runs the same backoff itself, with the same settings;
-* after every (re)connection the client logs in again.
+Reconnection: after any drop that :meth:`UptimeKumaClient.close` did not
+cause (a transport error, a ping timeout, a server-initiated disconnect - which
+python-socketio itself would not retry) the client's one reconnect loop tries
+again and again, waiting :class:`~companion.retry.EqualJitterBackoff` delays
+(``reconnect_initial_backoff_s`` doubling up to ``reconnect_max_backoff_s``,
+equal jitter seeded by ``retry_seed``: the same backoff as the HTTP retries),
+each through ``clock.wait`` so that a virtual clock can let them pass; after
+every (re)connection it logs in again. python-socketio's own reconnection (with
+its unseeded jitter) is switched off.
 
 Passwords never appear in logs, reprs or error messages.
 """
 
 from __future__ import annotations
 
+import dataclasses
+import itertools
 import logging
-import random
 import threading
 from datetime import datetime, timezone
 from typing import Any, Callable, Mapping
@@ -31,8 +32,10 @@ from typing import Any, Callable, Mapping
 import socketio
 from socketio import exceptions as sio_exceptions
 
+from .clock import SYSTEM_CLOCK, Clock
 from .errors import AuthenticationError, ServiceTimeoutError, ServiceUnavailableError
-from .timeutil import utc_now
+from .retry import EqualJitterBackoff
+from .settings import ClientSettings
 
 __all__ = ["UptimeKumaClient", "MonitorStatus", "STATUS_NAMES", "parse_kuma_time"]
 
@@ -86,12 +89,13 @@ def _as_int(value: Any) -> int | None:
 class UptimeKumaClient:
     """Connects to Uptime Kuma over Socket.IO, logs in, keeps monitors and heartbeats.
 
-    ``reconnect_backoff`` is ``(initial, maximum)`` in seconds: the first retry
-    waits ``initial``, each next one twice as long, never more than
-    ``maximum``; each wait is jittered by ``±jitter × initial`` seconds
-    (python-socketio adds its ``randomization_factor`` in absolute seconds).
-    ``connect_timeout`` bounds the connection, the Engine.IO requests and the
-    wait for the login acknowledgement.
+    ``settings`` (a :class:`~companion.settings.ClientSettings`, production
+    defaults when None): ``connect_timeout_s`` bounds the connection,
+    ``read_timeout_s`` the Engine.IO requests and the wait for the login
+    answer; ``reconnect_initial_backoff_s`` / ``reconnect_max_backoff_s`` /
+    ``retry_seed`` shape the reconnect backoff. ``clock`` is where reconnect
+    waits pass and event times are read. ``reconnect_backoff=(initial, max)``
+    and ``connect_timeout`` are shorthands that override those settings.
 
     Usage::
 
@@ -101,19 +105,31 @@ class UptimeKumaClient:
         client.close()
     """
 
-    def __init__(self, url: str, username: str, password: str, *,
-                 reconnect_backoff: tuple[float, float] = (0.1, 2.0), connect_timeout: float = 5.0,
-                 jitter: float = 0.5, transports: list[str] | None = None) -> None:
-        initial, maximum = (float(reconnect_backoff[0]), float(reconnect_backoff[1]))
-        if initial <= 0 or maximum < initial:
-            raise ValueError(f"reconnect_backoff must be (initial > 0, max >= initial), got {reconnect_backoff!r}")
-        if connect_timeout <= 0:
-            raise ValueError(f"connect_timeout must be > 0, got {connect_timeout!r}")
+    def __init__(self, url: str, username: str, password: str, *, settings: ClientSettings | None = None,
+                 clock: Clock = SYSTEM_CLOCK, transports: list[str] | None = None,
+                 reconnect_backoff: tuple[float, float] | None = None, connect_timeout: float | None = None) -> None:
+        settings = settings or ClientSettings()
+        if reconnect_backoff is not None:
+            initial, maximum = (float(reconnect_backoff[0]), float(reconnect_backoff[1]))
+            if not (0 < initial <= maximum):
+                raise ValueError(f"reconnect_backoff must be (initial > 0, max >= initial), "
+                                 f"got {reconnect_backoff!r}")
+            settings = dataclasses.replace(settings, reconnect_initial_backoff_s=initial,
+                                           reconnect_max_backoff_s=maximum)
+        if connect_timeout is not None:
+            if not connect_timeout > 0:
+                raise ValueError(f"connect_timeout must be > 0, got {connect_timeout!r}")
+            settings = dataclasses.replace(settings, connect_timeout_s=float(connect_timeout),
+                                           read_timeout_s=float(connect_timeout))
         self.url = url.rstrip("/")
         self.username = username
         self._password = password
-        self.connect_timeout = float(connect_timeout)
-        self.reconnect_backoff = (initial, maximum)
+        self.settings = settings
+        self.clock = clock
+        self.connect_timeout = settings.connect_timeout_s
+        self.login_timeout = settings.read_timeout_s
+        self.reconnect_backoff = (settings.reconnect_initial_backoff_s, settings.reconnect_max_backoff_s)
+        self.backoff = EqualJitterBackoff(*self.reconnect_backoff, seed=settings.retry_seed)
         self.transports = transports
         self._cond = threading.Condition(threading.RLock())
         self._ops_lock = threading.Lock()  # serialises connect / close / supervisor reconnects
@@ -137,8 +153,9 @@ class UptimeKumaClient:
         self.logins = 0
         self.login_failures = 0
         self.disconnects = 0
-        self._supervisor: threading.Thread | None = None
-        self._sio = self._make_sio(jitter)
+        self._supervisor: threading.Thread | None = None  # the reconnect thread while it runs
+        self._reconnect_wanted = False
+        self._sio = self._make_sio()
 
     # -- public API ------------------------------------------------------------------
     def connect(self) -> "UptimeKumaClient":
@@ -164,7 +181,7 @@ class UptimeKumaClient:
                                               f"cannot connect to Uptime Kuma at {self.url}: {exc}") from exc
         with self._cond:
             answered = self._cond.wait_for(lambda: self._logged_in or self._login_error is not None
-                                           or not self._connected, self.connect_timeout)
+                                           or not self._connected, self.login_timeout)
             logged_in, error = self._logged_in, self._login_error
         if logged_in:
             return self
@@ -175,7 +192,7 @@ class UptimeKumaClient:
         if not answered:
             raise ServiceTimeoutError(SERVICE, "login",
                                       f"no answer to the login of user {self.username!r} from {self.url} "
-                                      f"in {self.connect_timeout:g} s")
+                                      f"in {self.login_timeout:g} s")
         raise ServiceUnavailableError(SERVICE, "login", f"Uptime Kuma at {self.url} closed the connection during login")
 
     def close(self) -> None:
@@ -188,7 +205,7 @@ class UptimeKumaClient:
                 log.debug("error while shutting the Socket.IO client down", exc_info=True)
         supervisor = self._supervisor
         if supervisor is not None and supervisor is not threading.current_thread():
-            supervisor.join(timeout=self.connect_timeout + self.reconnect_backoff[1] + 1)
+            supervisor.join(timeout=self.connect_timeout + self.login_timeout + 1)
         with self._cond:
             self._connected = False
             self._logged_in = False
@@ -336,12 +353,10 @@ class UptimeKumaClient:
                 f"live={self.is_live})")
 
     # -- Socket.IO wiring --------------------------------------------------------------
-    def _make_sio(self, jitter: float) -> socketio.Client:
-        initial, maximum = self.reconnect_backoff
-        sio = socketio.Client(reconnection=True, reconnection_attempts=0, reconnection_delay=initial,
-                              reconnection_delay_max=maximum, randomization_factor=max(0.0, jitter) * initial,
-                              logger=False, engineio_logger=False, handle_sigint=False,
-                              request_timeout=self.connect_timeout)
+    def _make_sio(self) -> socketio.Client:
+        # reconnection off: every drop goes through this client's one (seeded, clock-driven) reconnect loop
+        sio = socketio.Client(reconnection=False, logger=False, engineio_logger=False, handle_sigint=False,
+                              request_timeout=self.login_timeout)
         sio.on("connect", self._on_connect)
         sio.on("disconnect", self._on_disconnect)
         sio.on("monitorList", self._on_monitor_list)
@@ -362,7 +377,7 @@ class UptimeKumaClient:
     def _count(self, event: str) -> None:
         # caller holds the lock
         self._event_counts[event] = self._event_counts.get(event, 0) + 1
-        self._last_event_at = utc_now()
+        self._last_event_at = self.clock.now()
 
     def _on_connect(self) -> None:
         with self._cond:
@@ -406,44 +421,41 @@ class UptimeKumaClient:
             self.disconnects += 1
             self._cond.notify_all()
         log.info("disconnected from Uptime Kuma at %s (%s)", self.url, reason)
-        if self._closed.is_set():
-            return
-        # python-socketio retries transport errors itself; a server-initiated disconnect it does not.
-        # (A client-initiated disconnect only happens in close(), which sets _closed first.)
-        if reason == socketio.Client.reason.TRANSPORT_ERROR:
+        if self._closed.is_set():  # close() sets it before it disconnects
             return
         self._start_supervisor()
 
     def _start_supervisor(self) -> None:
+        """Ask for a reconnect; start the reconnect thread unless one is running (it will see the request)."""
         with self._cond:
-            if self._supervisor is not None and self._supervisor.is_alive():
+            self._reconnect_wanted = True
+            if self._supervisor is not None:
                 return
             self._supervisor = threading.Thread(target=self._reconnect_loop, daemon=True,
                                                 name=f"uptime-kuma-reconnect:{self.url}")
             self._supervisor.start()
 
-    def _backoff_delays(self):
-        """The same schedule as python-socketio's reconnection loop."""
-        sio = self._sio
-        current = sio.reconnection_delay
-        while True:
-            delay = min(current, sio.reconnection_delay_max)
-            current *= 2
-            yield max(0.0, delay + sio.randomization_factor * (2 * random.random() - 1))
-
     def _reconnect_loop(self) -> None:
-        for delay in self._backoff_delays():
-            if self._closed.wait(delay):
+        while True:
+            with self._cond:
+                if not self._reconnect_wanted or self._closed.is_set():
+                    self._supervisor = None
+                    return
+                self._reconnect_wanted = False
+            self._reconnect_until_connected()
+
+    def _reconnect_until_connected(self) -> None:
+        """Wait the backoff's next delay on the clock (close() ends the wait), try once, repeat until connected."""
+        for attempt in itertools.count(1):
+            if self.clock.wait(self._closed, self.backoff.delay(attempt)):
                 return
             with self._ops_lock:
-                if self._closed.is_set():
-                    return
-                if self._sio.connected:
+                if self._closed.is_set() or self._sio.connected:
                     return
                 try:
                     self._sio_connect()
                 except (sio_exceptions.ConnectionError, ValueError) as exc:
-                    log.info("reconnect to Uptime Kuma at %s failed: %s", self.url, exc)
+                    log.info("reconnect to Uptime Kuma at %s failed (attempt %d): %s", self.url, attempt, exc)
                     continue
                 return
 

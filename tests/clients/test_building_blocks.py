@@ -10,11 +10,28 @@ from companion.breakers import trips_breaker
 from companion.cache import MISSING, ReadCache
 from companion.retry import RetryPolicy, is_retryable
 from companion.transport import _retry_after_s
+from mockservers.core.clock import VirtualClock
+
+
+class RecordingClock(VirtualClock):
+    """A virtual clock that also notes every sleep."""
+
+    def __init__(self, slept: list[float]) -> None:
+        super().__init__()
+        self.slept = slept
+
+    def sleep(self, seconds: float) -> None:
+        self.slept.append(seconds)
+        super().sleep(seconds)
 
 
 @pytest.mark.parametrize("field, value, message", [
     ("read_timeout_s", 0, "read_timeout_s must be > 0"),
-    ("retry_attempts", 0, "retry_attempts must be >= 1"),
+    ("retry_attempts", 0, "retry_attempts must be a whole number from 1"),
+    ("retry_attempts", 2.5, "retry_attempts must be a whole number from 1"),
+    ("reset_timeout_s", float("nan"), "reset_timeout_s must be > 0 and <= 86400"),
+    ("cache_ttl_s", float("inf"), "cache_ttl_s must be >= 0 and <= 86400"),
+    ("retry_seed", "7", "retry_seed must be an integer or None"),
     ("cache_ttl_s", -1, "cache_ttl_s must be >= 0"),
     ("fail_max", "3", "fail_max must be a number"),
 ])
@@ -26,6 +43,17 @@ def test_settings_refuse_bad_values_with_a_clear_message(field, value, message):
 def test_settings_refuse_a_backoff_cap_below_the_initial_backoff():
     with pytest.raises(ValueError, match="retry_max_backoff_s must be >= retry_initial_backoff_s"):
         ClientSettings(retry_initial_backoff_s=1, retry_max_backoff_s=0.5)
+    with pytest.raises(ValueError, match="reconnect_max_backoff_s must be >= reconnect_initial_backoff_s"):
+        ClientSettings(reconnect_initial_backoff_s=2, reconnect_max_backoff_s=1)
+
+
+def test_the_defaults_are_the_production_settings():
+    s = ClientSettings()
+    assert (s.connect_timeout_s, s.read_timeout_s, s.retry_attempts, s.retry_initial_backoff_s,
+            s.retry_max_backoff_s, s.retry_max_total_s, s.retry_seed) == (3.05, 10.0, 3, 0.2, 2.0, 15.0, None)
+    assert (s.cache_ttl_s, s.cache_max_entries, s.fail_max, s.reset_timeout_s, s.success_threshold) == (
+        60.0, 1024, 5, 30.0, 1)
+    assert (s.reconnect_initial_backoff_s, s.reconnect_max_backoff_s) == (1.0, 30.0)
 
 
 def test_factory_registry():
@@ -39,7 +67,8 @@ def test_factory_registry():
         factory.get("sonarr")
     metrics = factory.all_metrics()["plex"]
     assert metrics == {"name": "plex", "state": "closed", "failures": 0, "successes": 0, "rejected": 0,
-                       "last_failure": None, "opened_at": None, "consecutive_failures": 0, "next_probe_at": None,
+                       "ignored": 0, "outdated": 0, "last_failure": None, "opened_at": None,
+                       "consecutive_failures": 0, "next_probe_at": None, "probes_in_flight": 0,
                        "fail_max": 2, "reset_timeout_s": 1, "success_threshold": 2}
 
 
@@ -107,7 +136,7 @@ def test_backoff_is_exponential_bounded_and_reproducible_with_a_seed():
     def waits(seed):
         slept: list[float] = []
         policy = RetryPolicy(ClientSettings(retry_attempts=6, retry_initial_backoff_s=0.1, retry_max_backoff_s=0.4,
-                                            retry_seed=seed), sleep=slept.append)
+                                            retry_seed=seed), clock=RecordingClock(slept))
         with pytest.raises(ServiceUnavailableError):
             policy.run(lambda: (_ for _ in ()).throw(error(503)))
         assert policy.last_attempts == 6
@@ -130,7 +159,8 @@ def test_retry_after_wins_over_a_shorter_backoff():
             raise e
         return "ok"
 
-    policy = RetryPolicy(ClientSettings(retry_initial_backoff_s=0.01, retry_max_backoff_s=0.02), sleep=slept.append)
+    policy = RetryPolicy(ClientSettings(retry_initial_backoff_s=0.01, retry_max_backoff_s=0.02),
+                         clock=RecordingClock(slept))
     assert policy.run(call) == "ok" and slept == [1.5]
 
 

@@ -12,7 +12,7 @@ import time
 import pytest
 
 from atest_support.waiting import wait_until
-from companion import (BadResponseError, CircuitOpenError, RequestRejectedError, ServiceTimeoutError,
+from companion import (AuthenticationError, BadResponseError, CircuitOpenError, RequestRejectedError, ServiceTimeoutError,
                           ServiceUnavailableError)
 
 SECTIONS = "/library/sections"
@@ -74,7 +74,7 @@ def test_success_threshold_needs_that_many_successful_probes(make_plex, plex_moc
     fail(client, 1)
     wait_until_half_open(client)
     client.get_libraries()
-    assert client.breaker._breaker.current_state == "half-open"
+    assert client.breaker.state == "half-open"
     client.get_libraries()
     assert client.breaker.state == "closed"
 
@@ -103,8 +103,19 @@ def test_client_errors_never_trip_the_breaker(make_plex, plex_mock):
     for _ in range(3):
         with pytest.raises(RequestRejectedError):
             client.get_library_items(42)
-    assert client.breaker.state == "closed"
+    assert client.breaker.state == "closed" and client.breaker.metrics()["ignored"] == 3
     assert plex_mock.journal.count("GET", "/library/sections/42/all") == 3  # 4xx is not retried either
+
+
+def test_a_401_between_503s_is_ignored_by_the_breaker(make_plex, plex_mock):
+    client = make_plex(fail_max=3, cache_ttl_s=0, retry_attempts=1)
+    plex_mock.faults.add_route_fault(SECTIONS, sequence=[503, 503, 401, 503])
+    fail(client, 2)
+    with pytest.raises(AuthenticationError):
+        client.get_libraries()
+    assert client.breaker.metrics()["consecutive_failures"] == 2
+    fail(client, 1)
+    assert client.breaker.state == "open"
 
 
 # -- fallback --------------------------------------------------------------------------------

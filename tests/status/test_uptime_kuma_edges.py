@@ -201,7 +201,7 @@ def test_a_login_that_cannot_be_sent_times_out(kuma, kuma_client_factory, monkey
 
 
 def test_a_connection_closed_during_login_is_unavailable(kuma, kuma_client_factory, monkeypatch):
-    client = kuma_client_factory(kuma.url, reconnect_backoff=(5.0, 5.0), jitter=0.0)
+    client = kuma_client_factory(kuma.url, reconnect_backoff=(5.0, 5.0))
     real_emit = client._sio.emit
 
     def emit(event, *args, **kwargs):
@@ -235,7 +235,7 @@ def test_close_survives_a_failing_socket_shutdown(kuma, kuma_client_factory, mon
 # -- reconnection ---------------------------------------------------------------------------------------------------
 def test_failed_reconnect_attempts_are_retried_until_the_server_is_back(kuma, kuma_client_factory, caplog):
     caplog.set_level(logging.INFO, logger="companion.uptime_kuma")
-    client = kuma_client_factory(kuma.url, reconnect_backoff=(1.0, 1.0), jitter=0.0).connect()
+    client = kuma_client_factory(kuma.url, reconnect_backoff=(1.0, 1.0)).connect()
     kuma.drop_connections()  # server-initiated: the client's own supervisor reconnects
     assert client.wait_for(lambda: not client.is_connected, WAIT)
     assert client.last_disconnect_reason == socketio.Client.reason.SERVER_DISCONNECT
@@ -250,7 +250,7 @@ def test_failed_reconnect_attempts_are_retried_until_the_server_is_back(kuma, ku
 
 
 def test_close_stops_a_waiting_reconnect_at_once(kuma, kuma_client_factory):
-    client = kuma_client_factory(kuma.url, reconnect_backoff=(5.0, 5.0), jitter=0.0).connect()
+    client = kuma_client_factory(kuma.url, reconnect_backoff=(5.0, 5.0)).connect()
     kuma.drop_connections()
     assert client.wait_for(lambda: not client.is_connected, WAIT)
     assert eventually(lambda: reconnect_threads(client.url), WAIT)
