@@ -38,9 +38,13 @@ class ServiceHealth(SuiteLibrary):
 
     = Secrets =
 
-    The dashboard's JWT and webhook secrets are read from the test variables
-    ``${DASHBOARD_JWT_SECRET}`` and ``${DASHBOARD_WEBHOOK_SECRET}``; tokens are
-    returned as ``Secret`` values and every request log shows ``*****``.
+    The dashboard's JWT and webhook secrets are made up at random for each
+    suite (no file holds them), or read from the test variables
+    ``${DASHBOARD_JWT_SECRET}`` and ``${DASHBOARD_WEBHOOK_SECRET}`` when a run
+    sets them (best as ``Secret``: ``--variable "DASHBOARD_JWT_SECRET: Secret:..."``).
+    Tokens and the webhook secret are returned as ``Secret`` values, every
+    credential argument accepts a ``Secret``, and every request log shows
+    ``*****``: no secret reaches Robot's output, whatever the log level.
 
     = Waiting =
 

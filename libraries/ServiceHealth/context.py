@@ -3,16 +3,19 @@
 from __future__ import annotations
 
 import logging
+import secrets
 from datetime import timedelta
 from typing import Any
 
 from robot.libraries.BuiltIn import BuiltIn, RobotNotRunningError
 
 from atest_support.library import LibraryContext
+from atest_support.secret import reveal
 
 log = logging.getLogger("ServiceHealth")
 
-#: test variables the library reads its secrets from (never passed as arguments, never logged)
+#: test variables the library reads its secrets from when they are set (never passed as arguments, never logged);
+#: unset, each library instance makes up its own random ones
 JWT_SECRET_VARIABLE = "${DASHBOARD_JWT_SECRET}"
 WEBHOOK_SECRET_VARIABLE = "${DASHBOARD_WEBHOOK_SECRET}"
 
@@ -48,6 +51,15 @@ class HealthContext(LibraryContext):
         self.own_clients: list[Any] = []
         self.breakers: Any = None
         self.dashboard: Any = None
+        self._made_up_secrets: dict[str, str] = {}
+
+    def dashboard_secret(self, variable: str) -> str:
+        """The secret in test variable ``variable`` (a ``Secret`` or text) if set, else one made up for this
+        library instance (random, so no file holds it), the same for every later call."""
+        value = reveal(robot_variable(variable))
+        if value:
+            return str(value)
+        return self._made_up_secrets.setdefault(variable, secrets.token_urlsafe(32))
 
     # -- required parts, with a failure that says which keyword builds them ---------------
     def require_kuma(self) -> Any:

@@ -11,10 +11,9 @@ from robot.api.deco import keyword
 from robot.api.types import Secret
 from robot.libraries.BuiltIn import BuiltIn
 
-from atest_support.secret import reveal
 from atest_support.waiting import seconds, wait_until
 
-from .context import JWT_SECRET_VARIABLE, WEBHOOK_SECRET_VARIABLE, HealthContext, robot_variable
+from .context import JWT_SECRET_VARIABLE, WEBHOOK_SECRET_VARIABLE, HealthContext
 
 Credentials = Literal["admin", "non-admin", "no-role", "expired", "bad-signature", "malformed", "wrong-scheme",
                       "none"]
@@ -24,16 +23,8 @@ WebhookSecret = Literal["valid", "wrong", "none"]
 #: importing this library does not import Flask)
 DASHBOARD_PATH = "/api/v1/admin/service-health/dashboard"
 WEBHOOK_PATH = "/api/v1/webhooks/overseerr"
-#: the HS256 secret a "bad-signature" token is signed with (not the dashboard's)
+#: the HS256 secret a "bad-signature" token is signed with (not the dashboard's, and no secret of the test)
 FOREIGN_SECRET = "not-the-dashboard-secret-0123456789abcdef"
-
-
-def _secret_variable(name: str) -> str:
-    value = reveal(robot_variable(name))
-    if not value:
-        raise AssertionError(f"Test variable {name} is not set: import resources/variables.resource "
-                             "or set it with --variable.")
-    return str(value)
 
 
 def _body(response: Any) -> Any:
@@ -91,12 +82,13 @@ class DashboardKeywords:
     def start_dashboard(self) -> str:
         """Starts the dashboard app on a free port of 127.0.0.1 and returns its base URL.
 
-        Secrets come from the test variables ``${DASHBOARD_JWT_SECRET}`` and
-        ``${DASHBOARD_WEBHOOK_SECRET}`` (see ``resources/variables.resource``); they are
-        never logged. Sets the suite variables ``${DASHBOARD_URL}`` and
-        ``${DASHBOARD_WEBHOOK_URL}``. The dashboard reads whatever status service
-        `Create Status Service` built last (none yet: no services listed). It is
-        stopped at the end of the suite.
+        Its JWT and webhook secrets are made up at random for this suite, or
+        read from the test variables ``${DASHBOARD_JWT_SECRET}`` and
+        ``${DASHBOARD_WEBHOOK_SECRET}`` when set (``--variable
+        "DASHBOARD_JWT_SECRET: Secret:..."``); they are never logged. Sets the
+        suite variables ``${DASHBOARD_URL}`` and ``${DASHBOARD_WEBHOOK_URL}``.
+        The dashboard reads whatever status service `Create Status Service`
+        built last. It is stopped at the end of the suite.
 
         | `Start Dashboard`
         | `Create Status Service`    use_uptime_kuma=${False}
@@ -105,8 +97,8 @@ class DashboardKeywords:
 
         self.ctx.stop_dashboard()
         app = create_dashboard_app(_CurrentStatus(self.ctx), _CurrentBreakers(self.ctx),
-                                   jwt_secret=_secret_variable(JWT_SECRET_VARIABLE),
-                                   webhook_secret=_secret_variable(WEBHOOK_SECRET_VARIABLE))
+                                   jwt_secret=self.ctx.dashboard_secret(JWT_SECRET_VARIABLE),
+                                   webhook_secret=self.ctx.dashboard_secret(WEBHOOK_SECRET_VARIABLE))
         server = DashboardServer(app).start()
         self.ctx.dashboard = server
         BuiltIn().set_suite_variable("${DASHBOARD_URL}", server.url)
@@ -136,7 +128,7 @@ class DashboardKeywords:
         """
         from companion.dashboard import mint_token
 
-        secret = _secret_variable(JWT_SECRET_VARIABLE)
+        secret = self.ctx.dashboard_secret(JWT_SECRET_VARIABLE)
         tokens = {
             "admin": lambda: mint_token(secret, role="admin"),
             "non-admin": lambda: mint_token(secret, role="user"),
@@ -301,7 +293,7 @@ class DashboardKeywords:
             return None
         if kind == "wrong":
             return Secret("not-the-webhook-secret")
-        return Secret(_secret_variable(WEBHOOK_SECRET_VARIABLE))
+        return Secret(self.ctx.dashboard_secret(WEBHOOK_SECRET_VARIABLE))
 
     @keyword
     def post_to_webhook_endpoint(self, body: Any, secret: WebhookSecret = "valid") -> Any:

@@ -105,3 +105,16 @@ def test_checks_that_wait_say_so_in_their_name(library_class):
         is_check = "should" in name or name.startswith("wait_until")
         if is_check and "timeout" in arguments and name not in ONE_CALL_TIMEOUTS:
             assert name.startswith("wait_until"), f"{name} waits (it takes a timeout) but is not 'Wait Until ...'"
+
+
+def test_no_resource_or_suite_writes_a_default_credential_down():
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2]
+    values = (DEFAULT_CREDENTIALS.plex_token, DEFAULT_CREDENTIALS.overseerr_api_key,
+              f"password={DEFAULT_CREDENTIALS.uptime_kuma_password}")
+    files = [*root.glob("resources/*.resource"), *root.glob("robot/*.robot")]
+    assert files
+    found = [f"{path.name}: {value}" for path in files for value in values
+             if value in path.read_text(encoding="utf-8")]
+    assert not found
