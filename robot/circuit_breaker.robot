@@ -1,7 +1,8 @@
 *** Settings ***
 Documentation       Circuit breaker: after exactly ${FAIL_MAX} failed calls the Plex breaker opens and calls fail fast
-...                 without reaching Plex; after the reset timeout one probe decides between closed and open again.
-...                 Rejected credentials are the caller's problem and never trip it.
+...                 without reaching Plex; after the reset timeout (${RESET_TIMEOUT}, production size, let pass on
+...                 the test clock) one probe decides between closed and open again. Rejected credentials are the
+...                 caller's problem and never trip it.
 Resource            ../resources/plex.resource
 
 Suite Setup         Mock Plex Is Started
@@ -36,11 +37,20 @@ Open Breaker Counts Failures And Rejected Calls Exactly
     And The Plex Circuit Breaker Should Count ${FAIL_MAX} Consecutive Failures And 0 Successes
     And The Plex Service Should Have Received ${OPENING_REQUESTS} Request(s) To    /*
 
+Breaker Stays Open Until The Reset Timeout Has Passed
+    [Documentation]    29 seconds after opening the breaker still fails fast; at 30 seconds it awaits a probe.
+    Given The Plex Circuit Breaker Has Been Opened
+    When 29 Seconds Pass
+    Then The Plex Circuit Breaker Should Be Open
+    And Plex Should Fail Fast With An Open Circuit
+    When 1 Second Passes
+    Then The Plex Circuit Breaker Should Be Half-Open
+
 Breaker Turns Half-Open After The Reset Timeout And Closes On Success
     [Documentation]    After the reset timeout the breaker lets one probe through; it succeeds and the breaker closes.
     Given The Plex Circuit Breaker Has Been Opened
     And The Plex Service Has Recovered
-    When The Plex Circuit Breaker Becomes Half-Open
+    When 30 Seconds Pass
     And The Plex Server Info Is Requested
     Then The Plex Server Should Be The Mock
     And The Plex Circuit Breaker Should Be Closed
@@ -51,7 +61,7 @@ Breaker Needs As Many Successful Probes As Its Success Threshold
     Given The Plex Client Uses    success_threshold=2
     And The Plex Circuit Breaker Has Been Opened
     And The Plex Service Has Recovered
-    And The Plex Circuit Breaker Becomes Half-Open
+    And 30 Seconds Pass
     When The Plex Server Info Is Requested
     Then The Plex Circuit Breaker Should Be Half-Open
     When The Plex Server Info Is Requested
@@ -60,7 +70,7 @@ Breaker Needs As Many Successful Probes As Its Success Threshold
 Failed Probe Opens The Breaker Again
     [Documentation]    A failing probe (${ATTEMPTS} more attempts) opens the breaker again at once.
     Given The Plex Circuit Breaker Has Been Opened
-    When The Plex Circuit Breaker Becomes Half-Open
+    When 30 Seconds Pass
     And 1 Plex Calls Fail As Unavailable
     Then The Plex Circuit Breaker Should Be Open
     And Plex Should Fail Fast With An Open Circuit

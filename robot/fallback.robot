@@ -1,7 +1,8 @@
 *** Settings ***
 Documentation       Fallback: when a read fails or the breaker is open, the client serves the last good value,
 ...                 marked stale; with nothing cached the caller gets the typed error.
-...                 The clients here cache with a TTL of 0 s: only last good values are kept, every read goes out.
+...                 Each test reads once, then lets the cache TTL (${CACHE_TTL}) pass on the test clock: the cache
+...                 keeps only the last good value, and the next read goes out.
 Resource            ../resources/plex.resource
 Resource            ../resources/overseerr.resource
 
@@ -14,7 +15,7 @@ Test Tags           fallback
 Cached Libraries Are Served Stale While The Breaker Is Open
     [Documentation]    The open breaker rejects the call without a request; the last good libraries come back, stale.
     [Tags]    plex    circuit-breaker
-    Given The Plex Libraries Were Read Once
+    Given The Plex Libraries Were Read A Minute Ago
     And The Plex Circuit Breaker Has Been Opened
     When The Plex Libraries Are Requested
     Then The Plex Libraries Should Be Stale
@@ -25,7 +26,7 @@ Cached Libraries Are Served Stale While The Breaker Is Open
 Cached Libraries Are Served Stale When Plex Fails
     [Documentation]    Every attempt fails; the last good libraries come back, stale, and the failure counts once.
     [Tags]    plex    retry
-    Given The Plex Libraries Were Read Once
+    Given The Plex Libraries Were Read A Minute Ago
     And The Plex Service Answers Every Request With 503
     When The Plex Libraries Are Requested
     Then The Plex Libraries Should Be Stale
@@ -36,7 +37,7 @@ Cached Libraries Are Served Stale When Plex Fails
 Fresh Data Follows Stale Data Once Plex Answers Again
     [Documentation]    Stale while Plex fails, fresh again as soon as it answers.
     [Tags]    plex
-    Given The Plex Libraries Were Read Once
+    Given The Plex Libraries Were Read A Minute Ago
     And The Plex Service Answers Every Request With 503
     When The Plex Libraries Are Requested
     Then The Plex Libraries Should Be Stale
@@ -55,7 +56,7 @@ Nothing Cached Means The Open Breaker Error Reaches The Caller
 Cached Search Is Served Stale While The Overseerr Breaker Is Open
     [Documentation]    The same fallback for Overseerr: the last good search comes back, stale, without a request.
     [Tags]    overseerr    circuit-breaker
-    Given The Overseerr Search Was Done Once
+    Given The Overseerr Search Was Done A Minute Ago
     And The Overseerr Circuit Breaker Has Been Opened
     When Overseerr Is Searched For
     Then The Overseerr Search Result Should Be Stale

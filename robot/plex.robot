@@ -43,6 +43,17 @@ Cached Libraries Are Served Without A Second Request
     And The Plex Libraries Should Be Fresh
     And The Plex Service Should Have Received 1 Request(s) To    /library/sections
 
+Cached Libraries Are Served For Exactly The Cache TTL
+    [Documentation]    59 seconds after a read the cache still answers; at 60 seconds the next read goes to Plex again.
+    Given The Plex Libraries Are Requested
+    When 59 Seconds Pass
+    And The Plex Libraries Are Requested
+    Then The Plex Service Should Have Received 1 Request(s) To    /library/sections
+    When 1 Second Passes
+    And The Plex Libraries Are Requested
+    Then The Plex Libraries Should Be Fresh
+    And The Plex Service Should Have Received 2 Request(s) To    /library/sections
+
 Search Finds A Title
     [Documentation]    A title that exists once is found once.
     When Plex Is Searched For    ${PLEX_UNIQUE_TITLE}

@@ -45,10 +45,12 @@ Wrong Password Is Rejected
     Then The Login Should Be Rejected With    Incorrect username or password
 
 Client Reconnects After The Connection Drops
-    [Documentation]    A server-side disconnect is followed by a reconnect and a new login, and later heartbeats still arrive.
+    [Documentation]    A server-side disconnect is followed, once the 1 s reconnect backoff has passed on the clock,
+    ...    by a reconnect and a new login, and later heartbeats still arrive.
     [Tags]    recovery
     Given The Client Is Connected To Uptime Kuma
     When Uptime Kuma Drops All Connections
+    And 1 Second Passes
     Then The Client Should Reconnect And Log In Again
     When Uptime Kuma Reports Plex As Down
     Then The Client Should See Plex As Down

@@ -8,6 +8,7 @@ from datetime import timedelta
 
 from robot.api import logger
 
+from atest_support.clock import process_clock
 from atest_support.credentials import credential
 from atest_support.library import LibraryContext
 from atest_support.settings import TestSettings
@@ -43,7 +44,7 @@ class ClientContext(LibraryContext):
         if self._breakers is None:
             from companion import CircuitBreakerFactory
 
-            self._breakers = CircuitBreakerFactory()
+            self._breakers = CircuitBreakerFactory(clock=process_clock())
         return self._breakers
 
     # -- clients -----------------------------------------------------------------
@@ -57,7 +58,8 @@ class ClientContext(LibraryContext):
         secret = credential(secret, CREDENTIAL_NAMES[service])
         self.close(service)
         client_class = {"plex": PlexClient, "overseerr": OverseerrClient}[service]
-        client = client_class(base_url, secret, settings=settings.as_client_settings(), breakers=self.breakers)
+        client = client_class(base_url, secret, settings=settings.as_client_settings(), breakers=self.breakers,
+                              clock=process_clock())
         self.breakers.configure(service, **settings.breaker_options())  # this client's breaker settings apply
         self.clients[service] = client
         self._secrets[service] = secret

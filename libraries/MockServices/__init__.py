@@ -7,6 +7,7 @@ from datetime import timedelta
 from atest_support.library import SuiteLibrary
 from atest_support.waiting import DEFAULT_TIMEOUT
 
+from .clock import ClockKeywords
 from .context import MockContext
 from .faults import FaultKeywords
 from .journal import JournalKeywords
@@ -47,6 +48,16 @@ class MockServices(SuiteLibrary):
     | flapping                  | `Start Mock Flapping`     | alternating down/up phases |
     | connection refused        | `Take Mock Service Down`  | refused until `Bring Mock Service Up` |
 
+    = Time =
+
+    Every mock this library starts, and every client, breaker, cache and
+    status service the other keyword libraries build, reads one clock per
+    Robot process (a ``VirtualClock``: the wall clock plus a forward-only
+    offset). `Advance Time By` moves it, so production-size durations (a 30 s
+    reset timeout, a 60 s cache TTL) pass at once; left alone it runs at the
+    wall clock's pace. The domain form is ``When 30 Seconds Pass``
+    (``resources/clock.resource``).
+
     = Journal =
 
     Every request a mock serves is recorded with secrets redacted.
@@ -79,7 +90,7 @@ class MockServices(SuiteLibrary):
         """
         self._context = MockContext(timeout)
         super().__init__([LifecycleKeywords(self._context), FaultKeywords(self._context),
-                          JournalKeywords(self._context), ServiceKeywords(self._context)])
+                          JournalKeywords(self._context), ServiceKeywords(self._context), ClockKeywords()])
 
     def close(self) -> None:
         """Listener hook: the suite ended, stop whatever it started."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any, Literal
 
+from atest_support.clock import process_clock
 from atest_support.credentials import default_credentials
 from atest_support.library import LibraryContext
 
@@ -22,6 +23,21 @@ CREDENTIAL_OPTIONS = {"plex": {"token": "plex_token"}, "overseerr": {"api_key": 
                       "uptime-kuma": {"username": "uptime_kuma_username", "password": "uptime_kuma_password"}}
 
 
+def _clock_option(service: str) -> Any:
+    """What the mock's ``clock`` argument takes: the process clock (``MockServer(clock=...)``).
+
+    ``UptimeKumaMock``'s ``clock`` is still a UTC ``datetime`` factory for its
+    heartbeat times (its ``MockServer`` part keeps a clock of its own): it gets
+    the process clock's ``now`` until it takes the clock itself.
+    """
+    from mockservers import UptimeKumaMock
+
+    clock = process_clock()
+    if service == "uptime-kuma" and "Callable" in str(UptimeKumaMock.__init__.__annotations__.get("clock")):
+        return clock.now
+    return clock
+
+
 class MockContext(LibraryContext):
     """Registry of the mocks started by one suite (the library's scope)."""
 
@@ -32,7 +48,8 @@ class MockContext(LibraryContext):
     def start(self, service: str, **options: Any) -> MockServer:
         """Create and start a mock; a service already started is an error.
 
-        Credentials not in ``options`` are the defaults of ``mockservers.credentials``.
+        Credentials not in ``options`` are the defaults of ``mockservers.credentials``; the mock reads
+        time from the process's clock (``atest_support.clock``), shared with the clients under test.
         """
         from mockservers import MONITOR_NAMES, SERVICES, create_mock
 
@@ -48,6 +65,7 @@ class MockContext(LibraryContext):
         for option, field in CREDENTIAL_OPTIONS[service].items():
             if options.get(option) is None:
                 options[option] = getattr(defaults, field)
+        options.setdefault("clock", _clock_option(service))
         mock = create_mock(service, **options)
         mock.start()
         self.mocks[service] = mock

@@ -9,6 +9,7 @@ from robot.api import logger
 from robot.api.deco import keyword
 from robot.api.types import Secret
 
+from atest_support.clock import process_clock
 from atest_support.credentials import credential
 from atest_support.settings import TestSettings
 from atest_support.waiting import seconds, wait_until
@@ -46,12 +47,12 @@ class StatusKeywords:
                    api_key: Secret | str | None) -> dict[str, Any]:
         from companion import CircuitBreakerFactory, OverseerrClient, PlexClient
 
-        settings = TestSettings().as_client_settings()
-        breakers = CircuitBreakerFactory()  # fresh per status service: no state carried over
-        plex = (PlexClient(plex_url, credential(plex_token, "plex_token"), settings=settings, breakers=breakers)
-                if plex_url else None)
+        settings, clock = TestSettings().as_client_settings(), process_clock()
+        breakers = CircuitBreakerFactory(clock=clock)  # fresh per status service: no state carried over
+        plex = (PlexClient(plex_url, credential(plex_token, "plex_token"), settings=settings, breakers=breakers,
+                           clock=clock) if plex_url else None)
         overseerr = (OverseerrClient(overseerr_url, credential(api_key, "overseerr_api_key"), settings=settings,
-                                     breakers=breakers) if overseerr_url else None)
+                                     breakers=breakers, clock=clock) if overseerr_url else None)
         self.ctx.own_clients = [c for c in (plex, overseerr) if c is not None]
         return {"plex": plex, "overseerr": overseerr, "breakers": breakers}
 

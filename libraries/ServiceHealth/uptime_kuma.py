@@ -10,7 +10,8 @@ from robot.api.deco import keyword
 from robot.api.types import Secret
 
 from atest_support.credentials import credential
-from atest_support.settings import UPTIME_KUMA_RECONNECT_BACKOFF
+from atest_support.clock import process_clock
+from atest_support.settings import TestSettings
 from atest_support.waiting import seconds, wait_until
 
 from .context import HealthContext, robot_variable
@@ -33,7 +34,8 @@ class UptimeKumaKeywords:
             raise AssertionError("No Uptime Kuma URL: give url=... or start the mock first "
                                  "('Start Mock Service    uptime-kuma' sets ${UPTIME_KUMA_URL}).")
         return UptimeKumaClient(url, credential(username, "uptime_kuma_username"),
-                                credential(password, "uptime_kuma_password"), reconnect_backoff=UPTIME_KUMA_RECONNECT_BACKOFF,
+                                credential(password, "uptime_kuma_password"),
+                                settings=TestSettings().as_client_settings(), clock=process_clock(),
                                 connect_timeout=seconds(self.ctx.timeout_or_default(timeout)))
 
     @keyword
@@ -44,8 +46,10 @@ class UptimeKumaKeywords:
         ``url`` defaults to ``${UPTIME_KUMA_URL}`` (set by `Start Mock Service`),
         ``username`` / ``password`` to the mock's (``mockservers.credentials``;
         give another password as a ``Secret``: never logged), ``timeout`` to the
-        library's. The client reconnects by itself with a test-sized backoff (50 ms doubling
-        up to 500 ms). A status service created with `Create Status Service`
+        library's. The client reconnects by itself with the production backoff
+        (about 1 s, doubling up to 30 s, seeded jitter) on the process's clock:
+        a test lets the wait pass with `Advance Time By` (or waits it out in
+        real time). A status service created with `Create Status Service`
         uses this client. A previous client is closed first.
 
         | `Connect To Uptime Kuma`
@@ -112,6 +116,23 @@ class UptimeKumaKeywords:
         """
         kuma = self.ctx.require_kuma()
         wait_until(lambda: kuma.is_live, bool, what="The Uptime Kuma client", expected="connected and logged in",
+                   timeout=self.ctx.timeout_or_default(timeout))
+
+    @keyword
+    def wait_until_uptime_kuma_client_has_been_disconnected(self, times: int = 1,
+                                                            timeout: timedelta | None = None) -> None:
+        """Waits until the client has seen its connection end at least ``times`` times in all.
+
+        After a server-side drop this is the moment its reconnect wait starts:
+        moving the clock from here on lets that wait pass (see `Advance Time By`).
+
+        | `Drop Uptime Kuma Connections`
+        | `Wait Until Uptime Kuma Client Has Been Disconnected`
+        | `Advance Time By`    1s
+        """
+        kuma = self.ctx.require_kuma()
+        wait_until(lambda: kuma.counters()["disconnects"], lambda seen: seen >= times,
+                   what="The Uptime Kuma client's disconnects", expected=f"at least {times}",
                    timeout=self.ctx.timeout_or_default(timeout))
 
     @keyword

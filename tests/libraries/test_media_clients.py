@@ -35,7 +35,7 @@ def test_settings_overrides_apply_and_none_keeps_the_default():
     assert settings.read_timeout == timedelta(milliseconds=300) and settings.fail_max == 3
     client = settings.as_client_settings()
     assert (client.read_timeout_s, client.connect_timeout_s, client.fail_max) == (0.3, 0.5, 3)
-    assert settings.breaker_options() == {"fail_max": 3, "reset_timeout": 1.0, "success_threshold": 1}
+    assert settings.breaker_options() == {"fail_max": 3, "reset_timeout": 30.0, "success_threshold": 1}
 
 
 def test_unknown_setting_is_rejected_naming_the_known_ones():

@@ -1,0 +1,51 @@
+*** Settings ***
+Documentation       The resilience scenarios on the wall clock, with small settings: breakers, caches and reconnects
+...                 also work when time really passes. Nothing here moves the test clock; these tests wait on purpose
+...                 (about 2 s in all), and prove the wiring to real time that the other suites skip.
+
+Resource            ../resources/plex.resource
+Resource            ../resources/uptime_kuma.resource
+
+Suite Setup         Uptime Kuma And The Services It Watches Are Running
+Test Setup          Plex Is Healthy And The Client Is New
+
+Test Tags           real-clock
+
+
+*** Variables ***
+${SMALL_RESET_TIMEOUT}      500ms
+${SMALL_CACHE_TTL}          300ms
+
+
+*** Test Cases ***
+Breaker Turns Half-Open After A Real Reset Timeout And Closes On Success
+    [Documentation]    Opened by ${FAIL_MAX} failed calls, the breaker lets a probe through once ${SMALL_RESET_TIMEOUT} have
+    ...    really passed; the probe succeeds and the breaker closes.
+    [Tags]    circuit-breaker    plex    recovery
+    Given The Plex Client Uses    reset_timeout=${SMALL_RESET_TIMEOUT}
+    And The Plex Circuit Breaker Has Been Opened
+    And The Plex Service Has Recovered
+    When The Plex Circuit Breaker Becomes Half-Open
+    And The Plex Server Info Is Requested
+    Then The Plex Server Should Be The Mock
+    And The Plex Circuit Breaker Should Be Closed
+
+Cached Libraries Expire After A Real Cache TTL
+    [Documentation]    Read once, the libraries come from the cache until ${SMALL_CACHE_TTL} have really passed; then Plex is
+    ...    asked again.
+    [Tags]    plex
+    Given The Plex Client Uses    cache_ttl=${SMALL_CACHE_TTL}
+    And The Plex Libraries Are Requested
+    When The Plex Libraries Are Read Until Plex Is Asked Again
+    Then The Plex Libraries Should Be Fresh
+    And The Plex Service Should Have Received 2 Request(s) To    /library/sections
+
+Uptime Kuma Client Reconnects After A Real Backoff
+    [Documentation]    After a server-side drop the client waits its first backoff (0.5 to 1 s) in real time, then
+    ...    reconnects and logs in again.
+    [Tags]    uptime-kuma    recovery
+    [Setup]    Uptime Kuma Is Back To Normal
+    Given The Client Is Connected To Uptime Kuma
+    When Uptime Kuma Drops All Connections
+    Then The Client Should Reconnect And Log In Again
+    [Teardown]    The Client Disconnects From Uptime Kuma
