@@ -6,6 +6,7 @@ from typing import Mapping
 
 from .breakers import CircuitBreakerFactory, ServiceBreaker
 from .clock import SYSTEM_CLOCK, Clock
+from .errors import redact_text
 from .settings import ClientSettings
 from .transport import HttpTransport
 
@@ -13,17 +14,21 @@ __all__ = ["HttpServiceClient"]
 
 
 class HttpServiceClient:
-    """Read-only views of the transport (URL, breaker, last call) and its lifecycle."""
+    """Read-only views of the transport (URL, breaker, last call) and its lifecycle.
+
+    ``secrets`` are the credential values (token, API key): masked wherever they would appear in an error.
+    """
 
     service: str
 
     def __init__(self, base_url: str, headers: Mapping[str, str], settings: ClientSettings | None,
-                 breakers: CircuitBreakerFactory | None, clock: Clock = SYSTEM_CLOCK) -> None:
+                 breakers: CircuitBreakerFactory | None, clock: Clock = SYSTEM_CLOCK,
+                 secrets: tuple[str, ...] = ()) -> None:
         self.settings = settings or ClientSettings()
         self.clock = clock
         self.breakers = breakers or CircuitBreakerFactory(clock=clock)
         self._http = HttpTransport(self.service, base_url, headers=headers, settings=self.settings,
-                                   breakers=self.breakers, clock=clock)
+                                   breakers=self.breakers, clock=clock, secrets=secrets)
 
     @property
     def base_url(self) -> str:
@@ -40,6 +45,11 @@ class HttpServiceClient:
         return self._http.last_call_stale
 
     @property
+    def last_call_stale_reason(self) -> str | None:
+        """Why this thread's last call answered from the cache: the failure's message (None when fresh)."""
+        return self._http.last_call_stale_reason
+
+    @property
     def last_call_attempts(self) -> int:
         """HTTP attempts this thread's last call made (retries included; 0 when served from the cache)."""
         return self._http.retry.last_attempts
@@ -52,4 +62,4 @@ class HttpServiceClient:
         self._http.close()
 
     def __repr__(self) -> str:
-        return f"<{type(self).__name__} {self.base_url}>"
+        return f"<{type(self).__name__} {redact_text(self.base_url, self._http.secrets)}>"

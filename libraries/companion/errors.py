@@ -10,13 +10,28 @@ Hierarchy::
     ├── AuthenticationError           credentials rejected (401/403)
     └── RequestRejectedError          any other 4xx: the request itself was wrong
 
-Messages name the service and the call, never a token or an API key.
+Messages name the service and the call, never a token, an API key or a
+password: a client hands every error through :func:`redact` with its secret
+values before anyone sees it, so even a server that echoes a credential in its
+answer cannot leak it into a message, a log line or a metric.
 """
 
 from __future__ import annotations
 
+from typing import Iterable
+
 __all__ = ["IntegrationError", "ServiceUnavailableError", "ServiceTimeoutError", "CircuitOpenError",
-           "BadResponseError", "AuthenticationError", "RequestRejectedError"]
+           "BadResponseError", "AuthenticationError", "RequestRejectedError", "MASK", "redact", "redact_text"]
+
+#: what a secret value is replaced with
+MASK = "*****"
+
+
+def redact_text(text: str, secrets: Iterable[str]) -> str:
+    """``text`` with every occurrence of every non-empty secret value replaced by :data:`MASK` (longest first)."""
+    for secret in sorted({s for s in secrets if s}, key=len, reverse=True):
+        text = text.replace(secret, MASK)
+    return text
 
 
 class IntegrationError(Exception):
@@ -35,6 +50,15 @@ class IntegrationError(Exception):
         self.detail = detail
         self.status = status
         super().__init__(f"{service} {operation} failed: {detail}")
+
+
+def redact(error: BaseException, secrets: Iterable[str]) -> BaseException:
+    """Remove secret values from an error's message (and an :class:`IntegrationError`'s ``detail``) in place."""
+    secrets = tuple(secrets)
+    if isinstance(error, IntegrationError):
+        error.detail = redact_text(error.detail, secrets)
+    error.args = tuple(redact_text(arg, secrets) if isinstance(arg, str) else arg for arg in error.args)
+    return error
 
 
 class ServiceUnavailableError(IntegrationError):

@@ -36,7 +36,8 @@ class OverseerrClient(HttpServiceClient):
                  breakers: CircuitBreakerFactory | None = None, clock: Clock = SYSTEM_CLOCK) -> None:
         if not api_key:
             raise ValueError("an Overseerr API key is required")
-        super().__init__(base_url, {"X-Api-Key": api_key, "Accept": "application/json"}, settings, breakers, clock)
+        super().__init__(base_url, {"X-Api-Key": api_key, "Accept": "application/json"}, settings, breakers, clock,
+                         secrets=(api_key,))
         #: how the last submit_request ended: "created", "recovered" (found after a lost answer)
         self.last_submit_outcome: str | None = None
 

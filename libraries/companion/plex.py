@@ -47,7 +47,7 @@ class PlexClient(HttpServiceClient):
             raise ValueError("a Plex token is required")
         headers = {"X-Plex-Token": token, "Accept": "application/json", "X-Plex-Product": "companion",
                    "X-Plex-Client-Identifier": client_identifier or str(uuid.uuid4())}
-        super().__init__(base_url, headers, settings, breakers, clock)
+        super().__init__(base_url, headers, settings, breakers, clock, secrets=(token,))
 
     def test_connection(self) -> Data:
         """Server info ``{name, machine_identifier, version, platform, platform_version}``; never cached."""

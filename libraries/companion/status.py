@@ -24,13 +24,13 @@ Verdicts (see :meth:`StatusService.get_all_statuses`):
 from __future__ import annotations
 
 import threading
-import time
 from datetime import datetime
-from typing import Any, Callable, Mapping
+from typing import Any, Mapping
 
+from .clock import SYSTEM_CLOCK, Clock
 from .errors import IntegrationError
-from .timeutil import iso_utc, utc_now
-from .uptime_kuma import STATUS_NAMES, parse_kuma_time
+from .monitors import STATUS_NAMES, parse_kuma_time
+from .timeutil import iso_utc
 
 __all__ = ["StatusService", "SOURCE_UPTIME_KUMA", "SOURCE_POLL", "UP", "DOWN", "DEGRADED",
            "DEFAULT_MONITOR_NAMES", "HEALTH_CALLS"]
@@ -71,8 +71,9 @@ class StatusService:
     Parameters: the clients (``plex``, ``overseerr``, ``uptime_kuma``; None =
     not configured, not reported), ``breakers`` (a ``CircuitBreakerFactory``,
     read through ``all_metrics()``), ``use_uptime_kuma`` (False = always poll),
-    ``slow_threshold_ms`` (slower = degraded), ``clock`` (current UTC time, for
-    ``last_check``), ``timer`` (monotonic seconds, for response times),
+    ``slow_threshold_ms`` (slower = degraded), ``clock`` (a
+    :class:`~companion.clock.Clock`: ``now()`` for ``last_check``, ``monotonic()``
+    for response times - retry waits on a virtual clock count as time passed),
     ``monitor_names`` (service -> monitor name or id; default ``Plex`` /
     ``Overseerr``), ``breaker_names`` (service -> breaker name; default the
     service name).
@@ -80,8 +81,7 @@ class StatusService:
 
     def __init__(self, *, plex: Any = None, overseerr: Any = None, uptime_kuma: Any = None, breakers: Any = None,
                  use_uptime_kuma: bool = True, slow_threshold_ms: float = 1000,
-                 clock: Callable[[], datetime] = utc_now, timer: Callable[[], float] = time.perf_counter,
-                 monitor_names: Mapping[str, str | int] | None = None,
+                 clock: Clock = SYSTEM_CLOCK, monitor_names: Mapping[str, str | int] | None = None,
                  breaker_names: Mapping[str, str] | None = None) -> None:
         self.clients: dict[str, Any] = {"plex": plex, "overseerr": overseerr}
         self.uptime_kuma = uptime_kuma
@@ -89,7 +89,6 @@ class StatusService:
         self.use_uptime_kuma = use_uptime_kuma
         self.slow_threshold_ms = float(slow_threshold_ms)
         self.clock = clock
-        self.timer = timer
         self.monitor_names: dict[str, str | int] = {**DEFAULT_MONITOR_NAMES, **(monitor_names or {})}
         self.breaker_names: dict[str, str] = {name: name for name in HEALTH_CALLS}
         self.breaker_names.update(breaker_names or {})
@@ -173,7 +172,7 @@ class StatusService:
         if beat is None:
             return None
         kuma_status = STATUS_NAMES.get(beat.get("status"), "unknown")
-        checked = parse_kuma_time(beat.get("time")) or self.clock()
+        checked = parse_kuma_time(beat.get("time")) or self.clock.now()
         ping = beat.get("ping")
         ping_ms = float(ping) if isinstance(ping, (int, float)) and not isinstance(ping, bool) else None
         label = f"Uptime Kuma monitor {monitor.get('name')!r} is {kuma_status.upper()}"
@@ -193,20 +192,21 @@ class StatusService:
     def _poll(self, service: str) -> dict[str, Any]:
         client = self.clients[service]
         call = getattr(client, HEALTH_CALLS[service])
-        started = self.timer()
+        started = self.clock.monotonic()
         try:
             result = call()
         except IntegrationError as exc:  # includes CircuitOpenError: the message says the breaker is open
-            elapsed_ms = (self.timer() - started) * 1000
-            return self._entry(service, DOWN, elapsed_ms, self.clock(), SOURCE_POLL, str(exc))
+            elapsed_ms = (self.clock.monotonic() - started) * 1000
+            return self._entry(service, DOWN, elapsed_ms, self.clock.now(), SOURCE_POLL, str(exc))
         except Exception as exc:  # noqa: BLE001 - an unexpected failure still means "down", with its reason
-            elapsed_ms = (self.timer() - started) * 1000
-            return self._entry(service, DOWN, elapsed_ms, self.clock(), SOURCE_POLL,
+            elapsed_ms = (self.clock.monotonic() - started) * 1000
+            return self._entry(service, DOWN, elapsed_ms, self.clock.now(), SOURCE_POLL,
                                f"{service} health check failed: {type(exc).__name__}: {exc}")
-        elapsed_ms = (self.timer() - started) * 1000
+        elapsed_ms = (self.clock.monotonic() - started) * 1000
         problems: list[str] = []
         if _is_stale(result, client):
-            problems.append("served stale cached data")
+            reason = getattr(result, "stale_reason", None) or getattr(client, "last_call_stale_reason", None)
+            problems.append("served stale cached data" + (f" because {reason}" if reason else ""))
         attempts = getattr(client, "last_call_attempts", 1)
         if isinstance(attempts, int) and attempts > 1:
             problems.append(f"partial failure: answered after {attempts} attempts")
@@ -217,16 +217,16 @@ class StatusService:
             problems.append(f"circuit breaker is {breaker}")
         what = _describe(result)
         if problems:
-            return self._entry(service, DEGRADED, elapsed_ms, self.clock(), SOURCE_POLL,
+            return self._entry(service, DEGRADED, elapsed_ms, self.clock.now(), SOURCE_POLL,
                                f"{service} degraded: {'; '.join(problems)}")
-        return self._entry(service, UP, elapsed_ms, self.clock(), SOURCE_POLL,
+        return self._entry(service, UP, elapsed_ms, self.clock.now(), SOURCE_POLL,
                            f"{service} responded in {elapsed_ms:.0f} ms" + (f" ({what})" if what else ""))
 
     def _kuma_self_status(self) -> dict[str, Any]:
         kuma = self.uptime_kuma
         if kuma is None:
             raise KeyError("Uptime Kuma has no client configured")
-        now = self.clock()
+        now = self.clock.now()
         if kuma.is_live:
             count = len(kuma.monitors)
             return self._entry(UPTIME_KUMA, UP, None, now, SOURCE_UPTIME_KUMA,

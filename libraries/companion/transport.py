@@ -10,6 +10,7 @@ never reach an error message.
 from __future__ import annotations
 
 import email.utils
+import logging
 import math
 import threading
 from datetime import datetime, timezone
@@ -21,8 +22,8 @@ from urllib3.exceptions import NewConnectionError
 from .breakers import CircuitBreakerFactory, ServiceBreaker
 from .cache import MISSING, ReadCache
 from .clock import SYSTEM_CLOCK, Clock
-from .errors import (AuthenticationError, BadResponseError, IntegrationError, RequestRejectedError,
-                     ServiceTimeoutError, ServiceUnavailableError)
+from .errors import (AuthenticationError, BadResponseError, CircuitOpenError, IntegrationError, RequestRejectedError,
+                     ServiceTimeoutError, ServiceUnavailableError, redact, redact_text)
 from .results import mark
 from .retry import RetryPolicy
 from .settings import ClientSettings
@@ -30,6 +31,7 @@ from .settings import ClientSettings
 __all__ = ["HttpTransport"]
 
 T = TypeVar("T")
+log = logging.getLogger("companion.transport")
 USER_AGENT = "companion/1.0 (+robot acceptance tests)"
 
 
@@ -74,10 +76,11 @@ class HttpTransport:
     """HTTP for one service: base URL, auth headers, timeouts, retry, breaker and read cache."""
 
     def __init__(self, service: str, base_url: str, *, headers: Mapping[str, str], settings: ClientSettings,
-                 breakers: CircuitBreakerFactory, clock: Clock = SYSTEM_CLOCK) -> None:
+                 breakers: CircuitBreakerFactory, clock: Clock = SYSTEM_CLOCK, secrets: tuple[str, ...] = ()) -> None:
         if not base_url.startswith(("http://", "https://")):
             raise ValueError(f"{service} base URL must start with http:// or https://, got {base_url!r}")
         self.service = service
+        self.secrets = tuple(secret for secret in secrets if secret)
         self.base_url = base_url.rstrip("/")
         self.settings = settings
         self.breaker: ServiceBreaker = breakers.get_or_create(
@@ -100,7 +103,10 @@ class HttpTransport:
         """A read: fresh from the cache, else through breaker and retry; stale from the cache if that fails.
 
         ``fetch`` performs one attempt (usually :meth:`send` and a parser). The
-        result is marked ``stale`` (True only for a fallback value).
+        result is marked ``stale`` (True only for a fallback value) and, when
+        stale, carries ``stale_reason``: the message of the error that made it
+        fall back (for an open breaker, with the breaker's last failure); the
+        fallback is logged (``companion.transport``, WARNING) with the same reason.
         """
         self.begin_call()
         if cache_key is not None:
@@ -109,24 +115,49 @@ class HttpTransport:
                 return mark(cached, stale=False)
         try:
             value = self.guarded(operation, lambda: self.retry.run(fetch))
-        except (ServiceUnavailableError, BadResponseError):
+        except (ServiceUnavailableError, BadResponseError) as error:
             stale = self.cache.get_stale(cache_key) if cache_key is not None else MISSING
             if stale is MISSING:
                 raise
-            self._last_call.stale = True
-            return mark(stale, stale=True)
+            reason = self._stale_reason(error)
+            self._last_call.stale, self._last_call.reason = True, reason
+            log.warning("%s %s served stale from the cache: %s", self.service, operation, reason)
+            return mark(stale, stale=True, reason=reason)
         if cache_key is not None:
             self.cache.put(cache_key, value)
         return mark(value, stale=False)
 
+    def _stale_reason(self, error: Exception) -> str:
+        reason = str(error)
+        if isinstance(error, CircuitOpenError):
+            last = self.breaker.metrics()["last_failure"]
+            if last:
+                reason += f" (last failure: {last['error']})"
+        return reason
+
+    @property
+    def last_call_stale_reason(self) -> str | None:
+        """Why this thread's last call answered from the cache (None when it did not)."""
+        return getattr(self._last_call, "reason", None)
+
     def begin_call(self) -> None:
         """Reset what this thread's last call reports (stale, attempts): every client call starts here."""
-        self._last_call.stale = False
+        self._last_call.stale, self._last_call.reason = False, None
         self.retry.forget_last()
 
     def guarded(self, operation: str, func: Callable[[], T]) -> T:
-        """``func`` as one logical call on the service's breaker (CircuitOpenError while open)."""
-        return self.breaker.call(operation, func)
+        """``func`` as one logical call on the service's breaker (CircuitOpenError while open).
+
+        Any error leaving ``func`` has the client's secret values masked before the breaker records it.
+        """
+        def redacting() -> T:
+            try:
+                return func()
+            except Exception as error:
+                redact(error, self.secrets)
+                raise
+
+        return self.breaker.call(operation, redacting)
 
     # -- one attempt -----------------------------------------------------------------------
     def send(self, operation: str, method: str, path: str, *, params: Mapping[str, Any] | None = None,
@@ -197,6 +228,9 @@ class HttpTransport:
 
     def clear_cache(self) -> None:
         self.cache.clear()
+
+    def __repr__(self) -> str:
+        return f"<HttpTransport {self.service} {redact_text(self.base_url, self.secrets)}>"
 
     def close(self) -> None:
         self.session.close()

@@ -26,14 +26,15 @@ import dataclasses
 import itertools
 import logging
 import threading
-from datetime import datetime, timezone
+from datetime import datetime
 from typing import Any, Callable, Mapping
 
 import socketio
 from socketio import exceptions as sio_exceptions
 
 from .clock import SYSTEM_CLOCK, Clock
-from .errors import AuthenticationError, ServiceTimeoutError, ServiceUnavailableError
+from .errors import AuthenticationError, ServiceTimeoutError, ServiceUnavailableError, redact_text
+from .monitors import STATUS_NAMES, MonitorStatus, parse_kuma_time
 from .retry import EqualJitterBackoff
 from .settings import ClientSettings
 
@@ -42,41 +43,6 @@ __all__ = ["UptimeKumaClient", "MonitorStatus", "STATUS_NAMES", "parse_kuma_time
 SERVICE = "uptime-kuma"
 
 log = logging.getLogger("companion.uptime_kuma")
-
-
-class MonitorStatus:
-    """Uptime Kuma heartbeat status codes and their names."""
-
-    DOWN = 0
-    UP = 1
-    PENDING = 2
-    MAINTENANCE = 3
-
-
-#: heartbeat status code -> name used everywhere in this package
-STATUS_NAMES: dict[int, str] = {
-    MonitorStatus.DOWN: "down",
-    MonitorStatus.UP: "up",
-    MonitorStatus.PENDING: "pending",
-    MonitorStatus.MAINTENANCE: "maintenance",
-}
-
-
-def parse_kuma_time(value: Any) -> datetime | None:
-    """Parse a heartbeat ``time`` (``YYYY-MM-DD HH:MM:SS.mmm``, UTC in 1.23) to an aware datetime."""
-    if not isinstance(value, str) or not value:
-        return None
-    text = value.strip().replace("T", " ").rstrip("Z")
-    for fmt in ("%Y-%m-%d %H:%M:%S.%f", "%Y-%m-%d %H:%M:%S"):
-        try:
-            return datetime.strptime(text, fmt).replace(tzinfo=timezone.utc)
-        except ValueError:
-            continue
-    try:
-        parsed = datetime.fromisoformat(value)
-    except ValueError:
-        return None
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)
 
 
 def _as_int(value: Any) -> int | None:
@@ -155,6 +121,7 @@ class UptimeKumaClient:
         self.disconnects = 0
         self._supervisor: threading.Thread | None = None  # the reconnect thread while it runs
         self._reconnect_wanted = False
+        self._disconnected_at = 0.0
         self._sio = self._make_sio()
 
     # -- public API ------------------------------------------------------------------
@@ -177,8 +144,8 @@ class UptimeKumaClient:
                 self._sio_connect()
             except (sio_exceptions.ConnectionError, ValueError) as exc:
                 self._closed.set()
-                raise ServiceUnavailableError(SERVICE, "connect",
-                                              f"cannot connect to Uptime Kuma at {self.url}: {exc}") from exc
+                raise ServiceUnavailableError(SERVICE, "connect", self._redact(
+                    f"cannot connect to Uptime Kuma at {self.url}: {exc}")) from None
         with self._cond:
             answered = self._cond.wait_for(lambda: self._logged_in or self._login_error is not None
                                            or not self._connected, self.login_timeout)
@@ -188,10 +155,10 @@ class UptimeKumaClient:
         self.close()
         if error is not None:
             raise AuthenticationError(SERVICE, "login",
-                                      f"Uptime Kuma rejected the login of user {self.username!r}: {error}")
+                                      f"Uptime Kuma rejected the login of user {self._shown_user}: {error}")
         if not answered:
             raise ServiceTimeoutError(SERVICE, "login",
-                                      f"no answer to the login of user {self.username!r} from {self.url} "
+                                      f"no answer to the login of user {self._shown_user} from {self.url} "
                                       f"in {self.login_timeout:g} s")
         raise ServiceUnavailableError(SERVICE, "login", f"Uptime Kuma at {self.url} closed the connection during login")
 
@@ -349,8 +316,17 @@ class UptimeKumaClient:
                     "login_failures": self.login_failures, "disconnects": self.disconnects}
 
     def __repr__(self) -> str:
-        return (f"UptimeKumaClient(url={self.url!r}, username={self.username!r}, password='*****', "
+        return (f"UptimeKumaClient(url={self.url!r}, username={self._shown_user}, password='*****', "
                 f"live={self.is_live})")
+
+    def _redact(self, text: str) -> str:
+        """``text`` without the password's value (a server may echo it)."""
+        return redact_text(text, (self._password,))
+
+    @property
+    def _shown_user(self) -> str:
+        """The username as messages show it (masked if it is the password's value too)."""
+        return self._redact(repr(self.username))
 
     # -- Socket.IO wiring --------------------------------------------------------------
     def _make_sio(self) -> socketio.Client:
@@ -387,13 +363,13 @@ class UptimeKumaClient:
             self._connected = True
             self._logged_in = False
             self._cond.notify_all()
-        log.info("connected to Uptime Kuma at %s; logging in as %r", self.url, self.username)
+        log.info("connected to Uptime Kuma at %s; logging in as %s", self.url, self._shown_user)
         try:
             # never block here: this runs on the client's read loop, which delivers the ack
             self._sio.emit("login", {"username": self.username, "password": self._password, "token": ""},
                            callback=self._on_login_ack)
         except sio_exceptions.SocketIOError as exc:
-            log.warning("could not send the login to Uptime Kuma at %s: %s", self.url, exc)
+            log.warning("could not send the login to Uptime Kuma at %s: %s", self.url, self._redact(str(exc)))
 
     def _on_login_ack(self, response: Any = None, *_: Any) -> None:
         ok = isinstance(response, Mapping) and bool(response.get("ok"))
@@ -405,13 +381,13 @@ class UptimeKumaClient:
             else:
                 self._logged_in = False
                 msg = response.get("msg") if isinstance(response, Mapping) else None
-                self._login_error = str(msg or f"login not accepted (answer: {type(response).__name__})")
+                self._login_error = self._redact(str(msg or f"login not accepted (answer: {type(response).__name__})"))
                 self.login_failures += 1
             self._cond.notify_all()
         if ok:
-            log.info("logged in to Uptime Kuma at %s as %r", self.url, self.username)
+            log.info("logged in to Uptime Kuma at %s as %s", self.url, self._shown_user)
         else:
-            log.warning("Uptime Kuma at %s rejected the login of %r: %s", self.url, self.username, self._login_error)
+            log.warning("Uptime Kuma at %s rejected the login of %s: %s", self.url, self._shown_user, self._login_error)
 
     def _on_disconnect(self, reason: Any = None) -> None:
         with self._cond:
@@ -419,6 +395,7 @@ class UptimeKumaClient:
             self._logged_in = False
             self._last_disconnect_reason = str(reason) if reason is not None else None
             self.disconnects += 1
+            self._disconnected_at = self.clock.monotonic()  # the first reconnect delay counts from here
             self._cond.notify_all()
         log.info("disconnected from Uptime Kuma at %s (%s)", self.url, reason)
         if self._closed.is_set():  # close() sets it before it disconnects
@@ -442,20 +419,37 @@ class UptimeKumaClient:
                     self._supervisor = None
                     return
                 self._reconnect_wanted = False
-            self._reconnect_until_connected()
+                since = self._disconnected_at
+            self._reconnect_until_connected(since)
 
-    def _reconnect_until_connected(self) -> None:
-        """Wait the backoff's next delay on the clock (close() ends the wait), try once, repeat until connected."""
-        for attempt in itertools.count(1):
-            if self.clock.wait(self._closed, self.backoff.delay(attempt)):
+    def _await_engine_closed(self) -> None:
+        """python-socketio runs the disconnect handler before it closes the Engine.IO connection; a connect
+        before that fails. Wait for it (real time, milliseconds; at most ``connect_timeout``)."""
+        deadline = SYSTEM_CLOCK.monotonic() + self.connect_timeout
+        while getattr(self._sio.eio, "state", "disconnected") != "disconnected":
+            if self._closed.wait(0.005) or SYSTEM_CLOCK.monotonic() > deadline:
                 return
+
+    def _reconnect_until_connected(self, since: float) -> None:
+        """Wait the backoff's next delay on the clock (close() ends the wait), try once, repeat until connected.
+
+        Each delay counts from ``since`` (the disconnect, then the end of the failed attempt), so a virtual
+        clock moved before this thread began waiting still counts.
+        """
+        for attempt in itertools.count(1):
+            remaining = since + self.backoff.delay(attempt) - self.clock.monotonic()
+            if self.clock.wait(self._closed, max(0.0, remaining)):
+                return
+            self._await_engine_closed()
             with self._ops_lock:
                 if self._closed.is_set() or self._sio.connected:
                     return
                 try:
                     self._sio_connect()
                 except (sio_exceptions.ConnectionError, ValueError) as exc:
-                    log.info("reconnect to Uptime Kuma at %s failed (attempt %d): %s", self.url, attempt, exc)
+                    log.info("reconnect to Uptime Kuma at %s failed (attempt %d): %s", self.url, attempt,
+                             self._redact(str(exc)))
+                    since = self.clock.monotonic()
                     continue
                 return
 

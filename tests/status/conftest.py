@@ -14,16 +14,31 @@ WEBHOOK_SECRET = "status-tests-webhook-secret-0123456789"
 
 
 class FakeClock:
-    """A settable UTC clock."""
+    """A ``companion.clock.Clock`` that stands still at a fixed UTC moment until advanced."""
 
     def __init__(self, start: datetime | None = None) -> None:
-        self.now = start or datetime(2025, 1, 15, 12, 0, 0, tzinfo=timezone.utc)
+        self.moment = start or datetime(2025, 1, 15, 12, 0, 0, tzinfo=timezone.utc)
+        self.seconds = 1000.0
 
-    def __call__(self) -> datetime:
-        return self.now
+    def now(self) -> datetime:
+        return self.moment
+
+    def time(self) -> float:
+        return self.moment.timestamp()
+
+    def monotonic(self) -> float:
+        return self.seconds
+
+    def sleep(self, seconds: float) -> None:
+        self.advance(seconds=seconds)
+
+    def wait(self, event, timeout):
+        return event.is_set()
 
     def advance(self, **kwargs: float) -> None:
-        self.now += timedelta(**kwargs)
+        step = timedelta(**kwargs)
+        self.moment += step
+        self.seconds += step.total_seconds()
 
 
 class FakeStatusService:

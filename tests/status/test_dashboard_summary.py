@@ -8,9 +8,9 @@ import requests
 from companion.dashboard import DASHBOARD_PATH, mint_token, summarize
 
 
-def read_dashboard(server, secret):
-    response = requests.get(server.url + DASHBOARD_PATH, headers={"Authorization": "Bearer " + mint_token(secret)},
-                            timeout=10)
+def read_dashboard(server, secret, now=None):
+    token = mint_token(secret, now=now)
+    response = requests.get(server.url + DASHBOARD_PATH, headers={"Authorization": "Bearer " + token}, timeout=10)
     assert response.status_code == 200, response.text
     assert response.json()["success"] is True
     return response.json()["data"]
@@ -60,7 +60,7 @@ def test_open_breakers_are_counted_half_open_ones_are_not(states, expected_open)
 
 
 def test_timestamp_comes_from_the_clock(make_dashboard, fakes, clock):
-    data = read_dashboard(make_dashboard(fakes.StatusService([]), None, clock=clock), fakes.jwt_secret)
+    data = read_dashboard(make_dashboard(fakes.StatusService([]), None, clock=clock), fakes.jwt_secret, clock.now())
     assert data["timestamp"] == "2025-01-15T12:00:00.000Z"
     assert data["summary"]["totalServices"] == 0
 

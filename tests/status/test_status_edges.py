@@ -50,11 +50,6 @@ class BrokenBreakers:
         raise RuntimeError("metrics store unavailable")
 
 
-def still(seconds: float = 0.0):
-    """A timer that never moves: response times are exactly 0 ms."""
-    return lambda: seconds
-
-
 # -- pure helpers --------------------------------------------------------------------------------
 def test_iso_utc_reads_a_naive_time_as_utc_and_converts_other_zones():
     assert iso_utc(datetime(2024, 12, 16, 21, 13, 58)) == "2024-12-16T21:13:58.000Z"
@@ -172,20 +167,20 @@ def test_last_statuses_are_a_copy_of_the_last_full_check(plex, clock):
 
 # -- polling odd answers --------------------------------------------------------------------------------
 def test_an_unexpected_exception_is_down_with_its_reason(clock):
-    service = StatusService(plex=FakePlex(error=RuntimeError("socket exploded")), clock=clock, timer=still())
+    service = StatusService(plex=FakePlex(error=RuntimeError("socket exploded")), clock=clock)
     status = service.get_status("plex")
     assert (status["status"], status["source"], status["response_time_ms"]) == ("down", "poll", 0.0)
     assert status["message"] == "plex health check failed: RuntimeError: socket exploded"
 
 
 def test_a_stale_health_answer_is_degraded(clock):
-    service = StatusService(plex=FakePlex(answer=mark({"name": "Mock Plex"}, stale=True)), clock=clock, timer=still())
+    service = StatusService(plex=FakePlex(answer=mark({"name": "Mock Plex"}, stale=True)), clock=clock)
     status = service.get_status("plex")
     assert status["status"] == "degraded" and status["message"] == "plex degraded: served stale cached data"
 
 
 def test_a_fresh_answer_without_a_name_is_up_without_details(clock):
-    service = StatusService(plex=FakePlex(answer=True), clock=clock, timer=still())
+    service = StatusService(plex=FakePlex(answer=True), clock=clock)
     status = service.get_status("plex")
     assert (status["status"], status["message"]) == ("up", "plex responded in 0 ms")
 

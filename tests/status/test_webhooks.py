@@ -97,11 +97,12 @@ def test_reading_the_inbox_needs_the_secret(receiver):
     ('{"notification_type": "TEST_NOTIFICATION", "subject": "x", "media": "movie"}', "'media' must be an object"),
     ('{"notification_type": "MEDIA_PENDING", "subject": "x", "media": null}', "without a 'media' object"),
     ('{"notification_type": "MEDIA_PENDING", "subject": "x", "media": {"media_type": "book", "tmdbId": "1",'
-     ' "status": "PENDING"}}', "'media.media_type' must be movie or tv"),
+     ' "status": "PENDING"}}', "'media.media_type' must be one of movie, tv; got 'book'"),
     ('{"notification_type": "MEDIA_PENDING", "subject": "x", "media": {"media_type": "movie", "status": "PENDING"}}',
      "'media' is missing 'tmdbId'"),
     ('{"notification_type": "MEDIA_PENDING", "subject": "x", "media": {"media_type": "movie", "tmdbId": "1",'
-     ' "status": "pending-ish"}}', "'media.status' must be a media status name"),
+     ' "status": "pending-ish"}}', "'media.status' must be one of AVAILABLE, BLACKLISTED, DELETED, PARTIALLY_AVAILABLE, PENDING, "
+                               "PROCESSING, UNKNOWN; got 'pending-ish'"),
     ('{"notification_type": "MEDIA_PENDING", "subject": "x", "media": {"media_type": "tv", "tmdbId": "1",'
      ' "status": "PENDING"}, "request": {"requestedBy_username": "qa"}}', "'request' is missing 'request_id'"),
     ('{"notification_type": "ISSUE_CREATED", "subject": "x", "issue": null}', "without an 'issue' object"),

@@ -8,13 +8,15 @@ Routes:
   with a malformed / wrongly signed / expired one, 403 for another role.
 * ``POST /api/v1/webhooks/overseerr`` - ``Authorization`` must equal
   ``webhook_secret`` (compared in constant time); the body must be an
-  Overseerr notification (see :func:`~.webhooks.validate_notification`).
-  202 on accept, 400 naming the problem, 401 on a wrong secret.
-* ``GET`` / ``DELETE /api/v1/webhooks/overseerr`` - read / clear what was
-  accepted (same secret).
+  Overseerr notification (see :func:`~.webhooks.parse_notification`): at
+  most :data:`~.webhooks.MAX_BODY_BYTES` (413 beyond), UTF-8, JSON nested at
+  most :data:`~.webhooks.MAX_DEPTH` deep, no lone surrogates. 202 on accept,
+  400 naming the field, the value and what is allowed, 401 on a wrong secret.
+* ``GET`` / ``DELETE /api/v1/webhooks/overseerr`` - read (``?type=`` one of
+  the notification types) / clear what was accepted (same secret).
 
 Every error is JSON ``{"success": false, "error": "<what was wrong>"}``; no
-message ever echoes a token or a secret.
+message ever echoes a token or a secret. Bad input never gets a 5xx.
 """
 
 from __future__ import annotations
@@ -22,14 +24,16 @@ from __future__ import annotations
 import hmac
 import logging
 from datetime import datetime
-from typing import Any, Callable, Mapping
+from typing import Any, Mapping
 
 from flask import Flask, Response, jsonify, request
 from werkzeug.exceptions import HTTPException
 
-from ..timeutil import iso_utc, utc_now
-from .tokens import ADMIN_ROLE, TokenError, verify_token
-from .webhooks import WebhookInbox, WebhookValidationError, validate_notification
+from ..clock import SYSTEM_CLOCK, Clock
+from ..timeutil import iso_utc
+from .tokens import ADMIN_ROLE, MAX_TOKEN_LIFETIME_S, TokenError, verify_token
+from .webhooks import (MAX_BODY_BYTES, NOTIFICATION_TYPES, WebhookInbox, WebhookValidationError,
+                       parse_notification)
 
 __all__ = ["create_dashboard_app", "build_dashboard", "summarize", "DASHBOARD_PATH", "WEBHOOK_PATH",
            "INBOX_EXTENSION"]
@@ -48,6 +52,16 @@ def _fail(status: int, message: str, headers: Mapping[str, str] | None = None) -
     for name, value in (headers or {}).items():
         response.headers[name] = value
     return response
+
+
+def _too_large(length: int | None) -> Response:
+    size = f"{length} bytes" if length is not None else f"more than {MAX_BODY_BYTES} bytes"
+    return _fail(413, f"request body too large: {size}, at most {MAX_BODY_BYTES} bytes allowed")
+
+
+def _short(value: str, limit: int = 40) -> str:
+    text = repr(value)
+    return text if len(text) <= limit else f"{text[:limit]}... ({len(value)} characters)"
 
 
 def summarize(services: list[Mapping[str, Any]], breaker_metrics: Mapping[str, Mapping[str, Any]]) -> dict[str, int]:
@@ -78,26 +92,29 @@ def build_dashboard(status_service: Any, breakers: Any, *, now: datetime | None 
         breaker = breaker_names.get(item.get("name"), item.get("name"))
         item["circuitBreaker"] = metrics.get(breaker)
         services.append(item)
-    return {"timestamp": iso_utc(now or utc_now()), "services": services, "summary": summarize(services, metrics)}
+    return {"timestamp": iso_utc(now or SYSTEM_CLOCK.now()), "services": services, "summary": summarize(services, metrics)}
 
 
 def create_dashboard_app(status_service: Any, breakers: Any, *, jwt_secret: str, webhook_secret: str | None,
-                         clock: Callable[[], datetime] | None = None, inbox: WebhookInbox | None = None) -> Flask:
+                         clock: Clock = SYSTEM_CLOCK, inbox: WebhookInbox | None = None,
+                         max_token_lifetime_s: float = MAX_TOKEN_LIFETIME_S) -> Flask:
     """Build the Flask app.
 
     ``status_service`` needs ``get_all_statuses()`` (and may map service names to
     breaker names in ``breaker_names``); ``breakers`` needs ``all_metrics()`` or
-    is None. ``clock`` returns the current UTC time (timestamps and token
-    expiry). ``webhook_secret=None`` accepts webhooks without an
+    is None. ``clock`` (a :class:`~companion.clock.Clock`) gives the current
+    time for timestamps and token expiry. ``webhook_secret=None`` accepts webhooks without an
     ``Authorization`` header (Overseerr's header is optional). The inbox is
     ``app.extensions["companion.webhook_inbox"]``.
     """
     if not jwt_secret:
         raise ValueError("jwt_secret must not be empty")
-    now = clock or utc_now
+    now = clock.now
     app = Flask("companion.dashboard")
     app.json.sort_keys = False
-    app.extensions[INBOX_EXTENSION] = inbox if inbox is not None else WebhookInbox(clock=now)
+    # werkzeug reads at most this much of a body (a chunked one too): one byte more than allowed tells "too large"
+    app.config["MAX_CONTENT_LENGTH"] = MAX_BODY_BYTES + 1
+    app.extensions[INBOX_EXTENSION] = inbox if inbox is not None else WebhookInbox(clock=clock)
 
     def webhook_auth_error() -> Response | None:
         if webhook_secret is None:
@@ -117,7 +134,7 @@ def create_dashboard_app(status_service: Any, breakers: Any, *, jwt_secret: str,
     def dashboard():
         try:
             claims = verify_token(request.headers.get("Authorization"), jwt_secret, required_role=ADMIN_ROLE,
-                                  now=now())
+                                  now=now(), max_lifetime_s=max_token_lifetime_s)
         except TokenError as exc:
             headers = {"WWW-Authenticate": 'Bearer error="invalid_token"'} if exc.status == 401 else {}
             return _fail(exc.status, exc.message, headers)
@@ -134,13 +151,13 @@ def create_dashboard_app(status_service: Any, breakers: Any, *, jwt_secret: str,
         refused = webhook_auth_error()
         if refused is not None:
             return refused
-        if not request.get_data(cache=True):
-            return _fail(400, "empty body: expected an Overseerr notification (JSON object)")
-        payload = request.get_json(force=True, silent=True)
-        if payload is None:
-            return _fail(400, "body is not valid JSON")
+        if request.content_length is not None and request.content_length > MAX_BODY_BYTES:
+            return _too_large(request.content_length)
+        body = request.get_data(cache=False)
+        if len(body) > MAX_BODY_BYTES:
+            return _too_large(request.content_length)
         try:
-            notification = validate_notification(payload)
+            notification = parse_notification(body)
         except WebhookValidationError as exc:
             return _fail(400, f"invalid Overseerr notification: {exc}")
         record = app.extensions[INBOX_EXTENSION].record(notification)
@@ -153,7 +170,11 @@ def create_dashboard_app(status_service: Any, breakers: Any, *, jwt_secret: str,
         refused = webhook_auth_error()
         if refused is not None:
             return refused
-        records = app.extensions[INBOX_EXTENSION].received(request.args.get("type") or None)
+        wanted = request.args.get("type") or None
+        if wanted is not None and wanted not in NOTIFICATION_TYPES:
+            return _fail(400, f"query parameter 'type' must be one of {', '.join(sorted(NOTIFICATION_TYPES))}; "
+                              f"got {_short(wanted)}")
+        records = app.extensions[INBOX_EXTENSION].received(wanted)
         return jsonify({"success": True, "data": {"count": len(records), "notifications": records}})
 
     @app.delete(WEBHOOK_PATH)
@@ -166,6 +187,8 @@ def create_dashboard_app(status_service: Any, breakers: Any, *, jwt_secret: str,
 
     @app.errorhandler(HTTPException)
     def http_error(exc: HTTPException):
+        if exc.code == 413:
+            return _too_large(request.content_length)
         return _fail(exc.code or 500, exc.description or exc.name)
 
     return app

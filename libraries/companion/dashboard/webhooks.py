@@ -16,15 +16,21 @@ ids as well, since custom templates may send them.
 from __future__ import annotations
 
 import itertools
+import json
 import threading
 from collections import deque
-from datetime import datetime
 from typing import Any, Callable, Mapping
 
-from ..timeutil import iso_utc, utc_now
+from ..clock import SYSTEM_CLOCK, Clock
+from ..timeutil import iso_utc
 
-__all__ = ["NOTIFICATION_TYPES", "MEDIA_TYPES", "MEDIA_STATUSES", "WebhookValidationError",
-           "validate_notification", "WebhookInbox"]
+__all__ = ["NOTIFICATION_TYPES", "MEDIA_TYPES", "MEDIA_STATUSES", "MAX_BODY_BYTES", "MAX_DEPTH",
+           "WebhookValidationError", "parse_notification", "validate_notification", "WebhookInbox"]
+
+#: the largest webhook body read (64 KiB; Overseerr's notifications are a few KB); longer is a 413
+MAX_BODY_BYTES = 64 * 1024
+#: the deepest nesting of arrays/objects accepted (Overseerr's template nests 3 deep)
+MAX_DEPTH = 16
 
 NOTIFICATION_TYPES = frozenset({
     "MEDIA_PENDING", "MEDIA_APPROVED", "MEDIA_AVAILABLE", "MEDIA_FAILED", "MEDIA_DECLINED",
@@ -44,6 +50,75 @@ _REQUEST_STRINGS = ("requestedBy_email", "requestedBy_username", "requestedBy_av
 
 class WebhookValidationError(ValueError):
     """The body is not an Overseerr notification; the message names the problem."""
+
+
+def _short(value: Any, limit: int = 60) -> str:
+    """``repr(value)`` cut to ``limit`` characters: an error names the value without echoing a huge one."""
+    text = repr(value)
+    return text if len(text) <= limit else f"{text[:limit]}... ({len(text)} characters)"
+
+
+def _one_of(field: str, value: Any, allowed: frozenset[str]) -> None:
+    if not isinstance(value, str) or value not in allowed:
+        raise WebhookValidationError(f"'{field}' must be one of {', '.join(sorted(allowed))}; got {_short(value)}")
+
+
+def _check_tree(value: Any) -> None:
+    """Nesting at most MAX_DEPTH deep; every string and key valid Unicode (no lone surrogates)."""
+    stack: list[tuple[Any, int, str]] = [(value, 1, "body")]
+    while stack:
+        node, depth, where = stack.pop()
+        if isinstance(node, (dict, list)):
+            if depth > MAX_DEPTH:
+                raise WebhookValidationError(f"JSON nested deeper than {MAX_DEPTH} levels (at {where})")
+            items = node.items() if isinstance(node, dict) else enumerate(node)
+            for key, child in items:
+                if isinstance(key, str):
+                    _check_text(f"key in {where}", key)
+                stack.append((child, depth + 1, f"{where}.{key}" if isinstance(key, str) else f"{where}[{key}]"))
+        elif isinstance(node, str):
+            _check_text(where, node)
+
+
+def _check_text(where: str, text: str) -> None:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        raise WebhookValidationError(f"'{where[:80]}' is not valid Unicode: lone surrogate "
+                                     f"{text[exc.start]!r} at character {exc.start}") from None
+
+
+def _refuse_constant(name: str) -> Any:
+    raise WebhookValidationError(f"body is not valid JSON: {name} is not a JSON number")
+
+
+def parse_notification(body: bytes) -> dict[str, Any]:
+    """The notification in a webhook body, validated; :class:`WebhookValidationError` naming the problem.
+
+    The body must be at most :data:`MAX_BODY_BYTES` (checked by the caller
+    too, to answer 413), UTF-8, JSON (no ``NaN``/``Infinity``), nested at most
+    :data:`MAX_DEPTH` deep, without lone surrogates, and an Overseerr
+    notification (:func:`validate_notification`).
+    """
+    if not body:
+        raise WebhookValidationError("empty body: expected an Overseerr notification (JSON object)")
+    if len(body) > MAX_BODY_BYTES:
+        raise WebhookValidationError(f"body of {len(body)} bytes is larger than {MAX_BODY_BYTES} bytes")
+    try:
+        text = body.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise WebhookValidationError(f"body is not valid UTF-8: byte 0x{body[exc.start]:02x} at offset "
+                                     f"{exc.start}") from None
+    try:
+        payload = json.loads(text, parse_constant=_refuse_constant)
+    except RecursionError:
+        raise WebhookValidationError(f"JSON nested deeper than {MAX_DEPTH} levels") from None
+    except ValueError as exc:
+        if isinstance(exc, WebhookValidationError):
+            raise
+        raise WebhookValidationError(f"body is not valid JSON: {exc}") from None
+    _check_tree(payload)
+    return validate_notification(payload)
 
 
 def _is_id(value: Any) -> bool:
@@ -85,7 +160,7 @@ def validate_notification(payload: Any) -> dict[str, Any]:
     if ntype is None:
         raise WebhookValidationError("missing 'notification_type'")
     if not isinstance(ntype, str) or ntype not in NOTIFICATION_TYPES:
-        raise WebhookValidationError(f"unknown 'notification_type' {ntype!r}: expected one of "
+        raise WebhookValidationError(f"unknown 'notification_type' {_short(ntype)}: expected one of "
                                      f"{', '.join(sorted(NOTIFICATION_TYPES))}")
     if "subject" not in payload:
         raise WebhookValidationError("missing 'subject'")
@@ -97,22 +172,22 @@ def validate_notification(payload: Any) -> dict[str, Any]:
 
     media = _check_object(payload, "media", _MEDIA_REQUIRED)
     if media is not None:
-        if media["media_type"] not in MEDIA_TYPES:
-            raise WebhookValidationError(f"'media.media_type' must be movie or tv, got {media['media_type']!r}")
+        _one_of("media.media_type", media["media_type"], MEDIA_TYPES)
         for field in ("tmdbId", "tvdbId"):
             if media.get(field) is not None and not _is_id(media[field]):
-                raise WebhookValidationError(f"'media.{field}' must be a string or integer id")
+                raise WebhookValidationError(f"'media.{field}' must be a string or integer id; "
+                                             f"got {_short(media[field])}")
         for field in ("status", "status4k"):
-            if field in media and media[field] not in MEDIA_STATUSES:
-                raise WebhookValidationError(f"'media.{field}' must be a media status name "
-                                             f"({', '.join(sorted(MEDIA_STATUSES))}), got {media[field]!r}")
+            if field in media:
+                _one_of(f"media.{field}", media[field], MEDIA_STATUSES)
     elif ntype.startswith("MEDIA_"):
         raise WebhookValidationError(f"{ntype} notification without a 'media' object")
 
     request = _check_object(payload, "request", _REQUEST_REQUIRED)
     if request is not None:
         if not _is_id(request["request_id"]):
-            raise WebhookValidationError("'request.request_id' must be a string or integer id")
+            raise WebhookValidationError(f"'request.request_id' must be a string or integer id; "
+                                         f"got {_short(request['request_id'])}")
         for field in _REQUEST_STRINGS:
             if request.get(field) is not None and not isinstance(request[field], str):
                 raise WebhookValidationError(f"'request.{field}' must be a string")
@@ -129,22 +204,22 @@ def validate_notification(payload: Any) -> dict[str, Any]:
 class WebhookInbox:
     """The notifications a receiver accepted, oldest first; bounded and thread-safe.
 
-    Each record: ``{"id", "received_at" (ISO 8601 UTC), "notification_type",
+    Each record: ``{"id", "received_at" (ISO 8601 UTC, from ``clock``), "notification_type",
     "subject", "payload"}``.
     """
 
-    def __init__(self, maxlen: int = 500, clock: Callable[[], datetime] | None = None) -> None:
+    def __init__(self, maxlen: int = 500, clock: Clock = SYSTEM_CLOCK) -> None:
         self._records: deque[dict[str, Any]] = deque(maxlen=maxlen)
         self._cond = threading.Condition()
         self._ids = itertools.count(1)
-        self._clock = clock or utc_now
+        self._clock = clock
 
     def record(self, payload: Mapping[str, Any]) -> dict[str, Any]:
         """Store an (already validated) notification; return its record."""
         with self._cond:
             entry = {
                 "id": next(self._ids),
-                "received_at": iso_utc(self._clock()),
+                "received_at": iso_utc(self._clock.now()),
                 "notification_type": payload.get("notification_type"),
                 "subject": payload.get("subject"),
                 "payload": dict(payload),
