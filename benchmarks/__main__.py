@@ -8,13 +8,13 @@ import time
 from pathlib import Path
 from typing import Callable
 
-from . import client_paths, delay, lifecycle, outage, throughput
+from . import client_paths, delay, lifecycle, outage, soak, throughput
 from .loadgen import LoadGenerator
 from .machine import machine_info
 from .model import BenchConfig, Section
 from .report import write_report
 
-BENCHMARKS = ("throughput", "delay", "client_paths", "lifecycle", "outage")
+BENCHMARKS = ("throughput", "delay", "client_paths", "lifecycle", "outage", "soak")
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
@@ -52,6 +52,8 @@ def run_all(config: BenchConfig, only: list[str] | None = None,
             sections.append(lifecycle.run(config, log=log))
         elif name == "outage":
             sections.append(outage.run(config, log=log))
+        elif name == "soak":
+            sections.append(soak.run(config, log=log))
         log(f"[{name}] done in {time.perf_counter() - started:.1f} s")
     return sections
 

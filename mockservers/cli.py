@@ -14,6 +14,7 @@ import threading
 from typing import Any, Sequence
 
 from . import MONITOR_NAMES, SERVICES, create_mock
+from .credentials import DEFAULT_CREDENTIALS
 
 __all__ = ["build_parser", "main", "parse_only"]
 
@@ -87,11 +88,11 @@ def build_parser() -> argparse.ArgumentParser:
                         help="status for injected failures (default 503)")
     faults.add_argument("--seed", type=int, default=None, help="seed for failures and jitter (reproducible runs)")
     creds = parser.add_argument_group("credentials (defaults are documented in the README)")
-    creds.add_argument("--plex-token", default="mock-token", metavar="TOKEN", help="X-Plex-Token clients must send")
+    creds.add_argument("--plex-token", default=DEFAULT_CREDENTIALS.plex_token, metavar="TOKEN", help="X-Plex-Token clients must send")
     creds.add_argument("--plex-fixture", default=None, metavar="FILE", help="Plex library fixture (JSON)")
-    creds.add_argument("--overseerr-api-key", default="mock-api-key", metavar="KEY", help="X-Api-Key clients must send")
-    creds.add_argument("--uptime-kuma-username", default="admin", metavar="USER", help="Uptime Kuma login user")
-    creds.add_argument("--uptime-kuma-password", default="admin", metavar="PASSWORD", help="Uptime Kuma login password")
+    creds.add_argument("--overseerr-api-key", default=DEFAULT_CREDENTIALS.overseerr_api_key, metavar="KEY", help="X-Api-Key clients must send")
+    creds.add_argument("--uptime-kuma-username", default=DEFAULT_CREDENTIALS.uptime_kuma_username, metavar="USER", help="Uptime Kuma login user")
+    creds.add_argument("--uptime-kuma-password", default=DEFAULT_CREDENTIALS.uptime_kuma_password, metavar="PASSWORD", help="Uptime Kuma login password")
     return parser
 
 

@@ -1,25 +1,34 @@
-"""The admin API every mock serves under ``/__admin/``.
+"""The admin API every mock serves under ``/__admin/``: the outer layer of a mock.
 
-JSON in and out. Bad input is a 400 with a message that says what was wrong;
-an unknown route a 404; an unexpected error a 400 naming it, never a 500 page.
+:meth:`AdminApi.wrap` puts it in front of the service (and of the fault
+middleware): admin requests are answered before any fault logic runs, so they
+are never faulted, delayed or journaled.
+
+JSON in and out. Answers are strict JSON (never ``NaN``/``Infinity``). Bad
+input is a 400 whose ``error`` names the field, the value and what is allowed
+(:mod:`.validation`); an unknown route a 404; a body over 1 MiB a 413.
+
+It needs only what :class:`AdminTarget` describes (the server implements it),
+so this module imports nothing from the server or the middleware.
 """
 
 from __future__ import annotations
 
-import json
-from typing import TYPE_CHECKING, Any, Callable
+from typing import Any, Callable, Protocol
 
-from flask import Flask, jsonify, request
+from flask import Flask, Response, request
 from werkzeug.exceptions import HTTPException
 
-from .faults import FaultSpecError
+from . import validation as check
+from .clock import MAX_ADVANCE_S, VirtualClock
+from .faults import MAX_PREVIEW, FaultPlan
+from .journal import RequestJournal
 
-if TYPE_CHECKING:  # pragma: no cover
-    from .server import MockServer
-
-__all__ = ["AdminApi", "AdminError", "ADMIN_PREFIX", "json_body"]
+__all__ = ["AdminApi", "AdminError", "AdminTarget", "ADMIN_PREFIX", "json_body", "json_response"]
 
 ADMIN_PREFIX = "/__admin"
+#: how many entries ``GET /__admin/preview`` lists when ``n`` is not given
+DEFAULT_PREVIEW = 10
 
 
 class AdminError(Exception):
@@ -31,34 +40,64 @@ class AdminError(Exception):
         self.status = status
 
 
-def json_body(required: bool = True) -> dict[str, Any]:
-    """The request's JSON object body, or an :class:`AdminError` saying why not."""
+class AdminTarget(Protocol):
+    """What the common admin routes need from a mock (:class:`~mockservers.core.server.MockServer` has it)."""
+
+    service_name: str
+    faults: FaultPlan
+    journal: RequestJournal
+    clock: VirtualClock
+
+    def describe(self) -> dict[str, Any]: ...  # noqa: D102
+
+    def take_down(self, duration: float | None = None) -> None: ...  # noqa: D102
+
+    def reset(self) -> None: ...  # noqa: D102
+
+
+def json_body(required: bool = True, *, allow_non_finite: bool = False) -> dict[str, Any]:
+    """The request's JSON object body (checked by :func:`~.validation.parse_json`), or an :class:`AdminError`.
+
+    ``allow_non_finite`` lets ``NaN``/``Infinity`` reach a route that validates
+    every number itself (its message then names the field and the range).
+    """
     raw = request.get_data(cache=True)
     if not raw.strip():
         if required:
             raise AdminError("request body is empty: expected a JSON object")
         return {}
     try:
-        body = json.loads(raw)
-    except ValueError as exc:
-        raise AdminError(f"request body is not valid JSON: {exc}") from None
+        body = check.parse_json(raw, allow_non_finite=allow_non_finite)
+    except check.ValidationError as exc:
+        raise AdminError(str(exc), exc.status) from None
     if not isinstance(body, dict):
         raise AdminError(f"request body must be a JSON object, got {type(body).__name__}")
     return body
+
+
+def json_response(value: Any, status: int = 200) -> Response:
+    """A strict JSON answer (``NaN``/``Infinity`` can never be sent)."""
+    return Response(check.strict_json(value), status=status, mimetype="application/json")
+
+
+def _only_fields(body: dict[str, Any], allowed: tuple[str, ...]) -> None:
+    unknown = sorted(check.shown(k) for k in set(body) - set(allowed))
+    if unknown:
+        raise AdminError(f"unknown field(s) {', '.join(unknown)}: expected {', '.join(allowed)}")
 
 
 class AdminApi:
     """The ``/__admin/`` Flask app of one mock server.
 
     Common routes: ``GET health``, ``GET/PUT/PATCH/DELETE faults``,
-    ``POST faults/routes``, ``GET/DELETE journal``, ``POST reset``,
-    ``POST down`` / ``POST up``. Services add theirs with :meth:`route`.
+    ``POST faults/routes``, ``GET faults/preview?n=``, ``GET/DELETE journal``,
+    ``POST reset``, ``POST down``, ``GET/POST clock``. Services add theirs
+    with :meth:`route`.
     """
 
-    def __init__(self, server: "MockServer") -> None:
+    def __init__(self, server: AdminTarget) -> None:
         self.server = server
         self.app = Flask(f"{server.service_name}-admin")
-        self.app.json.sort_keys = False
         self._install_error_handlers()
         self._install_common_routes()
 
@@ -77,7 +116,7 @@ class AdminApi:
         return decorator
 
     def wrap(self, app: Callable) -> Callable:
-        """WSGI app: ``/__admin/...`` goes to the admin app, the rest to ``app``."""
+        """WSGI app: ``/__admin/...`` is answered here, the rest goes to ``app`` (the faulted service)."""
         admin_app = self.app
 
         def dispatch(environ: dict, start_response: Callable):
@@ -96,7 +135,7 @@ class AdminApi:
             status = 200
             if isinstance(result, tuple):
                 result, status = result
-            return jsonify(result), status
+            return json_response(result, status)
 
         view.__name__ = func.__name__
         return view
@@ -106,19 +145,19 @@ class AdminApi:
 
         @app.errorhandler(AdminError)
         def admin_error(exc: AdminError):
-            return jsonify({"error": exc.message}), exc.status
+            return json_response({"error": exc.message}, exc.status)
 
-        @app.errorhandler(FaultSpecError)
-        def fault_error(exc: FaultSpecError):
-            return jsonify({"error": str(exc)}), 400
+        @app.errorhandler(check.ValidationError)
+        def validation_error(exc: check.ValidationError):
+            return json_response({"error": str(exc)}, exc.status)
 
         @app.errorhandler(HTTPException)
         def http_error(exc: HTTPException):
-            return jsonify({"error": f"{exc.code} {exc.name}: {exc.description}"}), exc.code
+            return json_response({"error": f"{exc.code} {exc.name}: {exc.description}"}, exc.code or 500)
 
         @app.errorhandler(Exception)
-        def unexpected(exc: Exception):  # never a 500 page for bad input
-            return jsonify({"error": f"could not handle admin request: {type(exc).__name__}: {exc}"}), 400
+        def unexpected(exc: Exception):  # a bug of the mock: a JSON 500 the fuzz tests catch, never an HTML page
+            return json_response({"error": f"mock bug: {type(exc).__name__}: {check.shown(str(exc), 300)}"}, 500)
 
     def _install_common_routes(self) -> None:
         server = self.server
@@ -154,19 +193,27 @@ class AdminApi:
             rule = server.faults.add_route_fault_from_dict(body)
             return rule.to_dict(), 201
 
+        @self.route("/faults/preview")
+        def preview_faults():
+            n = check.digits(request.args.get("n", str(DEFAULT_PREVIEW)), "n", minimum=1, maximum=MAX_PREVIEW)
+            plan = server.faults
+            return {"failure_rate": plan.failure_rate, "failure_status": plan.failure_status, "seed": plan.seed,
+                    "decisions": plan.preview_failures(n)}
+
         @self.route("/journal")
         def get_journal():
             args = request.args
             status = args.get("status")
-            if status is not None and not status.isdigit():
-                raise AdminError(f"status must be an integer HTTP status, got {status!r}")
-            limit = args.get("limit", "0")
-            if not limit.isdigit():
-                raise AdminError(f"limit must be a non-negative integer, got {limit!r}")
-            entries = server.journal.entries(method=args.get("method"), path=args.get("path"),
-                                             status=int(status) if status else None)
-            if int(limit):
-                entries = entries[-int(limit):]
+            status = None if status is None else check.digits(status, "status", minimum=0, maximum=599)
+            limit = check.digits(args.get("limit", "0"), "limit")
+            method, path = args.get("method"), args.get("path")
+            if method is not None:
+                check.text(method, "method", max_length=16, allow_empty=True)
+            if path is not None:
+                check.text(path, "path", max_length=2048, allow_empty=True)
+            entries = server.journal.entries(method=method, path=path, status=status)
+            if limit:
+                entries = entries[-limit:]
             return {"count": len(entries), "total_recorded": server.journal.total_recorded,
                     "entries": [e.to_dict() for e in entries]}
 
@@ -177,21 +224,41 @@ class AdminApi:
 
         @self.route("/down", methods=["POST"])
         def take_down():
-            body = json_body()
-            duration = body.get("duration_s")
-            if isinstance(duration, bool) or not isinstance(duration, (int, float)) or duration <= 0:
-                raise AdminError("duration_s must be a number of seconds > 0: over the admin API a server "
-                                 f"can only be taken down for a while (it cannot be reached to bring it up), got {duration!r}")
-            server.take_down(duration=float(duration))
-            return {"down": True, "duration_s": duration}
+            body = json_body(allow_non_finite=True)
+            _only_fields(body, ("duration_s",))
+            if "duration_s" not in body:
+                raise AdminError("duration_s is required: over the admin API a server can only be taken down for "
+                                 "a while (it cannot be reached to bring it up)")
+            duration = check.duration_s(body["duration_s"], "duration_s")
+            server.take_down(duration=duration)
+            return {"down": True, "duration_s": body["duration_s"]}
 
         @self.route("/reset", methods=["POST"])
         def reset():
             server.reset()
             return {"reset": True}
 
+        @self.route("/clock")
+        def get_clock():
+            return self._clock_state()
+
+        @self.route("/clock", methods=["POST"])
+        def advance_clock():
+            body = json_body(allow_non_finite=True)
+            _only_fields(body, ("advance_s",))
+            if "advance_s" not in body:
+                raise AdminError(f"advance_s is required: the seconds to move the clock forward, "
+                                 f"a finite number from 0 to {MAX_ADVANCE_S:g}")
+            seconds = check.finite_number(body["advance_s"], "advance_s", minimum=0.0, maximum=MAX_ADVANCE_S)
+            server.clock.advance(seconds)
+            return self._clock_state()
+
+    def _clock_state(self) -> dict[str, Any]:
+        clock = self.server.clock
+        return {"advanced_s": clock.advanced_s, "now": clock.now().isoformat()}
+
     def _fault_body(self) -> dict[str, Any]:
-        body = json_body()
+        body = json_body(allow_non_finite=True)  # every number of a fault plan is range-checked
         service = body.pop("service", None)
         if service is not None and service != self.server.service_name:
             raise AdminError(f"unknown service {service!r}: this is the {self.server.service_name} mock")

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import heapq
 import itertools
+import logging
 import math
 import threading
 import time
@@ -26,8 +27,12 @@ from typing import Callable
 
 __all__ = ["VirtualClock", "ScheduledCall", "MAX_ADVANCE_S"]
 
+log = logging.getLogger("mockservers.clock")
+
 #: the most one call to :meth:`VirtualClock.advance` may move the clock (one year)
 MAX_ADVANCE_S = 366 * 24 * 3600.0
+#: the longest single wait of the timer thread (it wakes and re-reads the clock after it)
+MAX_TIMER_WAIT_S = 3600.0
 #: how often :meth:`VirtualClock.wait` re-reads the clock while it waits (real seconds)
 WAIT_POLL_S = 0.005
 
@@ -132,7 +137,10 @@ class VirtualClock:
 
     def _run_due(self) -> None:
         while (call := self._pop_due()) is not None:
-            call.callback()
+            try:
+                call.callback()
+            except Exception:  # noqa: BLE001 - one failing callback must not stop the others or the timer thread
+                log.exception("virtual clock: scheduled callback %r failed", call.callback)
 
     def _timer_loop(self) -> None:
         while True:
@@ -141,7 +149,8 @@ class VirtualClock:
                     heapq.heappop(self._calls)
                 wait = None if not self._calls else self._calls[0].due - self.monotonic()
                 if wait is None or wait > 0:
-                    self._cond.wait(wait)
+                    # capped: a far-off (or infinite) due time must not overflow the wait
+                    self._cond.wait(None if wait is None else min(wait, MAX_TIMER_WAIT_S))
                     continue
             self._run_due()
 

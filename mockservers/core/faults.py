@@ -11,6 +11,18 @@ A plan holds:
 - an outage window (down for ``duration_s`` seconds or the next ``requests``
   requests) and flapping (alternating ``up_s`` / ``down_s`` phases).
 
+Time: outage windows, ``remaining_s`` and flapping phases are read from the
+plan's ``clock`` (the mock's :class:`~mockservers.core.clock.VirtualClock`), so
+tests advance them; delays, jitter, hangs and dribbling are real network time.
+
+Failure-rate preview: :meth:`FaultPlan.preview_failures` (admin
+``GET /__admin/faults/preview?n=10``) lists the next decisions a seed will
+make, without using them, so a test can pick a seed that suits it.
+
+Limits (:mod:`.validation`): delays 0..1 h, durations above 0 up to one day,
+counts and seeds within 64 bits, header names/values without control
+characters, at most :data:`MAX_ROUTES` route faults.
+
 An *action* is what happens to one request. Written compactly:
 
 | ``200`` (any status < 400) or ``"pass"`` | the real handler answers  |
@@ -26,6 +38,7 @@ An *action* is what happens to one request. Written compactly:
 
 from __future__ import annotations
 
+import enum
 import fnmatch
 import itertools
 import random
@@ -34,46 +47,86 @@ import time
 from dataclasses import dataclass, field
 from typing import Any, Callable, Iterable
 
-__all__ = ["Action", "Decision", "FaultPlan", "FaultSpecError", "RouteFault", "ACTION_KINDS"]
+from . import validation as check
+from .validation import ValidationError
 
-ACTION_KINDS = ("pass", "status", "reset", "hang", "truncate", "malformed", "dribble", "delay")
-_CONNECTION_KINDS = ("reset", "hang", "truncate", "malformed", "dribble")
+__all__ = ["Action", "Decision", "FaultKind", "FaultPlan", "FaultSpecError", "RouteFault", "ACTION_KINDS",
+           "MAX_ROUTES", "MAX_SEQUENCE", "MAX_PREVIEW", "MAX_CHUNK_SIZE"]
+
+#: a fault specification is invalid: the message says what and what was expected (a :class:`ValidationError`)
+FaultSpecError = ValidationError
+
+#: at most this many route faults at once, and this many actions in one sequence
+MAX_ROUTES = 1000
+MAX_SEQUENCE = 1000
+#: at most this many decisions in one :meth:`FaultPlan.preview_failures`
+MAX_PREVIEW = 1000
+#: the largest dribble chunk (bytes)
+MAX_CHUNK_SIZE = 1024 * 1024
+#: the longest route-fault path pattern and injected body (characters)
+MAX_PATH = 2048
+MAX_FAULT_BODY = 65536
+#: seeds are signed 64-bit integers
+SEED_RANGE = (check.INT64_MIN, check.INT64_MAX)
+
+
+class FaultKind(enum.StrEnum):
+    """What a fault does to one request; the fault middleware has one handler per kind."""
+
+    PASS = "pass"            #: the real handler answers
+    STATUS = "status"        #: that status (with optional headers and body) instead of the real answer
+    DELAY = "delay"          #: wait, then the real handler answers
+    RESET = "reset"          #: the TCP connection is reset (RST) before any answer
+    HANG = "hang"            #: no answer until the client gives up (or ``hang_max_s``)
+    TRUNCATE = "truncate"    #: headers promise the whole body, half of it is sent, then close
+    MALFORMED = "malformed"  #: the normal status with its JSON/XML body cut mid-token
+    DRIBBLE = "dribble"      #: the real body, a few bytes at a time, slowly
+
+
+ACTION_KINDS = tuple(kind.value for kind in FaultKind)
+#: the fault names accepted in the compact string form
+_NAMED_KINDS = (FaultKind.RESET, FaultKind.HANG, FaultKind.TRUNCATE, FaultKind.MALFORMED, FaultKind.DRIBBLE)
 _PLAN_KEYS = ("delay_ms", "jitter_ms", "failure_rate", "failure_status", "seed", "routes", "outage",
               "flapping", "hang_max_s")
 
 
-class FaultSpecError(ValueError):
-    """A fault specification is invalid; the message says what and what was expected."""
-
-
-def _number(value: Any, name: str, *, minimum: float = 0.0, maximum: float | None = None,
-            integer: bool = False) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise FaultSpecError(f"{name} must be a number, got {value!r}")
-    if integer and int(value) != value:
-        raise FaultSpecError(f"{name} must be a whole number, got {value!r}")
-    if value < minimum:
-        raise FaultSpecError(f"{name} must be >= {minimum:g}, got {value!r}")
-    if maximum is not None and value > maximum:
-        raise FaultSpecError(f"{name} must be <= {maximum:g}, got {value!r}")
-    return int(value) if integer else float(value)
-
-
 def _status(value: Any, name: str = "status") -> int:
-    return int(_number(value, name, minimum=100, maximum=599, integer=True))
+    return check.whole_number(value, name, minimum=100, maximum=599)
+
+
+def _seed(value: Any) -> int | None:
+    if value is None:
+        return None
+    return check.whole_number(value, "seed", minimum=SEED_RANGE[0], maximum=SEED_RANGE[1])
+
+
+def _headers(value: Any) -> dict[str, str]:
+    if not isinstance(value, dict):
+        raise FaultSpecError(f"headers must be an object of header names to values, got {type(value).__name__}")
+    if len(value) > 64:
+        raise FaultSpecError(f"headers may name at most 64 headers, got {len(value)}")
+    return {check.header_name(k, "header name"): check.header_value(v, f"header {k!r}") for k, v in value.items()}
 
 
 @dataclass(frozen=True)
 class Action:
-    """What the mock does with one request (see the module doc for the forms)."""
+    """What the mock does with one request (see the module doc for the forms).
 
-    kind: str = "pass"
+    ``kind`` is a :class:`FaultKind` (a plain string such as ``"reset"`` is
+    converted). ``delay_ms`` and ``chunk_delay_ms`` are real network time, not
+    the mock's clock: they slow the bytes on the wire.
+    """
+
+    kind: FaultKind = FaultKind.PASS
     status: int | None = None
     headers: dict[str, str] = field(default_factory=dict)
     body: str | None = None
     delay_ms: float = 0.0
     chunk_size: int = 8
     chunk_delay_ms: float = 50.0
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "kind", FaultKind(self.kind))
 
     @classmethod
     def parse(cls, spec: Any) -> "Action":
@@ -84,17 +137,17 @@ class Action:
             raise FaultSpecError(f"action must be a status, a fault name or an object, got {spec!r}")
         if isinstance(spec, int):
             status = _status(spec, "action status")
-            return cls("pass") if status < 400 else cls("status", status=status)
+            return cls(FaultKind.PASS) if status < 400 else cls(FaultKind.STATUS, status=status)
         if isinstance(spec, str):
             name = spec.strip().lower()
-            if name.isdigit():
+            if name.isascii() and name.isdigit() and len(name) <= 3:
                 return cls.parse(int(name))
             if name in ("pass", "ok"):
-                return cls("pass")
-            if name in _CONNECTION_KINDS:
-                return cls(name)
-            raise FaultSpecError(
-                f"unknown fault {spec!r}: expected an HTTP status or one of {', '.join(('pass',) + _CONNECTION_KINDS)}")
+                return cls(FaultKind.PASS)
+            if name in _NAMED_KINDS:
+                return cls(FaultKind(name))
+            expected = ", ".join(("pass",) + tuple(_NAMED_KINDS))
+            raise FaultSpecError(f"unknown fault {check.shown(spec)}: expected an HTTP status or one of {expected}")
         if isinstance(spec, dict):
             return cls._from_dict(spec)
         raise FaultSpecError(f"action must be a status, a fault name or an object, got {type(spec).__name__}")
@@ -104,7 +157,8 @@ class Action:
         allowed = {"kind", "fault", "status", "headers", "body", "delay_ms", "chunk_size", "chunk_delay_ms"}
         unknown = set(spec) - allowed
         if unknown:
-            raise FaultSpecError(f"unknown action field(s) {sorted(unknown)}: expected some of {sorted(allowed)}")
+            raise FaultSpecError(f"unknown action field(s) {sorted(str(k)[:64] for k in unknown)}: "
+                                 f"expected some of {sorted(allowed)}")
         kind = spec.get("kind") or spec.get("fault")
         if kind is None:
             if "status" in spec:
@@ -114,52 +168,50 @@ class Action:
             else:
                 raise FaultSpecError("action object needs 'status', 'fault' or 'delay_ms'")
         if kind not in ACTION_KINDS:
-            raise FaultSpecError(f"unknown fault {kind!r}: expected one of {', '.join(ACTION_KINDS)}")
-        headers = spec.get("headers", {})
-        if not isinstance(headers, dict) or not all(isinstance(k, str) for k in headers):
-            raise FaultSpecError(f"headers must be an object of strings, got {headers!r}")
+            raise FaultSpecError(f"unknown fault {check.shown(kind)}: expected one of {', '.join(ACTION_KINDS)}")
         body = spec.get("body")
-        if body is not None and not isinstance(body, str):
-            raise FaultSpecError(f"body must be a string, got {type(body).__name__}")
+        if body is not None:
+            body = check.text(body, "body", max_length=MAX_FAULT_BODY, allow_empty=True, allow_newlines=True)
         status = _status(spec["status"]) if "status" in spec else None
         if kind == "status" and status is None:
             raise FaultSpecError("a 'status' action needs a status code")
         return cls(
-            kind=kind,
+            kind=FaultKind(kind),
             status=status,
-            headers={k: str(v) for k, v in headers.items()},
+            headers=_headers(spec.get("headers", {})),
             body=body,
-            delay_ms=_number(spec.get("delay_ms", 0), "delay_ms"),
-            chunk_size=int(_number(spec.get("chunk_size", 8), "chunk_size", minimum=1, integer=True)),
-            chunk_delay_ms=_number(spec.get("chunk_delay_ms", 50), "chunk_delay_ms"),
+            delay_ms=check.delay_ms(spec.get("delay_ms", 0), "delay_ms"),
+            chunk_size=check.whole_number(spec.get("chunk_size", 8), "chunk_size", minimum=1,
+                                          maximum=MAX_CHUNK_SIZE),
+            chunk_delay_ms=check.delay_ms(spec.get("chunk_delay_ms", 50), "chunk_delay_ms"),
         )
 
     def to_dict(self) -> dict[str, Any]:
         """JSON form (round-trips through :meth:`parse`)."""
-        out: dict[str, Any] = {"kind": self.kind}
+        out: dict[str, Any] = {"kind": self.kind.value}
         if self.status is not None:
             out["status"] = self.status
         if self.headers:
             out["headers"] = dict(self.headers)
         if self.body is not None:
             out["body"] = self.body
-        if self.kind == "delay" or self.delay_ms:
+        if self.kind is FaultKind.DELAY or self.delay_ms:
             out["delay_ms"] = self.delay_ms
-        if self.kind == "dribble":
+        if self.kind is FaultKind.DRIBBLE:
             out["chunk_size"] = self.chunk_size
             out["chunk_delay_ms"] = self.chunk_delay_ms
         return out
 
     def describe(self) -> str:
         """Short text for the journal: ``status 503``, ``reset``, ``delay 300 ms``."""
-        if self.kind == "status":
+        if self.kind is FaultKind.STATUS:
             return f"status {self.status}"
-        if self.kind == "delay":
+        if self.kind is FaultKind.DELAY:
             return f"delay {self.delay_ms:g} ms"
-        return self.kind
+        return self.kind.value
 
 
-PASS = Action("pass")
+PASS = Action(FaultKind.PASS)
 
 
 @dataclass
@@ -221,7 +273,13 @@ class FaultPlan:
     Change it from Python (``set_delay``, ``set_failure_rate``,
     ``add_route_fault``, ``set_outage``, ``set_flapping``, ``clear``), from a
     dict (``update`` / ``replace``, as the admin API and the CLI do), and
-    read it back with ``to_dict``.
+    read it back with ``to_dict``. Every change is validated whole before any
+    of it applies (:mod:`.validation`): a refused change leaves the plan as it was.
+
+    ``clock`` is the mock's time (``VirtualClock.monotonic`` in a mock): outage
+    windows, ``remaining_s`` and flapping phases follow it, so a test that
+    advances the clock ends an outage at once. Delays, jitter, hangs and
+    dribbling are real network time.
     """
 
     def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
@@ -253,12 +311,40 @@ class FaultPlan:
         self.release_hangs()
 
     def set_delay(self, delay_ms: float, jitter_ms: float = 0.0) -> None:
-        """Delay every answer by ``delay_ms`` plus up to ``jitter_ms`` (seeded)."""
+        """Delay every answer by ``delay_ms`` plus up to ``jitter_ms`` (seeded); real time, each at most one hour."""
         self.update({"delay_ms": delay_ms, "jitter_ms": jitter_ms})
 
     def set_failure_rate(self, rate: float, status: int = 503, seed: int | None = None) -> None:
-        """Fail ``rate`` (0..1) of requests with ``status``; ``seed`` makes it reproducible."""
+        """Fail ``rate`` (0..1) of requests with ``status``; ``seed`` makes it reproducible.
+
+        Each request that reaches the failure rate (no outage, flapping phase or
+        route fault took it first; not an exempt path) draws one number from a
+        generator seeded with ``seed``: below ``rate`` it fails. The same seed
+        gives the same sequence on every run; :meth:`preview_failures` (admin
+        ``GET /__admin/faults/preview?n=10``) shows the next draws without using them.
+        """
         self.update({"failure_rate": rate, "failure_status": status, "seed": seed})
+
+    def preview_failures(self, n: int = 10) -> list[dict[str, Any]]:
+        """The next ``n`` failure-rate decisions, without consuming them.
+
+        One dict per coming request that reaches the failure rate, in order:
+        ``{"request": 1, "outcome": "fail", "status": 503}`` or
+        ``{"request": 2, "outcome": "pass", "status": None}``. Requests taken by
+        an outage, a flapping down phase or a route fault do not draw, so they
+        do not shift this sequence. ``n`` is 1 to :data:`MAX_PREVIEW`.
+        """
+        n = check.whole_number(n, "n", minimum=1, maximum=MAX_PREVIEW)
+        with self._lock:
+            rng = random.Random()
+            rng.setstate(self._failure_rng.getstate())
+            rate, status = self.failure_rate, self.failure_status
+        preview = []
+        for index in range(1, n + 1):
+            fails = bool(rate) and rng.random() < rate
+            preview.append({"request": index, "outcome": "fail" if fails else "pass",
+                            "status": status if fails else None})
+        return preview
 
     def add_route_fault(self, path: str, action: Any = 503, *, method: str | None = None,
                         times: int | None = None, sequence: Iterable[Any] | None = None) -> RouteFault:
@@ -281,11 +367,12 @@ class FaultPlan:
                 raise KeyError(f"no route fault with id {rule_id}")
 
     def set_outage(self, duration_s: float | None = None, requests: int | None = None, action: Any = 503) -> None:
-        """Be down (answer ``action``) for ``duration_s`` seconds or the next ``requests`` requests."""
+        """Be down (answer ``action``) for ``duration_s`` seconds of the mock's clock (at most one day)
+        or the next ``requests`` requests."""
         self.update({"outage": {"duration_s": duration_s, "requests": requests, "action": action}})
 
     def set_flapping(self, up_s: float, down_s: float, action: Any = 503, start: str = "down") -> None:
-        """Alternate ``down_s`` seconds down (answering ``action``) and ``up_s`` up."""
+        """Alternate ``down_s`` seconds down (answering ``action``) and ``up_s`` up, by the mock's clock."""
         self.update({"flapping": {"up_s": up_s, "down_s": down_s, "action": action, "start": start}})
 
     def release_hangs(self) -> None:
@@ -301,6 +388,13 @@ class FaultPlan:
     def hang_event(self) -> threading.Event:
         """The event that ends current hangs and delays early (set on stop/clear)."""
         return self._hang_release
+
+    @property
+    def active(self) -> bool:
+        """True while any fault is set: a delay, a failure rate, a route fault, an outage or flapping."""
+        with self._lock:
+            return bool(self.delay_ms or self.jitter_ms or self.failure_rate or self.routes
+                        or self._outage_active() or self._flapping)
 
     # -- dict API (admin, CLI) -------------------------------------------------------
     def replace(self, spec: dict[str, Any]) -> None:
@@ -323,13 +417,16 @@ class FaultPlan:
             raise FaultSpecError(f"a fault plan must be an object, got {type(spec).__name__}")
         unknown = set(spec) - set(_PLAN_KEYS)
         if unknown:
-            raise FaultSpecError(f"unknown fault setting(s) {sorted(unknown)}: expected some of {list(_PLAN_KEYS)}")
+            raise FaultSpecError(f"unknown fault setting(s) {sorted(str(k)[:64] for k in unknown)}: "
+                                 f"expected some of {list(_PLAN_KEYS)}")
         return spec
 
     def add_route_fault_from_dict(self, body: dict[str, Any]) -> RouteFault:
         """Add one route fault from ``{path, method?, action?, times?, sequence?}``."""
         rule = self._parse_route(body)
         with self._lock:
+            if len(self.routes) >= MAX_ROUTES:
+                raise FaultSpecError(f"at most {MAX_ROUTES} route faults may be set at once: clear some first")
             rule.id = next(self._ids)
             self.routes.append(rule)
         return rule
@@ -378,7 +475,7 @@ class FaultPlan:
                         self.routes.remove(rule)
                     return Decision(action, delay_s, source=f"route #{rule.id}")
             if not exempt and self.failure_rate and self._failure_rng.random() < self.failure_rate:
-                return Decision(Action("status", status=self.failure_status), delay_s, source="failure-rate")
+                return Decision(Action(FaultKind.STATUS, status=self.failure_status), delay_s, source="failure-rate")
             return Decision(PASS, delay_s)
 
     # -- internals ---------------------------------------------------------------------
@@ -403,24 +500,23 @@ class FaultPlan:
     def _validate(self, spec: dict[str, Any]) -> dict[str, Any]:
         out: dict[str, Any] = {}
         if "delay_ms" in spec:
-            out["delay_ms"] = _number(spec["delay_ms"], "delay_ms")
+            out["delay_ms"] = check.delay_ms(spec["delay_ms"], "delay_ms")
         if "jitter_ms" in spec:
-            out["jitter_ms"] = _number(spec["jitter_ms"], "jitter_ms")
+            out["jitter_ms"] = check.delay_ms(spec["jitter_ms"], "jitter_ms")
         if "failure_rate" in spec:
-            out["failure_rate"] = _number(spec["failure_rate"], "failure_rate", maximum=1.0)
+            out["failure_rate"] = check.finite_number(spec["failure_rate"], "failure_rate", maximum=1.0)
         if "failure_status" in spec:
             out["failure_status"] = _status(spec["failure_status"], "failure_status")
         if "seed" in spec:
-            seed = spec["seed"]
-            if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int)):
-                raise FaultSpecError(f"seed must be an integer or null, got {seed!r}")
-            out["seed"] = seed
+            out["seed"] = _seed(spec["seed"])
         if "hang_max_s" in spec:
-            out["hang_max_s"] = _number(spec["hang_max_s"], "hang_max_s", minimum=0.001)
+            out["hang_max_s"] = check.duration_s(spec["hang_max_s"], "hang_max_s")
         if "routes" in spec:
             routes = spec["routes"]
             if not isinstance(routes, list):
                 raise FaultSpecError(f"routes must be a list of route faults, got {type(routes).__name__}")
+            if len(routes) > MAX_ROUTES:
+                raise FaultSpecError(f"routes may hold at most {MAX_ROUTES} route faults, got {len(routes)}")
             out["routes"] = [self._parse_route(r) for r in routes]
         if "outage" in spec:
             out["outage"] = self._parse_outage(spec["outage"])
@@ -457,24 +553,29 @@ class FaultPlan:
         allowed = {"path", "method", "action", "times", "sequence", "id", "hits"}
         unknown = set(body) - allowed
         if unknown:
-            raise FaultSpecError(f"unknown route fault field(s) {sorted(unknown)}: expected some of {sorted(allowed)}")
+            raise FaultSpecError(f"unknown route fault field(s) {sorted(str(k)[:64] for k in unknown)}: "
+                                 f"expected some of {sorted(allowed)}")
         path = body.get("path")
         if not isinstance(path, str) or not path.startswith("/"):
-            raise FaultSpecError(f"route fault path must be a string starting with '/', got {path!r}")
+            raise FaultSpecError(f"route fault path must be a string starting with '/', got {check.shown(path)}")
+        check.text(path, "route fault path", max_length=MAX_PATH)
         method = body.get("method")
-        if method is not None and (not isinstance(method, str) or not method.isalpha()):
-            raise FaultSpecError(f"method must be an HTTP method name, got {method!r}")
+        if method is not None and (not isinstance(method, str) or not method.isascii() or not method.isalpha()
+                                   or len(method) > 16):
+            raise FaultSpecError(f"method must be an HTTP method name (1 to 16 ASCII letters), "
+                                 f"got {check.shown(method)}")
         if body.get("sequence") is not None:
             if "action" in body and body["action"] is not None:
                 raise FaultSpecError("give either 'action' (with optional 'times') or 'sequence', not both")
             seq = body["sequence"]
-            if not isinstance(seq, list) or not seq:
-                raise FaultSpecError(f"sequence must be a non-empty list of actions, got {seq!r}")
+            if not isinstance(seq, list) or not seq or len(seq) > MAX_SEQUENCE:
+                raise FaultSpecError(f"sequence must be a non-empty list of at most {MAX_SEQUENCE} actions, "
+                                     f"got {check.shown(seq)}")
             actions = [Action.parse(a) for a in seq]
             return RouteFault(0, path, actions, method and method.upper(), remaining=len(actions), sequence=True)
         times = body.get("times")
         if times is not None:
-            times = int(_number(times, "times", minimum=1, integer=True))
+            times = check.whole_number(times, "times", minimum=1)
         action = Action.parse(body.get("action", 503))
         return RouteFault(0, path, [action], method and method.upper(), remaining=times)
 
@@ -486,15 +587,15 @@ class FaultPlan:
             raise FaultSpecError(f"outage must be an object or null, got {type(spec).__name__}")
         unknown = set(spec) - {"duration_s", "requests", "action"}
         if unknown:
-            raise FaultSpecError(f"unknown outage field(s) {sorted(unknown)}: expected duration_s, requests, action")
+            raise FaultSpecError(f"unknown outage field(s) {sorted(str(k)[:64] for k in unknown)}: "
+                                 "expected duration_s, requests, action")
         duration = spec.get("duration_s")
         requests_ = spec.get("requests")
         if duration is None and requests_ is None:
             raise FaultSpecError("outage needs 'duration_s' (seconds) or 'requests' (a count)")
         return {
-            "duration_s": None if duration is None else _number(duration, "outage duration_s", minimum=0.001),
-            "requests": None if requests_ is None else int(_number(requests_, "outage requests", minimum=1,
-                                                                    integer=True)),
+            "duration_s": None if duration is None else check.duration_s(duration, "outage duration_s"),
+            "requests": None if requests_ is None else check.whole_number(requests_, "outage requests", minimum=1),
             "action": Action.parse(spec.get("action", 503)),
         }
 
@@ -506,12 +607,13 @@ class FaultPlan:
             raise FaultSpecError(f"flapping must be an object or null, got {type(spec).__name__}")
         unknown = set(spec) - {"up_s", "down_s", "action", "start"}
         if unknown:
-            raise FaultSpecError(f"unknown flapping field(s) {sorted(unknown)}: expected up_s, down_s, action, start")
+            raise FaultSpecError(f"unknown flapping field(s) {sorted(str(k)[:64] for k in unknown)}: "
+                                 "expected up_s, down_s, action, start")
         if "up_s" not in spec or "down_s" not in spec:
             raise FaultSpecError("flapping needs both 'up_s' and 'down_s' (seconds)")
         start = spec.get("start", "down")
         if start not in ("up", "down"):
-            raise FaultSpecError(f"flapping start must be 'up' or 'down', got {start!r}")
-        return {"up_s": _number(spec["up_s"], "flapping up_s", minimum=0.001),
-                "down_s": _number(spec["down_s"], "flapping down_s", minimum=0.001),
+            raise FaultSpecError(f"flapping start must be 'up' or 'down', got {check.shown(start)}")
+        return {"up_s": check.duration_s(spec["up_s"], "flapping up_s"),
+                "down_s": check.duration_s(spec["down_s"], "flapping down_s"),
                 "action": Action.parse(spec.get("action", 503)), "start": start}

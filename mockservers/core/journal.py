@@ -1,7 +1,9 @@
 """A bounded, thread-safe record of the requests a mock served.
 
-Secrets are redacted when an entry is recorded, so nothing that reads the
-journal (tests, keywords, the admin API, reports) can leak them.
+Secrets are redacted when an entry is recorded (:mod:`.redaction`: by value
+and by name, over the whole body *before* it is cut to :data:`BODY_LIMIT`
+characters), so nothing that reads the journal (tests, keywords, the admin
+API, reports) can leak them. Entry times come from the mock's clock.
 """
 
 from __future__ import annotations
@@ -9,25 +11,25 @@ from __future__ import annotations
 import difflib
 import fnmatch
 import itertools
-import re
 import threading
 import time
 from collections import deque
 from dataclasses import asdict, dataclass, field
-from typing import Any, Iterable
+from typing import Any, Callable, Iterable
 
-__all__ = ["JournalEntry", "RequestJournal", "REDACTED", "redact_text"]
+from .redaction import REDACTED, Redactor
 
-REDACTED = "*****"
+__all__ = ["JournalEntry", "RequestJournal", "REDACTED", "redact_text", "BODY_LIMIT"]
+
 #: what is kept of a body the journal must not record
 OPAQUE_BODY = "(body not journaled)"
-_BODY_LIMIT = 2048
-_SECRET_JSON = re.compile(r'("(?:password|token|apiKey|api_key|secret)"\s*:\s*)"[^"]*"', re.IGNORECASE)
+#: how many characters of a (redacted) body an entry keeps
+BODY_LIMIT = 2048
 
 
 def redact_text(text: str) -> str:
-    """Replace the values of secret-looking JSON fields in ``text``."""
-    return _SECRET_JSON.sub(lambda m: f'{m.group(1)}"{REDACTED}"', text)
+    """Replace the values of secret-looking fields (JSON, escaped JSON, form) in ``text``."""
+    return Redactor().text(text)
 
 
 @dataclass(frozen=True)
@@ -60,18 +62,23 @@ class RequestJournal:
     """Bounded (oldest dropped first), thread-safe request journal.
 
     ``path`` filters are globs (``/library/sections/*/all``); ``method`` is
-    case-insensitive.
+    case-insensitive. ``secret_names`` add to the redacted names,
+    ``secret_values`` returns the mock's current secret values; ``clock``
+    returns the epoch seconds stamped on entries (the mock's clock).
     """
 
     def __init__(self, maxlen: int = 1000, secret_names: Iterable[str] = (),
-                 opaque_body_prefixes: tuple[str, ...] = ()) -> None:
+                 opaque_body_prefixes: tuple[str, ...] = (),
+                 secret_values: Callable[[], Iterable[str]] | None = None,
+                 clock: Callable[[], float] = time.time) -> None:
         if maxlen < 1:
             raise ValueError(f"journal size must be at least 1, got {maxlen}")
         self._entries: deque[JournalEntry] = deque(maxlen=maxlen)
         self._lock = threading.Lock()
         self._changed = threading.Condition(self._lock)
         self._ids = itertools.count(1)
-        self._secret_names = {name.lower() for name in secret_names}
+        self.redactor = Redactor(secret_names, secret_values)
+        self._clock = clock
         self._opaque_body_prefixes = tuple(opaque_body_prefixes)
         self.total_recorded = 0
 
@@ -82,13 +89,18 @@ class RequestJournal:
 
     def record(self, *, method: str, path: str, query: dict[str, str], status: int, duration_ms: float,
                headers: dict[str, str], body: str = "", fault: str | None = None) -> JournalEntry:
-        """Add an entry, redacting secrets in headers, query and body (an opaque path's body is not kept)."""
+        """Add an entry, redacting secrets in path, headers, query, body and fault (an opaque path's body is not kept).
+
+        The whole body is redacted first, then cut to :data:`BODY_LIMIT` characters.
+        """
         if body and self._opaque_body_prefixes and path.startswith(self._opaque_body_prefixes):
             body = OPAQUE_BODY
+        redact = self.redactor
         entry = JournalEntry(
-            id=next(self._ids), time=time.time(), method=method.upper(), path=path,
-            query=self._redact_mapping(query), status=status, duration_ms=round(duration_ms, 3),
-            headers=self._redact_mapping(headers), body=redact_text(body[:_BODY_LIMIT]), fault=fault)
+            id=next(self._ids), time=self._clock(), method=method.upper(), path=redact.by_value(path),
+            query=redact.mapping(query), status=status, duration_ms=round(duration_ms, 3),
+            headers=redact.mapping(headers), body=redact.text(body)[:BODY_LIMIT],
+            fault=None if fault is None else redact.by_value(fault))
         with self._changed:
             self._entries.append(entry)
             self.total_recorded += 1
@@ -173,6 +185,3 @@ class RequestJournal:
         if path and not (entry.path == path or fnmatch.fnmatchcase(entry.path, path)):
             return False
         return status is None or entry.status == status
-
-    def _redact_mapping(self, mapping: dict[str, str]) -> dict[str, str]:
-        return {k: (REDACTED if k.lower() in self._secret_names else v) for k, v in mapping.items()}

@@ -1,26 +1,28 @@
-"""The one WSGI middleware that applies a server's fault plan and journals requests.
+"""The one WSGI middleware that applies a fault plan and journals requests.
 
 Every service's app sits behind it, so every fault works the same way on
-Plex, Overseerr and Uptime Kuma. ``/__admin`` requests are never faulted or
-journaled.
+Plex, Overseerr and Uptime Kuma. It needs only the fault plan and the
+journal; the admin API is a layer *outside* it (see
+:meth:`mockservers.core.admin.AdminApi.wrap`), so admin requests never reach
+it. Each :class:`~mockservers.core.faults.FaultKind` has one handler here.
+
+Delays, jitter, hangs and dribbling wait in real time (they are network
+behaviour); they end early when the plan releases its hangs (stop, clear).
 """
 
 from __future__ import annotations
 
-import io
 import json
 import select
 import socket
 import struct
 import time
-from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator
+from typing import Any, Callable, Iterable, Iterator
 from urllib.parse import parse_qsl
 
-from .admin import ADMIN_PREFIX
-from .faults import Action, Decision
-
-if TYPE_CHECKING:  # pragma: no cover
-    from .server import MockServer
+from .faults import Action, Decision, FaultKind, FaultPlan
+from .journal import RequestJournal
+from .validation import read_body
 
 __all__ = ["FaultMiddleware", "ABANDONED"]
 
@@ -30,6 +32,8 @@ ABANDONED = "mockservers.abandoned"
 _REASONS = {400: "Bad Request", 401: "Unauthorized", 403: "Forbidden", 404: "Not Found", 408: "Request Timeout",
             409: "Conflict", 429: "Too Many Requests", 500: "Internal Server Error", 502: "Bad Gateway",
             503: "Service Unavailable", 504: "Gateway Timeout"}
+
+Handler = Callable[[Action, dict, Callable, "_Recorder"], Iterable[bytes]]
 
 
 def _status_line(status: int) -> str:
@@ -52,40 +56,58 @@ class _Captured:
 
 
 class FaultMiddleware:
-    """Apply ``server.faults`` to each request and record it in ``server.journal``."""
+    """Apply ``faults`` to each request to ``app`` and record it in ``journal``.
 
-    def __init__(self, app: Callable, server: "MockServer") -> None:
+    ``exempt_prefixes``: paths that skip the global delay and failure rate
+    (outages and route faults aimed at them still apply).
+    """
+
+    def __init__(self, app: Callable, faults: FaultPlan, journal: RequestJournal,
+                 exempt_prefixes: tuple[str, ...] = ()) -> None:
         self.app = app
-        self.server = server
+        self.faults = faults
+        self.journal = journal
+        self.exempt_prefixes = tuple(exempt_prefixes)
+        self._handlers: dict[FaultKind, Handler] = {
+            FaultKind.PASS: self._pass,
+            FaultKind.DELAY: self._delay,
+            FaultKind.STATUS: self._status_answer,
+            FaultKind.RESET: self._reset_connection,
+            FaultKind.HANG: self._hang_then_drop,
+            FaultKind.TRUNCATE: self._truncated,
+            FaultKind.MALFORMED: self._malformed_answer,
+            FaultKind.DRIBBLE: self._dribbled,
+        }
+        missing = set(FaultKind) - set(self._handlers)
+        assert not missing, f"no handler for fault kind(s) {missing}"  # noqa: S101 - a programming error
 
     def __call__(self, environ: dict[str, Any], start_response: Callable) -> Iterable[bytes]:
         path = environ.get("PATH_INFO", "") or "/"
-        if path == ADMIN_PREFIX or path.startswith(ADMIN_PREFIX + "/"):
-            return self.app(environ, start_response)
         started = time.perf_counter()
-        exempt = path.startswith(self.server.fault_exempt_prefixes)
-        decision = self.server.faults.decide(environ.get("REQUEST_METHOD", "GET"), path, exempt)
-        body = self._request_body(environ)
-        recorder = _Recorder(self.server, environ, path, body, started, decision)
+        exempt = bool(self.exempt_prefixes) and path.startswith(self.exempt_prefixes)
+        decision = self.faults.decide(environ.get("REQUEST_METHOD", "GET"), path, exempt)
+        body = read_body(environ).decode("utf-8", "replace")
+        recorder = _Recorder(self.journal, environ, path, body, started, decision)
         if decision.delay_s and self._wait(decision.delay_s):
             return recorder.abandoned(environ, "server stopping")
         action = decision.action
-        if action.kind == "delay" and self._wait(action.delay_ms / 1000.0):
-            return recorder.abandoned(environ, "server stopping")
-        if action.kind in ("pass", "delay"):
-            return recorder.wrap(self.app(environ, recorder.start_response(start_response)))
-        if action.kind == "status":
-            return recorder.wrap(self._status_answer(action, start_response, recorder))
-        if action.kind == "reset":
-            return recorder.abandoned(environ, "reset")
-        if action.kind == "hang":
-            self._hang(environ)
-            return recorder.abandoned(environ, "hang")
-        return recorder.wrap(self._rewritten_answer(action, environ, start_response, recorder))
+        return self._handlers[action.kind](action, environ, start_response, recorder)
 
-    # -- answers ---------------------------------------------------------------------
-    @staticmethod
-    def _status_answer(action: Action, start_response: Callable, recorder: "_Recorder") -> list[bytes]:
+    # -- one handler per fault kind -----------------------------------------------------------
+    def _pass(self, action: Action, environ: dict, start_response: Callable, recorder: "_Recorder") -> Iterable[bytes]:
+        """The real answer."""
+        return recorder.wrap(self.app(environ, recorder.start_response(start_response)))
+
+    def _delay(self, action: Action, environ: dict, start_response: Callable,
+               recorder: "_Recorder") -> Iterable[bytes]:
+        """Wait ``delay_ms`` (real time), then the real answer."""
+        if self._wait(action.delay_ms / 1000.0):
+            return recorder.abandoned(environ, "server stopping")
+        return self._pass(action, environ, start_response, recorder)
+
+    def _status_answer(self, action: Action, environ: dict, start_response: Callable,
+                       recorder: "_Recorder") -> Iterable[bytes]:
+        """The action's status, headers and body (a JSON error body unless one is given)."""
         status = action.status or 503
         if action.body is not None:
             payload = action.body.encode()
@@ -97,10 +119,47 @@ class FaultMiddleware:
         headers = {"Content-Type": content_type, "Content-Length": str(len(payload))}
         headers.update(action.headers)
         recorder.start_response(start_response)(_status_line(status), list(headers.items()))
-        return [payload]
+        return recorder.wrap([payload])
 
-    def _rewritten_answer(self, action: Action, environ: dict, start_response: Callable,
-                          recorder: "_Recorder") -> Iterator[bytes]:
+    def _reset_connection(self, action: Action, environ: dict, start_response: Callable,
+                          recorder: "_Recorder") -> Iterable[bytes]:
+        """A TCP reset before any answer."""
+        return recorder.abandoned(environ, "reset")
+
+    def _hang_then_drop(self, action: Action, environ: dict, start_response: Callable,
+                        recorder: "_Recorder") -> Iterable[bytes]:
+        """No answer until the client gives up, the server stops, or ``hang_max_s`` (real time)."""
+        self._hang(environ)
+        return recorder.abandoned(environ, "hang")
+
+    def _truncated(self, action: Action, environ: dict, start_response: Callable,
+                   recorder: "_Recorder") -> Iterable[bytes]:
+        """Promise the whole body, send half of it; the connection then closes."""
+        captured, original = self._real_answer(environ)
+        send = recorder.start_response(start_response)
+        send(captured.status, self._headers_without_length(captured)
+             + [("Content-Length", str(max(len(original), 2)))])
+        return recorder.wrap(iter([original[: len(original) // 2]]))
+
+    def _malformed_answer(self, action: Action, environ: dict, start_response: Callable,
+                          recorder: "_Recorder") -> Iterable[bytes]:
+        """The real status with its JSON/XML body cut mid-token."""
+        captured, original = self._real_answer(environ)
+        broken = self._malformed(original, captured.header("Content-Type"))
+        recorder.start_response(start_response)(captured.status, self._headers_without_length(captured)
+                                                + [("Content-Length", str(len(broken)))])
+        return recorder.wrap(iter([broken]))
+
+    def _dribbled(self, action: Action, environ: dict, start_response: Callable,
+                  recorder: "_Recorder") -> Iterable[bytes]:
+        """The real body, ``chunk_size`` bytes every ``chunk_delay_ms`` (real time)."""
+        captured, original = self._real_answer(environ)
+        recorder.start_response(start_response)(captured.status, self._headers_without_length(captured)
+                                                + [("Content-Length", str(len(original)))])
+        return recorder.wrap(self._dribble(original, action))
+
+    # -- helpers -------------------------------------------------------------------------------
+    def _real_answer(self, environ: dict) -> tuple[_Captured, bytes]:
         captured = _Captured()
         result = self.app(environ, captured.start_response)
         try:
@@ -108,19 +167,11 @@ class FaultMiddleware:
         finally:
             if hasattr(result, "close"):
                 result.close()
-        headers = [(k, v) for k, v in captured.headers if k.lower() != "content-length"]
-        send = recorder.start_response(start_response)
-        if action.kind == "truncate":
-            # promise the whole body, send half of it, then the connection closes
-            send(captured.status, headers + [("Content-Length", str(max(len(original), 2)))])
-            return iter([original[: len(original) // 2]])
-        if action.kind == "malformed":
-            broken = self._malformed(original, captured.header("Content-Type"))
-            send(captured.status, headers + [("Content-Length", str(len(broken)))])
-            return iter([broken])
-        # dribble: the real body, a few bytes at a time
-        send(captured.status, headers + [("Content-Length", str(len(original)))])
-        return self._dribble(original, action)
+        return captured, original
+
+    @staticmethod
+    def _headers_without_length(captured: _Captured) -> list[tuple[str, str]]:
+        return [(k, v) for k, v in captured.headers if k.lower() != "content-length"]
 
     @staticmethod
     def _malformed(original: bytes, content_type: str) -> bytes:
@@ -140,14 +191,14 @@ class FaultMiddleware:
 
     # -- connection faults -----------------------------------------------------------------
     def _wait(self, seconds: float) -> bool:
-        """Wait ``seconds``; True when the server is stopping (the wait ended early)."""
-        return self.server.faults.hang_event.wait(seconds)
+        """Wait ``seconds`` of real time; True when the plan released its hangs (the wait ended early)."""
+        return self.faults.hang_event.wait(seconds)
 
     def _hang(self, environ: dict) -> None:
         """Answer nothing until the client closes, the server stops, or ``hang_max_s``."""
         sock = environ.get("werkzeug.socket")
-        release = self.server.faults.hang_event
-        deadline = time.monotonic() + self.server.faults.hang_max_s
+        release = self.faults.hang_event
+        deadline = time.monotonic() + self.faults.hang_max_s
         while time.monotonic() < deadline and not release.is_set():
             if sock is None:
                 release.wait(0.05)
@@ -170,25 +221,13 @@ class FaultMiddleware:
         except OSError:
             pass
 
-    @staticmethod
-    def _request_body(environ: dict) -> str:
-        try:
-            length = int(environ.get("CONTENT_LENGTH") or 0)
-        except ValueError:
-            length = 0
-        if length <= 0:
-            return ""
-        raw = environ["wsgi.input"].read(length)
-        environ["wsgi.input"] = io.BytesIO(raw)
-        return raw.decode("utf-8", "replace")
-
 
 class _Recorder:
     """Journals one request once its answer is complete (or abandoned)."""
 
-    def __init__(self, server: "MockServer", environ: dict, path: str, body: str, started: float,
+    def __init__(self, journal: RequestJournal, environ: dict, path: str, body: str, started: float,
                  decision: Decision) -> None:
-        self.server, self.environ, self.path, self.body = server, environ, path, body
+        self.journal, self.environ, self.path, self.body = journal, environ, path, body
         self.started, self.decision = started, decision
         self.status = 0
 
@@ -239,7 +278,7 @@ class _Recorder:
             fault = what
         if self.decision.delay_s:
             fault = (fault + ", " if fault else "") + f"delay {self.decision.delay_s * 1000:.0f} ms"
-        self.server.journal.record(
+        self.journal.record(
             method=environ.get("REQUEST_METHOD", "GET"), path=self.path,
             query=dict(parse_qsl(environ.get("QUERY_STRING", ""), keep_blank_values=True)),
             status=self.status, duration_ms=(time.perf_counter() - self.started) * 1000.0,

@@ -1,27 +1,37 @@
 """The one mock-server mechanism shared by every mocked service.
 
-A :class:`MockServer` serves a WSGI app (the service's Flask app, wrapped by
-the fault middleware and the admin API) from a threaded werkzeug server in a
+A :class:`MockServer` serves a WSGI app from a threaded werkzeug server in a
 background thread, on ``127.0.0.1`` and a free port unless told otherwise.
+The layers, outermost first::
+
+    EdgeGuard (body/query size limits) -> AdminApi (/__admin/...) -> FaultMiddleware -> the service's app
+
+Imports go one way: this module uses the admin API, the middleware, the
+fault plan and the journal; none of them imports it.
 """
 
 from __future__ import annotations
 
+import logging
 import secrets
 import socket
 import threading
 import time
-from typing import Any, Callable
+from typing import Any, Callable, Iterable
 
 from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 
+from . import validation as check
 from .admin import AdminApi
-from .clock import VirtualClock
+from .clock import ScheduledCall, VirtualClock
 from .faults import FaultPlan
 from .journal import RequestJournal
 from .middleware import ABANDONED, FaultMiddleware
+from .validation import CLOSE_CONNECTION, EdgeGuard
 
 __all__ = ["MockServer", "MockServerError"]
+
+log = logging.getLogger("mockservers")
 
 
 #: how often the serving loop checks for stop(): bounds the stop time (idle cost: one wake-up per interval)
@@ -58,7 +68,8 @@ class _QuietHandler(WSGIRequestHandler):
             except OSError:
                 pass
         super().run_wsgi()
-        if websocket or getattr(self, "environ", {}).get(ABANDONED):
+        environ = getattr(self, "environ", {})
+        if websocket or environ.get(ABANDONED) or environ.get(CLOSE_CONNECTION):
             self.close_connection = True
 
     def handle(self) -> None:
@@ -74,8 +85,14 @@ class MockServer:
 
     Subclasses set :attr:`service_name` and implement :meth:`create_app`;
     they may override :meth:`register_admin` (extra ``/__admin/`` routes),
-    :meth:`reset_state` (back to the initial data) and
-    :meth:`on_take_down` (e.g. drop open websocket connections).
+    :meth:`reset_state` (back to the initial data),
+    :meth:`on_take_down` (e.g. drop open websocket connections) and
+    :meth:`secret_values` (what the journal must never show).
+
+    Time: every time read goes through :attr:`clock` (a fresh
+    :class:`VirtualClock` unless one is passed in): outage windows, flapping,
+    ``take_down(duration=...)``, journal timestamps. Delays, jitter, hangs and
+    dribbling stay real network time.
 
     Usage::
 
@@ -85,8 +102,8 @@ class MockServer:
     """
 
     service_name = "mock"
-    #: headers and query parameters whose values the journal never records
-    secret_names: tuple[str, ...] = ("authorization", "x-plex-token", "x-api-key", "cookie", "token", "password")
+    #: names whose values the journal never records, besides :data:`~.redaction.SECRET_NAMES`
+    secret_names: tuple[str, ...] = ()
     #: path prefixes that skip the global delay and failure rate (outages and explicit route faults still apply)
     fault_exempt_prefixes: tuple[str, ...] = ()
     #: path prefixes whose request bodies the journal never keeps (e.g. Socket.IO packets carrying a password)
@@ -101,13 +118,16 @@ class MockServer:
         self._port: int | None = None
         self.faults = FaultPlan(clock=self.clock.monotonic)
         self.journal = RequestJournal(maxlen=journal_size, secret_names=self.secret_names,
-                                      opaque_body_prefixes=self.opaque_body_prefixes)
+                                      opaque_body_prefixes=self.opaque_body_prefixes,
+                                      secret_values=self.secret_values, clock=self.clock.time)
         self.admin = AdminApi(self)
         self._server: BaseWSGIServer | None = None
         self._thread: threading.Thread | None = None
         self._lock = threading.RLock()
         self._started = False
-        self._bring_up_timer: threading.Timer | None = None
+        self._bring_up_call: ScheduledCall | None = None
+        #: why the last timed bring-up failed (e.g. the port was taken meanwhile), else None
+        self.bring_up_error: str | None = None
         self.health_token = ""
         self.started_at: float | None = None
         self._wsgi_app: Callable | None = None
@@ -125,6 +145,11 @@ class MockServer:
 
     def on_take_down(self) -> None:
         """Called after the listening socket closed: drop long-lived connections."""
+
+    def secret_values(self) -> Iterable[str]:
+        """The secret values in use now (tokens, keys, passwords, minted JWTs): the journal replaces
+        them wherever they appear. Subclasses add theirs."""
+        return ()
 
     # -- lifecycle -----------------------------------------------------------------
     @property
@@ -147,9 +172,10 @@ class MockServer:
             if self._wsgi_app is None:
                 self.register_admin(self.admin)
                 app = self.create_app()
-                self._wsgi_app = FaultMiddleware(self.admin.wrap(app), self)
+                faulted = FaultMiddleware(app, self.faults, self.journal, self.fault_exempt_prefixes)
+                self._wsgi_app = EdgeGuard(self.admin.wrap(faulted))
             self.health_token = secrets.token_hex(8)
-            self.started_at = time.time()
+            self.started_at = self.clock.time()
             self.faults.mark_started()
             self._listen(self._requested_port, retry_s=0.0)
             self._started = True
@@ -165,25 +191,35 @@ class MockServer:
             self.on_take_down()
 
     def is_running(self) -> bool:
-        """True while started and listening (False when taken down)."""
-        return self._started and self._server is not None
+        """True while started and listening (False when taken down); waits for a bring-up in progress."""
+        with self._lock:
+            return self._started and self._server is not None
+
+    def is_taken_down(self) -> bool:
+        """True between :meth:`take_down` and the bring-up (the port refuses connections)."""
+        with self._lock:
+            return self._started and self._server is None
 
     def take_down(self, duration: float | None = None) -> None:
         """Close the listening socket: callers get *connection refused*.
 
-        State (data, journal, faults) is kept. With ``duration`` seconds the
-        server comes back by itself on the same port.
+        State (data, journal, faults) is kept. With ``duration`` seconds of the
+        mock's clock (above 0, at most one day) the server comes back by itself
+        on the same port: when that much real time passed, or as soon as a test
+        advances the clock past it (before ``clock.advance`` returns).
+        ``ValueError`` for a bad duration, before anything changes.
         """
+        if duration is not None:
+            duration = check.duration_s(duration, "duration")
         with self._lock:
             if not self._started:
                 raise MockServerError(f"{self.service_name} mock is not started")
+            self._cancel_bring_up()
             self._close_listener()
             self.faults.release_hangs()
             self.on_take_down()
             if duration is not None:
-                self._bring_up_timer = threading.Timer(duration, self._timed_bring_up)
-                self._bring_up_timer.daemon = True
-                self._bring_up_timer.start()
+                self._bring_up_call = self.clock.call_later(duration, self._timed_bring_up)
 
     def bring_up(self) -> None:
         """Listen again on the same port after :meth:`take_down`."""
@@ -209,14 +245,19 @@ class MockServer:
     # -- internals -----------------------------------------------------------------
     def _timed_bring_up(self) -> None:
         with self._lock:
-            self._bring_up_timer = None
+            self._bring_up_call = None
             if self._started and self._server is None:
-                self._listen(self.port)
+                try:
+                    self._listen(self.port)
+                    self.bring_up_error = None
+                except OSError as exc:  # the port was taken meanwhile: say so, never kill the clock's thread
+                    self.bring_up_error = f"could not listen on port {self.port} again: {exc}"
+                    log.warning("%s mock: %s", self.service_name, self.bring_up_error)
 
     def _cancel_bring_up(self) -> None:
-        if self._bring_up_timer is not None:
-            self._bring_up_timer.cancel()
-            self._bring_up_timer = None
+        if self._bring_up_call is not None:
+            self._bring_up_call.cancel()
+            self._bring_up_call = None
 
     def _listen(self, port: int, retry_s: float = 5.0) -> None:
         """Serve on ``port``; re-binding the port we just closed may be retried for ``retry_s``."""
@@ -255,10 +296,23 @@ class MockServer:
             thread.join(timeout=5)
 
     def describe(self) -> dict[str, Any]:
-        """Health description served by ``/__admin/health``."""
+        """Health description served by ``/__admin/health``.
+
+        ``running`` is true while the port accepts connections; ``taken_down``
+        says the port was closed on purpose (``back_in_s``: when a timed
+        bring-up is due, by the mock's clock); ``faults_active`` whether any
+        fault is set. A mock is fully back when ``running`` and not
+        ``faults_active``.
+        """
+        call = self._bring_up_call
+        back_in = None if call is None else round(max(0.0, call.due - self.clock.monotonic()), 3)
         return {
             "service": self.service_name,
             "running": self.is_running(),
+            "taken_down": self.is_taken_down(),
+            "back_in_s": back_in,
+            "bring_up_error": self.bring_up_error,
+            "faults_active": self.faults.active,
             "url": self.url if self._port else None,
             "token": self.health_token,
             "started_at": self.started_at,

@@ -8,15 +8,22 @@ from typing import Any
 
 from flask import Flask
 
+from mockservers.core import validation as check
 from mockservers.core.admin import AdminApi, AdminError, json_body
 from mockservers.core.server import MockServer
+from mockservers.credentials import DEFAULT_CREDENTIALS
 
 from .app import create_app
 from .catalogue import CATALOGUE, Catalogue
-from .store import RequestError, RequestStore
+from .store import RequestError, RequestStore, iso_time
 from .webhooks import WebhookDelivery, build_payload, check_notification_type, deliver
 
 __all__ = ["OverseerrMock"]
+
+#: the fields of ``POST /__admin/overseerr/webhooks``
+WEBHOOK_FIELDS = ("url", "notification_type", "request_id", "authorization", "timeout", "payload_overrides")
+#: the longest a webhook delivery may wait for the receiver (real seconds)
+MAX_WEBHOOK_TIMEOUT_S = 60.0
 
 
 class OverseerrMock(MockServer):
@@ -24,7 +31,8 @@ class OverseerrMock(MockServer):
 
     ``api_key`` is the one valid ``X-Api-Key`` (never journaled, never in a
     repr). The catalogue is fixed (:mod:`.catalogue`); requests start empty and
-    persist until :meth:`reset_state`.
+    persist until :meth:`reset_state`. ``createdAt``/``updatedAt`` come from the
+    mock's clock.
 
     Admin routes (besides the common ones): ``GET/POST /__admin/overseerr/requests``,
     ``PUT /__admin/overseerr/requests/<id>/status``, ``GET/POST /__admin/overseerr/webhooks``.
@@ -33,11 +41,12 @@ class OverseerrMock(MockServer):
     service_name = "overseerr"
     secret_names = tuple(dict.fromkeys((*MockServer.secret_names, "x-api-key", "apikey", "api_key")))
 
-    def __init__(self, *, api_key: str = "mock-api-key", host: str = "127.0.0.1", port: int = 0,
+    def __init__(self, *, api_key: str = DEFAULT_CREDENTIALS.overseerr_api_key, host: str = "127.0.0.1", port: int = 0,
                  catalogue: Catalogue | None = None, **kw: Any) -> None:
         super().__init__(host=host, port=port, **kw)
         self.api_key = api_key
-        self.store = RequestStore(catalogue or CATALOGUE)
+        self._initial_api_key = api_key
+        self.store = RequestStore(catalogue or CATALOGUE, clock=lambda: iso_time(self.clock.now()))
         self._deliveries: list[WebhookDelivery] = []
         self._deliveries_lock = threading.Lock()
 
@@ -49,8 +58,13 @@ class OverseerrMock(MockServer):
     def create_app(self) -> Flask:
         return create_app(self.store, api_key=lambda: self.api_key)
 
+    def secret_values(self) -> list[str]:
+        """The API key (current and initial): the journal replaces it wherever it appears."""
+        return [self.api_key, self._initial_api_key]
+
     def reset_state(self) -> None:
-        """No requests, no webhook deliveries (the catalogue never changes)."""
+        """No requests, no webhook deliveries, the constructor's API key (the catalogue never changes)."""
+        self.api_key = self._initial_api_key
         self.store.reset()
         with self._deliveries_lock:
             self._deliveries.clear()
@@ -89,18 +103,21 @@ class OverseerrMock(MockServer):
         @admin.route("/overseerr/webhooks", methods=["POST"])
         def post_webhook():
             body = json_body()
+            unknown = sorted(str(k)[:64] for k in set(body) - set(WEBHOOK_FIELDS))
+            if unknown:
+                raise AdminError(f"unknown field(s) {', '.join(unknown)}: expected {', '.join(WEBHOOK_FIELDS)}")
             url = body.get("url")
             if not isinstance(url, str) or not url.startswith(("http://", "https://")):
-                raise AdminError(f"url must be an http(s) URL to POST the notification to, got {url!r}")
+                raise AdminError(f"url must be an http(s) URL to POST the notification to, got {check.shown(url)}")
+            check.text(url, "url", max_length=2048)
             request_id = body.get("request_id")
-            if request_id is not None and (not isinstance(request_id, int) or isinstance(request_id, bool)):
-                raise AdminError(f"request_id must be an integer request id, got {request_id!r}")
+            if request_id is not None:
+                request_id = check.whole_number(request_id, "request_id", minimum=1)
             authorization = body.get("authorization")
-            if authorization is not None and not isinstance(authorization, str):
-                raise AdminError("authorization must be a string (the Authorization header value)")
-            timeout = body.get("timeout", 5.0)
-            if isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or timeout <= 0:
-                raise AdminError(f"timeout must be a number of seconds > 0, got {timeout!r}")
+            if authorization is not None:
+                authorization = check.header_value(authorization, "authorization")
+            timeout = check.finite_number(body.get("timeout", 5.0), "timeout", maximum=MAX_WEBHOOK_TIMEOUT_S,
+                                          exclusive_minimum=True)
             try:
                 delivery = self.send_webhook(url, body.get("notification_type"), request_id=request_id,
                                              authorization=authorization, timeout=float(timeout),

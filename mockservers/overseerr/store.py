@@ -14,10 +14,12 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any, Callable
 
+from mockservers.core.validation import INT64_MAX, shown
+
 from .catalogue import Catalogue, CatalogueEntry
 
 __all__ = ["RequestError", "RequestStore", "REQUEST_STATUS", "MEDIA_STATUS", "FILTERS", "SORTS", "iso_now",
-           "DUPLICATE_MESSAGE", "field_error"]
+           "DUPLICATE_MESSAGE", "field_error", "iso_time"]
 
 REQUEST_STATUS = {1: "PENDING", 2: "APPROVED", 3: "DECLINED", 4: "FAILED"}
 MEDIA_STATUS = {1: "UNKNOWN", 2: "PENDING", 3: "PROCESSING", 4: "PARTIALLY_AVAILABLE", 5: "AVAILABLE"}
@@ -38,10 +40,15 @@ SORTS = ("added", "modified")
 _CREATED = "2024-01-01T00:00:00.000Z"
 
 
+def iso_time(moment: datetime) -> str:
+    """``moment`` as Overseerr writes dates: ``2024-12-16T21:13:58.123Z``."""
+    utc = moment.astimezone(timezone.utc)
+    return utc.strftime("%Y-%m-%dT%H:%M:%S.") + f"{utc.microsecond // 1000:03d}Z"
+
+
 def iso_now() -> str:
-    """Now as Overseerr writes dates: ``2024-12-16T21:13:58.123Z``."""
-    now = datetime.now(timezone.utc)
-    return now.strftime("%Y-%m-%dT%H:%M:%S.") + f"{now.microsecond // 1000:03d}Z"
+    """Now (the wall clock) as Overseerr writes dates."""
+    return iso_time(datetime.now(timezone.utc))
 
 
 class RequestError(ValueError):
@@ -96,7 +103,13 @@ class MediaRequest:
 
 
 def _positive_int(value: Any) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool) and value > 0
+    """A positive whole number within 64 bits (ids, season numbers)."""
+    return isinstance(value, int) and not isinstance(value, bool) and 0 < value <= INT64_MAX
+
+
+def _is_code(value: Any, codes: Any) -> bool:
+    """True when ``value`` is an integer among ``codes`` (safe for unhashable input)."""
+    return isinstance(value, int) and not isinstance(value, bool) and value in codes
 
 
 class RequestStore:
@@ -135,22 +148,25 @@ class RequestStore:
                server_id: Any = None, profile_id: Any = None, root_folder: Any = None) -> MediaRequest:
         """Validate and store a request; :class:`RequestError` (400/404/409) says what was wrong."""
         if media_type not in ("movie", "tv"):
-            raise RequestError(f"mediaType must be \"movie\" or \"tv\", got {media_type!r}",
+            raise RequestError(f"mediaType must be \"movie\" or \"tv\", got {shown(media_type)}",
                                errors=[field_error("mediaType", "should be equal to one of the allowed values: "
                                                                 "movie, tv")])
         if not _positive_int(media_id):
-            raise RequestError(f"mediaId must be a positive integer (a TMDB id), got {media_id!r}",
+            raise RequestError(f"mediaId must be a positive integer (a TMDB id), got {shown(media_id)}",
                                errors=[field_error("mediaId", "should be a positive integer")])
         if not isinstance(is4k, bool):
-            raise RequestError(f"is4k must be true or false, got {is4k!r}",
+            raise RequestError(f"is4k must be true or false, got {shown(is4k)}",
                                errors=[field_error("is4k", "should be boolean")])
-        if status not in REQUEST_STATUS:
+        if not _is_code(status, REQUEST_STATUS):
             raise RequestError(f"status must be one of {sorted(REQUEST_STATUS)} "
-                               f"({', '.join(REQUEST_STATUS.values())}), got {status!r}")
+                               f"({', '.join(REQUEST_STATUS.values())}), got {shown(status)}")
         for name, value, kind in (("serverId", server_id, int), ("profileId", profile_id, int),
                                   ("rootFolder", root_folder, str)):
-            if value is not None and (not isinstance(value, kind) or isinstance(value, bool)):
-                raise RequestError(f"{name} must be a {'number' if kind is int else 'string'} or absent, got {value!r}",
+            bad_number = kind is int and isinstance(value, int) and not 0 <= value <= INT64_MAX
+            bad_text = kind is str and isinstance(value, str) and len(value) > 4096
+            if value is not None and (not isinstance(value, kind) or isinstance(value, bool) or bad_number
+                                      or bad_text):
+                raise RequestError(f"{name} must be a {'number from 0 to ' + str(INT64_MAX) if kind is int else 'string of at most 4096 characters'} or absent, got {shown(value)}",
                                    errors=[field_error(name, f"should be {'number' if kind is int else 'string'}")])
         try:
             entry = self.catalogue.get(media_type, media_id)
@@ -181,8 +197,8 @@ class RequestStore:
 
     def set_status(self, request_id: int, status: int) -> MediaRequest:
         """Approve (2), decline (3) or re-open (1) a request; the media status follows."""
-        if status not in (1, 2, 3):
-            raise ValueError(f"request status must be 1 (PENDING), 2 (APPROVED) or 3 (DECLINED), got {status!r}")
+        if not _is_code(status, (1, 2, 3)):
+            raise ValueError(f"request status must be 1 (PENDING), 2 (APPROVED) or 3 (DECLINED), got {shown(status)}")
         with self.lock:
             request = self.get(request_id)
             now = self._clock()
@@ -192,9 +208,9 @@ class RequestStore:
 
     def set_media_status(self, request_id: int, status: int) -> MediaRequest:
         """Set the status (1..5, e.g. 5 AVAILABLE) of the media a request is for."""
-        if status not in MEDIA_STATUS:
+        if not _is_code(status, MEDIA_STATUS):
             raise ValueError(f"media status must be one of {sorted(MEDIA_STATUS)} "
-                             f"({', '.join(MEDIA_STATUS.values())}), got {status!r}")
+                             f"({', '.join(MEDIA_STATUS.values())}), got {shown(status)}")
         with self.lock:
             request = self.get(request_id)
             request.media.set_status(request.is4k, status, self._clock())
@@ -222,9 +238,9 @@ class RequestStore:
         if seasons is None:
             problem = "is required for a tv request"
         elif not isinstance(seasons, list) or not seasons or not all(_positive_int(n) for n in seasons):
-            problem = f"must be a non-empty list of season numbers or \"all\", got {seasons!r}"
+            problem = f"must be a non-empty list of season numbers or \"all\", got {shown(seasons)}"
         elif max(seasons) > total:
-            problem = f"must be season numbers between 1 and {total} for {entry.title!r}, got {seasons!r}"
+            problem = f"must be season numbers between 1 and {total} for {entry.title!r}, got {shown(seasons)}"
         if problem:
             raise RequestError(f"seasons {problem}: expected a list of season numbers like [1, 2] or \"all\"",
                                errors=[field_error("seasons", problem)])

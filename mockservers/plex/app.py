@@ -15,8 +15,11 @@ page (``size="0"``) with the real ``totalSize``; size 0 gives just the counts
 
 Decision on bad paging values: a negative or non-numeric start or size (and
 ``type=``, ``limit=``, ``year=``) is answered ``400`` with a ``text/html`` page
-whose ``<p>`` names the parameter and the value received, e.g.
-``X-Plex-Container-Start must be a non-negative integer, got '-1'``. Real Plex
+whose ``<p>`` names the parameter, the allowed range and the value received, e.g.
+``X-Plex-Container-Start must be a whole number from 0 to 9223372036854775807,
+got '-1'`` (:func:`mockservers.core.validation.digits`: ASCII digits only,
+within 64 bits). ``sort=`` takes at most :data:`~.filters.MAX_SORT_FIELDS`
+fields and a filter at most :data:`~.filters.MAX_FILTER_VALUES` values. Real Plex
 Media Server is not consistent here (it ignores some bad values and rejects
 others); a clear 400 keeps a broken client from silently reading page one.
 
@@ -27,11 +30,12 @@ matching is a case-insensitive substring match on titles.
 from __future__ import annotations
 
 import hmac
-import re
 from typing import Any, Callable
 
 from flask import Flask, Response, request
 from werkzeug.exceptions import BadRequest, HTTPException, NotFound
+
+from mockservers.core import validation as check
 
 from . import filters, tree
 from .data import Item, PlexLibrary, Section
@@ -47,14 +51,12 @@ OPEN_PATHS = frozenset({"/identity"})
 
 
 # -- request parsing -----------------------------------------------------------------
-_DIGITS = re.compile(r"[0-9]+")
-
-
 def _non_negative(name: str, raw: str) -> int:
-    """``raw`` as an integer >= 0, or a 400 naming ``name`` and the bad value."""
-    if not _DIGITS.fullmatch(raw.strip()):
-        raise BadRequest(f"{name} must be a non-negative integer, got {raw!r}")
-    return int(raw)
+    """``raw`` as a whole number within 64 bits, or a 400 naming ``name``, the range and the bad value."""
+    try:
+        return check.digits(raw, name)
+    except check.ValidationError as exc:
+        raise BadRequest(str(exc)) from None
 
 
 def _paging() -> tuple[int, int | None]:
@@ -140,7 +142,7 @@ def _children(item: Item) -> Node:
 
 
 # -- the app -------------------------------------------------------------------------
-def create_app(library: PlexLibrary, token: str | Callable[[], str] = "mock-token") -> Flask:
+def create_app(library: PlexLibrary, token: str | Callable[[], str]) -> Flask:
     """The Plex Flask app serving ``library``; ``token`` (or a function returning it) is the valid token."""
     app = Flask("plex-mock")
     current_token = token if callable(token) else (lambda: token)
@@ -173,6 +175,10 @@ def create_app(library: PlexLibrary, token: str | Callable[[], str] = "mock-toke
     def http_error(exc: HTTPException) -> Response:
         detail = exc.description if exc.code == 400 else None
         return html_error(exc.code or 500, detail)
+
+    @app.errorhandler(check.ValidationError)
+    def bad_input(exc: check.ValidationError) -> Response:
+        return html_error(400, str(exc))
 
     @app.get("/")
     def root():

@@ -33,6 +33,7 @@ from __future__ import annotations
 
 import copy
 import json
+import math
 import random
 import re
 import threading
@@ -40,6 +41,8 @@ import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator, Mapping
+
+from mockservers.core import validation as check
 
 from .generate import BASE_EPOCH, episode_title, generate_items, hex_id
 
@@ -75,6 +78,13 @@ _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _FIRST_RATING_KEY = 1000
 #: cap on ``generate`` per section, so a typo cannot stall the server building millions of items
 MAX_GENERATED = 5000
+#: caps that keep any fixture small enough to build in well under a second
+MAX_SECTIONS = 50
+MAX_ITEMS = 20_000  # movies and shows over all sections, generated or written
+MAX_SEASONS = 100
+MAX_EPISODES = 1000  # per season
+MAX_LIST = 100  # genres, directors, guids of one item
+MAX_TEXT = 65536
 
 
 # -- validation ----------------------------------------------------------------------
@@ -83,32 +93,40 @@ def _fail(where: str, message: str) -> ValueError:
 
 
 def _text(where: str, value: Any) -> str:
-    if not isinstance(value, str):
-        raise _fail(where, f"expected a string, got {value!r}")
+    if not check.is_clean_text(value, allow_newlines=True) or len(value) > MAX_TEXT:
+        raise _fail(where, f"expected a string of at most {MAX_TEXT} characters, valid Unicode without control "
+                           f"characters, got {check.shown(value)}")
     return value
 
 
 def _nonempty(where: str, value: Any) -> str:
+    """A non-empty one-line string (titles, names, keys): no control characters at all."""
     if not isinstance(value, str) or not value.strip():
-        raise _fail(where, f"expected a non-empty string, got {value!r}")
+        raise _fail(where, f"expected a non-empty string, got {check.shown(value)}")
+    if not check.is_clean_text(value) or len(value) > MAX_TEXT:
+        raise _fail(where, f"expected one line of at most {MAX_TEXT} characters, valid Unicode without control "
+                           f"characters, got {check.shown(value)}")
     return value
 
 
 def _integer(where: str, value: Any) -> int:
     if isinstance(value, bool) or not isinstance(value, int):
-        raise _fail(where, f"expected an integer, got {value!r}")
+        raise _fail(where, f"expected an integer, got {check.shown(value)}")
+    if not check.INT64_MIN <= value <= check.INT64_MAX:
+        raise _fail(where, f"expected an integer within 64 bits, got {check.shown(value)}")
     return value
 
 
 def _count(where: str, value: Any) -> int:
     if _integer(where, value) < 0:
-        raise _fail(where, f"expected an integer >= 0, got {value!r}")
+        raise _fail(where, f"expected an integer >= 0, got {check.shown(value)}")
     return value
 
 
 def _number(where: str, value: Any) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise _fail(where, f"expected a number, got {value!r}")
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) \
+            or abs(value) > 1e15:
+        raise _fail(where, f"expected a finite number (at most 1e15 in size), got {check.shown(value)}")
     return float(value)
 
 
@@ -126,25 +144,36 @@ def _date(where: str, value: Any) -> str:
 
 def _numeric_key(where: str, value: Any) -> str:
     """Plex keys are positive integers; accept ``7`` or ``"7"``, keep the string."""
-    if isinstance(value, int) and not isinstance(value, bool) and value > 0:
+    if isinstance(value, int) and not isinstance(value, bool) and 0 < value <= check.INT64_MAX:
         return str(value)
-    if isinstance(value, str) and value.isdigit() and int(value) > 0:
-        return str(int(value))
-    raise _fail(where, f"expected a positive integer (or its string), got {value!r}")
+    try:
+        number = check.digits(value, where, minimum=1) if isinstance(value, str) else 0
+    except check.ValidationError:
+        number = 0
+    if number:
+        return str(number)
+    raise _fail(where, f"expected a positive integer within 64 bits (or its string), got {check.shown(value)}")
 
 
 def _strings(where: str, value: Any) -> list[str]:
-    if not isinstance(value, list):
-        raise _fail(where, f"expected a list of strings, got {value!r}")
+    if not isinstance(value, list) or len(value) > MAX_LIST:
+        raise _fail(where, f"expected a list of at most {MAX_LIST} strings, got {check.shown(value)}")
     return [_nonempty(f"{where}[{i}]", v) for i, v in enumerate(value)]
 
 
 def _seasons(where: str, value: Any) -> list[int]:
     if isinstance(value, int) and not isinstance(value, bool):
-        return [6] * _count(where, value)
-    if not isinstance(value, list):
-        raise _fail(where, f"expected a number of seasons or a list of episode counts, got {value!r}")
-    return [_count(f"{where}[{i}]", v) for i, v in enumerate(value)]
+        if not 0 <= value <= MAX_SEASONS:
+            raise _fail(where, f"expected 0 to {MAX_SEASONS} seasons, got {check.shown(value)}")
+        return [6] * value
+    if not isinstance(value, list) or len(value) > MAX_SEASONS:
+        raise _fail(where, f"expected a number of seasons or a list of at most {MAX_SEASONS} episode counts, "
+                           f"got {check.shown(value)}")
+    counts = [_count(f"{where}[{i}]", v) for i, v in enumerate(value)]
+    for i, count in enumerate(counts):
+        if count > MAX_EPISODES:
+            raise _fail(f"{where}[{i}]", f"expected at most {MAX_EPISODES} episodes, got {count}")
+    return counts
 
 
 SERVER_FIELDS: dict[str, Callable[[str, Any], Any]] = {
@@ -372,8 +401,9 @@ def _parse(fixture: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str, Sectio
     server_data = _check_keys("server", fixture.get("server", {}), SERVER_FIELDS, "server")
     server = {**DEFAULT_SERVER, **{k: SERVER_FIELDS[k](f"server.{k}", v) for k, v in server_data.items()}}
     raw_sections = fixture.get("sections")
-    if not isinstance(raw_sections, list):
-        raise _fail("sections", f"required: a list of sections, got {raw_sections!r}")
+    if not isinstance(raw_sections, list) or len(raw_sections) > MAX_SECTIONS:
+        raise _fail("sections", f"required: a list of at most {MAX_SECTIONS} sections, "
+                                f"got {check.shown(raw_sections)}")
 
     checked: list[tuple[dict[str, Any], list[dict[str, Any]]]] = []
     explicit_keys: dict[str, str] = {}
@@ -408,6 +438,9 @@ def _parse(fixture: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str, Sectio
                                 f"duplicate ratingKey {key!r} (also used at {explicit_keys[key]})")
                 explicit_keys[key] = f"{where}.items[{j}]"
         checked.append((section, items))
+    total = sum(info["generate"] + len(items) for info, items in checked)
+    if total > MAX_ITEMS:
+        raise _fail("sections", f"expected at most {MAX_ITEMS} movies and shows in all, got {total}")
 
     rng = random.Random(seed)
     builder = _Builder(rng, set(explicit_keys))

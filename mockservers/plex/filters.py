@@ -9,6 +9,9 @@ here is both the documentation and the implementation:
 - ``year=`` one or more comma-separated years;
 - ``genre=`` genre ids (from ``/library/sections/{key}/genre``) or names;
 - ``sort=field[:asc|:desc][,...]``, an optional ``movie.`` style prefix allowed.
+
+At most :data:`MAX_SORT_FIELDS` sort fields and :data:`MAX_FILTER_VALUES`
+values per filter (more is a 400), so no request holds the library for long.
 """
 
 from __future__ import annotations
@@ -18,6 +21,8 @@ import zlib
 from typing import Any, Callable, Iterable, Mapping
 
 from werkzeug.exceptions import BadRequest
+
+from mockservers.core import validation as check
 
 from .data import Item, Section
 from .render import Node
@@ -39,6 +44,9 @@ SORTS: dict[str, tuple[str, str]] = {
 #: further sort keys accepted (plexapi offers them without the server listing them)
 EXTRA_SORTS = ("title", "id", "index", "guid", "summary", "tagline", "updatedAt", "studio", "contentRating")
 FILTERS = ("genre", "year")
+#: bounds that keep one request's filtering and sorting cheap
+MAX_SORT_FIELDS = 10
+MAX_FILTER_VALUES = 50
 SEARCH_TYPES = {"movie": 1, "show": 2, "season": 3, "episode": 4}
 _PREFIX = re.compile(r"^[a-z]+\.")
 
@@ -57,6 +65,8 @@ def _values(name: str, raw: str) -> list[str]:
     values = [v.strip() for v in raw.split(",") if v.strip()]
     if not values:
         raise BadRequest(f"{name} needs a value")
+    if len(values) > MAX_FILTER_VALUES:
+        raise BadRequest(f"{name} takes at most {MAX_FILTER_VALUES} comma-separated values, got {len(values)}")
     return values
 
 
@@ -73,9 +83,11 @@ def _string_filter(field: str, exact: bool, raw: str) -> Callable[[Item], bool]:
 def _year_filter(raw: str) -> Callable[[Item], bool]:
     years = set()
     for value in _values("year", raw):
-        if not value.isdigit():
-            raise BadRequest(f"year must be an integer (or a comma-separated list), got {raw!r}")
-        years.add(int(value))
+        try:
+            years.add(check.digits(value, "year"))
+        except check.ValidationError:
+            raise BadRequest(f"year must be a whole number from 0 to {check.INT64_MAX} (or a comma-separated "
+                             f"list of them), got {check.shown(raw)}") from None
     return lambda item: item.attrs.get("year") in years
 
 
@@ -126,8 +138,11 @@ def _sort_key(name: str) -> Callable[[Item], Any]:
 
 
 def apply_sort(items: list[Item], spec: str) -> list[Item]:
-    """``items`` sorted by ``spec`` (``addedAt:desc``, ``movie.year,titleSort``); 400 for unknown fields."""
+    """``items`` sorted by ``spec`` (``addedAt:desc``, ``movie.year,titleSort``); 400 for unknown fields
+    or more than :data:`MAX_SORT_FIELDS` of them (a long ``sort=`` must not hold the library lock)."""
     parts = [p.strip() for p in spec.split(",") if p.strip()]
+    if len(parts) > MAX_SORT_FIELDS:
+        raise BadRequest(f"sort takes at most {MAX_SORT_FIELDS} fields, got {len(parts)}")
     for part in reversed(parts):  # stable sorts, least significant first
         name, _, direction = _strip_type(part).partition(":")
         if name not in SORTS and name not in EXTRA_SORTS:

@@ -8,8 +8,10 @@ from typing import Any, Iterator, Mapping
 
 from flask import Flask
 
+from mockservers.core import validation as check
 from mockservers.core.admin import AdminApi, AdminError, json_body
 from mockservers.core.server import MockServer
+from mockservers.credentials import DEFAULT_CREDENTIALS
 
 from .app import create_app
 from .data import DEFAULT_FIXTURE, PlexLibrary, read_fixture
@@ -17,6 +19,8 @@ from .data import DEFAULT_FIXTURE, PlexLibrary, read_fixture
 __all__ = ["PlexMock"]
 
 Fixture = str | Path | Mapping[str, Any] | None
+#: the longest token accepted
+MAX_TOKEN = 1024
 
 
 class PlexMock(MockServer):
@@ -40,10 +44,13 @@ class PlexMock(MockServer):
 
     service_name = "plex"
 
-    def __init__(self, *, token: str = "mock-token", fixture: Fixture = None, host: str = "127.0.0.1",
+    def __init__(self, *, token: str = DEFAULT_CREDENTIALS.plex_token, fixture: Fixture = None, host: str = "127.0.0.1",
                  port: int = 0, **kw: Any) -> None:
         super().__init__(host=host, port=port, **kw)
         self.token = token
+        self._initial_token = token
+        #: every token this mock has accepted (the journal redacts each wherever it appears)
+        self._tokens_seen: list[str] = [token]
         self.fixture = fixture
         with self._naming(fixture):
             self.library = PlexLibrary(self._read(fixture))
@@ -53,8 +60,19 @@ class PlexMock(MockServer):
         return create_app(self.library, token=lambda: self.token)
 
     def reset_state(self) -> None:
-        """Back to the constructor's fixture (a file is read again)."""
+        """Back to the constructor's fixture (a file is read again) and token."""
+        self.token = self._initial_token
         self.load_fixture(self.fixture)
+
+    def secret_values(self) -> list[str]:
+        """The token now, the constructor's, and every token set since (the newest 100)."""
+        return [self.token, *self._tokens_seen]
+
+    def set_token(self, token: str) -> None:
+        """Make ``token`` the one valid ``X-Plex-Token`` (``ValueError`` unless clean text, 1-1024 characters)."""
+        check.text(token, "token", max_length=MAX_TOKEN)
+        self.token = token
+        self._tokens_seen = [*self._tokens_seen[-99:], token]
 
     def register_admin(self, admin: AdminApi) -> None:
         library = self.library
@@ -82,7 +100,7 @@ class PlexMock(MockServer):
         def post_item(key: str):
             body = json_body()
             try:
-                return self.add_item(key, **body), 201
+                return self.library.add_item(str(key), body).summary(), 201
             except KeyError as exc:
                 raise AdminError(exc.args[0], status=404) from None
             except ValueError as exc:
@@ -97,10 +115,11 @@ class PlexMock(MockServer):
 
         @admin.route("/plex/token", methods=["PUT"])
         def put_token():
-            token = json_body().get("token")
-            if not isinstance(token, str) or not token:
-                raise AdminError(f"token must be a non-empty string, got {token!r}")
-            self.token = token
+            body = json_body()
+            unknown = sorted(str(k)[:64] for k in set(body) - {"token"})
+            if unknown:
+                raise AdminError(f"unknown field(s) {', '.join(unknown)}: expected token")
+            self.set_token(body.get("token"))
             return {"token": "*****"}
 
     # -- Python API for tests and keyword libraries --------------------------------

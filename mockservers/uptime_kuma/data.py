@@ -16,6 +16,7 @@ from datetime import datetime, timedelta, timezone
 from typing import Any, Callable, Mapping
 
 from mockservers import MONITOR_NAMES, SERVICES
+from mockservers.core import validation as check
 
 __all__ = ["DOWN", "UP", "PENDING", "MAINTENANCE", "STATUS_CODES", "STATUS_NAMES", "MonitorStore",
            "parse_status", "as_monitor_id", "format_time", "parse_time", "live_heartbeat", "DEFAULT_MONITORS",
@@ -28,6 +29,10 @@ MONITOR_TYPES = ("group", "http", "port", "ping", "keyword", "json-query", "grpc
                  "real-browser", "push", "steam", "gamedig", "mqtt", "kafka-producer", "sqlserver", "postgres",
                  "mysql", "mongodb", "radius", "redis", "tailscale-ping")
 
+#: the longest monitor name, URL and heartbeat message accepted
+MAX_NAME = 150
+MAX_URL = 2048
+MAX_MSG = 1024
 #: heartbeats kept per monitor (the real server sends the newest 100 in ``heartbeatList``)
 HISTORY_LIMIT = 100
 INTERVAL_S = 60
@@ -55,7 +60,7 @@ def parse_status(status: str | int) -> int:
         text = status.strip().lower()
         if text in STATUS_CODES:
             return STATUS_CODES[text]
-        if text.isdigit() and int(text) in STATUS_NAMES:
+        if text.isascii() and text.isdigit() and len(text) == 1 and int(text) in STATUS_NAMES:
             return int(text)
     elif isinstance(status, int) and not isinstance(status, bool) and status in STATUS_NAMES:
         return status
@@ -66,9 +71,12 @@ def parse_status(status: str | int) -> int:
 def as_monitor_id(value: Any) -> int | None:
     """A monitor id sent as a number or a string of digits (the web UI sends both); None otherwise."""
     if isinstance(value, int) and not isinstance(value, bool):
-        return value
-    if isinstance(value, str) and value.strip().isdigit():
-        return int(value)
+        return value if 0 <= value <= check.INT64_MAX else None
+    if isinstance(value, str):
+        try:
+            return check.digits(value, "monitor id")
+        except check.ValidationError:
+            return None
     return None
 
 
@@ -90,13 +98,19 @@ def _utcnow() -> datetime:
     return datetime.now(timezone.utc)
 
 
-def new_monitor(monitor_id: int, name: str, type_: str, url: str | None) -> dict[str, Any]:
+def _number(value: float) -> int | float:
+    """``60.0`` -> ``60`` (Uptime Kuma sends whole seconds as integers)."""
+    return int(value) if float(value).is_integer() else value
+
+
+def new_monitor(monitor_id: int, name: str, type_: str, url: str | None,
+                interval_s: float = INTERVAL_S) -> dict[str, Any]:
     """A monitor with every field Uptime Kuma 1.23's ``Monitor.toJSON()`` sends."""
     return {
         "id": monitor_id, "name": name, "description": None, "pathName": name, "parent": None,
         "childrenIDs": [], "url": url, "method": "GET", "hostname": None, "port": None,
         "maxretries": 0, "weight": 2000, "active": True, "forceInactive": False, "type": type_,
-        "timeout": 48, "interval": INTERVAL_S, "retryInterval": INTERVAL_S, "resendInterval": 0,
+        "timeout": 48, "interval": _number(interval_s), "retryInterval": _number(interval_s), "resendInterval": 0,
         "keyword": None, "invertKeyword": False, "expiryNotification": False, "ignoreTls": False,
         "upsideDown": False, "packetSize": 56, "maxredirects": 10, "accepted_statuscodes": ["200-299"],
         "dns_resolve_type": "A", "dns_resolve_server": "1.1.1.1", "dns_last_result": None,
@@ -119,15 +133,18 @@ def new_monitor(monitor_id: int, name: str, type_: str, url: str | None) -> dict
 class MonitorStore:
     """Thread-safe monitors and heartbeat history.
 
-    ``clock`` returns the current UTC time (a fixed clock makes every field
-    deterministic; by default the default history ends "now"). ``service_urls``
+    ``clock`` returns the current UTC time (the mock's ``VirtualClock.now``;
+    a fixed clock makes every field deterministic; the default history ends
+    "now"). ``service_urls``
     maps a default monitor's name to the base URL it checks (e.g. the Plex mock
     a test started); the others keep :data:`DEFAULT_SERVICE_URLS`.
     """
 
     def __init__(self, clock: Callable[[], datetime] | None = None,
-                 service_urls: Mapping[str, str] | None = None) -> None:
+                 service_urls: Mapping[str, str] | None = None, interval_s: float = INTERVAL_S) -> None:
         self._clock = clock or _utcnow
+        #: the monitors' check interval (their ``interval`` field, and the spacing of the default history)
+        self.interval_s = interval_s
         self._service_urls = {**DEFAULT_SERVICE_URLS, **(service_urls or {})}
         self.lock = threading.RLock()
         self._monitors: dict[int, dict[str, Any]] = {}
@@ -145,10 +162,10 @@ class MonitorStore:
             now = self._clock()
             for index, (name, path, pings) in enumerate(DEFAULT_MONITORS, start=1):
                 url = self._service_urls[name].rstrip("/") + path
-                self._monitors[index] = new_monitor(index, name, "http", url)
+                self._monitors[index] = new_monitor(index, name, "http", url, self.interval_s)
                 self._beats[index] = []
                 for age, ping in zip(range(len(pings) - 1, -1, -1), pings):
-                    self._append(index, UP, "200 - OK", float(ping), now - timedelta(seconds=age * INTERVAL_S))
+                    self._append(index, UP, "200 - OK", float(ping), now - timedelta(seconds=age * self.interval_s))
 
     # -- reading -----------------------------------------------------------------------
     def monitors(self) -> dict[int, dict[str, Any]]:
@@ -219,26 +236,28 @@ class MonitorStore:
     def add_monitor(self, name: str, type_: str, url: str | None, status: int) -> tuple[int, dict[str, Any]]:
         """Add a monitor with one (important) heartbeat; returns its id and that row."""
         if not isinstance(name, str) or not name.strip():
-            raise ValueError(f"monitor name must be a non-empty string, got {name!r}")
-        if type_ not in MONITOR_TYPES:
-            raise ValueError(f"unknown monitor type {type_!r}: expected one of {', '.join(MONITOR_TYPES)}")
-        if url is not None and not isinstance(url, str):
-            raise ValueError(f"monitor url must be a string or null, got {url!r}")
+            raise ValueError(f"monitor name must be a non-empty string, got {check.shown(name)}")
+        check.text(name, "monitor name", max_length=MAX_NAME)
+        if not isinstance(type_, str) or type_ not in MONITOR_TYPES:
+            raise ValueError(f"unknown monitor type {check.shown(type_)}: expected one of {', '.join(MONITOR_TYPES)}")
+        if url is not None:
+            check.text(url, "monitor url", max_length=MAX_URL)
         with self.lock:
             if any(mon["name"].casefold() == name.strip().casefold() for mon in self._monitors.values()):
                 raise ValueError(f"a monitor named {name.strip()!r} already exists")
             monitor_id = max(self._monitors, default=0) + 1
-            self._monitors[monitor_id] = new_monitor(monitor_id, name.strip(), type_, url)
+            self._monitors[monitor_id] = new_monitor(monitor_id, name.strip(), type_, url, self.interval_s)
             self._beats[monitor_id] = []
             row = self._append(monitor_id, status, "", None, self._clock())
             return monitor_id, dict(row)
 
-    def add_beat(self, monitor_id: int, status: int, msg: str, ping: float | None) -> dict[str, Any]:
-        """Append a heartbeat (important when the status changed); returns the row."""
+    def add_beat(self, monitor_id: int, status: int, msg: str, ping: float | None,
+                 moment: datetime | None = None) -> dict[str, Any]:
+        """Append a heartbeat at ``moment`` (now by default; important when the status changed); returns the row."""
         with self.lock:
             if monitor_id not in self._monitors:
                 raise ValueError(f"unknown monitor id {monitor_id}")
-            return dict(self._append(monitor_id, status, msg, ping, self._clock()))
+            return dict(self._append(monitor_id, status, msg, ping, moment or self._clock()))
 
     # -- internals -----------------------------------------------------------------------
     def _append(self, monitor_id: int, status: int, msg: str, ping: float | None,

@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-from typing import Any, Callable, Mapping
+import base64
+from datetime import timedelta
+from typing import Any, Callable, Iterable, Mapping
 
 import socketio
 from flask import request
 
+from mockservers.core import validation as check
 from mockservers.core.admin import AdminApi, AdminError, json_body
+from mockservers.core.clock import ScheduledCall
 from mockservers.core.server import MockServer
+from mockservers.credentials import DEFAULT_CREDENTIALS
 
-from .data import STATUS_NAMES, UP, MonitorStore, parse_status
+from .data import INTERVAL_S, MAX_MSG, STATUS_NAMES, UP, MonitorStore, parse_status
 from .http import create_http_app, status_page_config
 from .pump import SocketFaults
 from .sockets import KumaSockets
@@ -19,6 +23,8 @@ from .sockets import KumaSockets
 __all__ = ["UptimeKumaMock"]
 
 SOCKET_IO_PREFIX = "/socket.io"
+#: the largest heartbeat ping accepted (ms): one day
+MAX_PING_MS = 86_400_000.0
 
 
 class UptimeKumaMock(MockServer):
@@ -30,8 +36,13 @@ class UptimeKumaMock(MockServer):
     the HTTP routes only; :attr:`socket_faults` steers the Socket.IO side.
 
     Default data: monitors 1 ``Plex``, 2 ``Overseerr``, 3 ``Tautulli`` (http),
-    all UP with five heartbeats each. ``clock`` (UTC ``datetime`` factory)
-    makes heartbeat times deterministic in tests. ``ping_interval_s`` is the
+    all UP with five heartbeats each. Every ``heartbeat_interval_s`` seconds
+    of the mock's clock (60 s, Uptime Kuma's default; ``None``: never) each
+    monitor gets a heartbeat repeating its current status, pushed to every
+    logged-in client, as a real server checking its monitors does; a test
+    advances ``clock`` (:class:`~mockservers.core.clock.VirtualClock`) to let
+    intervals pass, and heartbeat times, minted JWTs' ``iat`` and Socket.IO
+    event delays follow the same clock. ``ping_interval_s`` is the
     Engine.IO ping interval (25 s like Uptime Kuma); a long-polling client that
     loses its own close packet (a python-engineio client race) only notices at
     the next ping, so tests may shorten it. ``service_urls`` points default
@@ -48,18 +59,24 @@ class UptimeKumaMock(MockServer):
     #: Socket.IO packets carry the login password and bare JWTs the JSON redaction cannot all recognise
     opaque_body_prefixes = (SOCKET_IO_PREFIX,)
 
-    def __init__(self, *, username: str = "admin", password: str = "admin", status_page_slug: str = "default",
-                 host: str = "127.0.0.1", port: int = 0, clock: Callable[[], datetime] | None = None,
-                 ping_interval_s: float = 25.0, service_urls: Mapping[str, str] | None = None, **kw: Any) -> None:
+    def __init__(self, *, username: str = DEFAULT_CREDENTIALS.uptime_kuma_username,
+                 password: str = DEFAULT_CREDENTIALS.uptime_kuma_password, status_page_slug: str = "default",
+                 host: str = "127.0.0.1", port: int = 0, ping_interval_s: float = 25.0,
+                 heartbeat_interval_s: float | None = INTERVAL_S, service_urls: Mapping[str, str] | None = None,
+                 **kw: Any) -> None:
         super().__init__(host=host, port=port, **kw)
         self.username = username
         self._password = password
+        self._initial_password = password
         self.status_page_slug = status_page_slug
-        self.store = MonitorStore(clock, service_urls)
+        self.heartbeat_interval_s = None if heartbeat_interval_s is None else check.duration_s(
+            heartbeat_interval_s, "heartbeat_interval_s", minimum=0.0)
+        self._next_beat: ScheduledCall | None = None
+        self.store = MonitorStore(self.clock.now, service_urls, interval_s=self.heartbeat_interval_s or INTERVAL_S)
         self.socket_faults = SocketFaults()
         self.sockets = KumaSockets(self.store, self.socket_faults, self._credentials,
                                    lambda: status_page_config(self.status_page_slug),
-                                   ping_interval_s=ping_interval_s)
+                                   ping_interval_s=ping_interval_s, clock=self.clock)
 
     def __repr__(self) -> str:
         where = self.url if self._port else "not started"
@@ -74,14 +91,62 @@ class UptimeKumaMock(MockServer):
         """Cut every Socket.IO connection, as a crashed server would: clients see a transport error."""
         self.sockets.drop_all(graceful=False)
 
+    def start(self) -> "UptimeKumaMock":
+        """Start serving; the periodic heartbeats start with it."""
+        super().start()
+        self._schedule_beat(self.clock.monotonic())
+        return self
+
     def stop(self) -> None:
-        """Stop serving, drop the Socket.IO clients and stop the event sender."""
+        """Stop serving, the periodic heartbeats, the Socket.IO clients and the event sender."""
+        if self._next_beat is not None:
+            self._next_beat.cancel()
+            self._next_beat = None
         super().stop()
         self.sockets.close()
 
+    def secret_values(self) -> Iterable[str]:
+        """The password (current and initial), ``user:password`` as Basic auth sends it, and every minted JWT."""
+        values = [self._password, self._initial_password]
+        for password in {self._password, self._initial_password}:
+            basic = f"{self.username}:{password}".encode("utf-8", "replace")
+            values.append(base64.b64encode(basic).decode("ascii"))
+        return [*values, *self.sockets.minted_tokens()]
+
+    # -- periodic heartbeats -----------------------------------------------------------------
+    #: at most this many missed intervals are caught up at once (older beats would fall out of the history anyway)
+    MAX_CATCH_UP = 100
+
+    def _schedule_beat(self, last_due: float) -> None:
+        interval = self.heartbeat_interval_s
+        if interval is None or not self._started:
+            return
+        now = self.clock.monotonic()
+        due = last_due + interval
+        if now - due > interval * self.MAX_CATCH_UP:  # far behind: skip to the last intervals that still matter
+            due = now - interval * self.MAX_CATCH_UP
+        self._next_beat = self.clock.call_later(due - now, lambda: self._beat(due))
+
+    def _beat(self, due: float) -> None:
+        """One interval passed: every monitor repeats its status (at the moment it was due), unless taken down."""
+        if not self._started:
+            return
+        if self.is_running():
+            moment = self.clock.now() - timedelta(seconds=max(0.0, self.clock.monotonic() - due))
+            with self.store.lock:
+                for monitor_id in self.store.ids():
+                    latest = self.store.latest(monitor_id)
+                    if latest is None:
+                        continue
+                    row = self.store.add_beat(monitor_id, latest["status"], latest["msg"], latest["ping"],
+                                              moment=moment)
+                    self.sockets.broadcast_heartbeat(row)
+        self._schedule_beat(due)
+
     def reset_state(self) -> None:
-        """Default monitors and heartbeats, no socket faults; logged-in clients get the fresh state."""
+        """Default monitors and heartbeats, password and socket faults; logged-in clients get the fresh state."""
         self.socket_faults.clear()
+        self._password = self._initial_password
         with self.store.lock:
             self.store.load_defaults()
             self.sockets.broadcast_state()
@@ -134,10 +199,9 @@ class UptimeKumaMock(MockServer):
         """
         monitor_id = self.store.resolve(monitor)
         code = parse_status(status)
-        if not isinstance(msg, str):
-            raise ValueError(f"msg must be a string, got {msg!r}")
-        if ping is not None and (isinstance(ping, bool) or not isinstance(ping, (int, float)) or ping < 0):
-            raise ValueError(f"ping must be a number of milliseconds >= 0 or None, got {ping!r}")
+        check.text(msg, "msg", max_length=MAX_MSG, allow_empty=True)
+        if ping is not None:
+            ping = check.finite_number(ping, "ping", minimum=0.0, maximum=MAX_PING_MS)
         with self.store.lock:
             if ping is None and code == UP:
                 ping = next((row["ping"] for row in reversed(self.store.beats(monitor_id))

@@ -5,8 +5,9 @@ Acks are answered by the handlers themselves; everything the server *pushes*
 :class:`EventPump`, so the socket faults apply to all pushes the same way:
 
 * ``stop_events`` — nothing is pushed (acks are still answered);
-* ``event_delay_s`` — each push leaves that many seconds after it was queued
-  (a latency, not a throttle: the after-login burst arrives together, late);
+* ``event_delay_s`` — each push leaves that many seconds *of the mock's
+  clock* after it was queued (a latency, not a throttle: the after-login
+  burst arrives together, late); advancing the clock sends them at once;
 * ``reject_logins`` — read by the login handlers.
 """
 
@@ -15,8 +16,10 @@ from __future__ import annotations
 import logging
 import queue
 import threading
-import time
 from typing import Any
+
+from mockservers.core import validation as check
+from mockservers.core.clock import VirtualClock
 
 __all__ = ["SocketFaults", "EventPump"]
 
@@ -56,10 +59,7 @@ class SocketFaults:
                     raise ValueError(f"{name} must be true or false, got {spec[name]!r}")
                 new[name] = spec[name]
         if "event_delay_ms" in spec:
-            delay = spec["event_delay_ms"]
-            if isinstance(delay, bool) or not isinstance(delay, (int, float)) or not 0 <= delay <= 600_000:
-                raise ValueError(f"event_delay_ms must be a number of milliseconds from 0 to 600000, got {delay!r}")
-            new["event_delay_ms"] = float(delay)
+            new["event_delay_ms"] = check.delay_ms(spec["event_delay_ms"], "event_delay_ms")
         self.reject_logins = new["reject_logins"]
         self.stop_events = new["stop_events"]
         self.event_delay_s = new["event_delay_ms"] / 1000.0
@@ -71,10 +71,13 @@ class SocketFaults:
 class EventPump:
     """Emits queued events in order from one background thread, each after the fault delay.
 
-    ``emit`` is ``socketio.Server.emit``-like: ``emit(event, data, to=sid)``.
+    ``emit`` is ``socketio.Server.emit``-like: ``emit(event, data, to=sid)``;
+    ``clock`` times the delays (the mock's clock).
     """
 
-    def __init__(self, emit: Any, faults: SocketFaults, name: str = "uptime-kuma-events") -> None:
+    def __init__(self, emit: Any, faults: SocketFaults, name: str = "uptime-kuma-events",
+                 clock: VirtualClock | None = None) -> None:
+        self._clock = clock if clock is not None else VirtualClock()
         self._emit = emit
         self._faults = faults
         self._name = name
@@ -87,7 +90,7 @@ class EventPump:
         """Queue ``event(*args)`` for client ``sid`` (dropped while ``stop_events`` is set)."""
         if self._faults.stop_events:
             return
-        due = time.monotonic() + max(0.0, float(self._faults.event_delay_s))
+        due = self._clock.monotonic() + max(0.0, float(self._faults.event_delay_s))
         self._ensure_thread()
         self._queue.put((due, sid, event, args))
 
@@ -119,8 +122,7 @@ class EventPump:
             if item is None:
                 return
             due, sid, event, args = item
-            wait = due - time.monotonic()
-            if wait > 0 and stopping.wait(wait):
+            if due > self._clock.monotonic() and self._clock.wait(stopping, due - self._clock.monotonic()):
                 return
             if self._faults.stop_events:
                 continue

@@ -12,14 +12,18 @@ the monitor's stats) to every logged-in client.
 
 from __future__ import annotations
 
+import functools
 import hmac
 import logging
 import secrets
 import threading
-import time
+from collections import deque
 from typing import Any, Callable
 
 import jwt
+
+from mockservers.core import validation as check
+from mockservers.core.clock import VirtualClock
 
 from .data import MonitorStore, as_monitor_id, live_heartbeat
 from .engine import AckOrderedServer
@@ -33,6 +37,26 @@ VERSION = "1.23.16"
 NOT_LOGGED_IN = "You are not logged in."
 BAD_LOGIN = "Incorrect username or password."
 INVALID_TOKEN = "Invalid token."
+#: the longest ``getMonitorBeats`` period accepted, in hours (ten years)
+MAX_PERIOD_HOURS = 87_600
+#: how many minted JWTs are remembered (for redaction by value)
+MINTED_KEPT = 1000
+
+
+def _answering(handler: Callable[..., Any]) -> Callable[..., Any]:
+    """Wrap an event handler so that any input it cannot handle still gets an ack: ``{"ok": False, "msg": ...}``."""
+
+    @functools.wraps(handler)
+    def answer(*args: Any) -> Any:
+        try:
+            return handler(*args)
+        except (ValueError, TypeError, OverflowError) as exc:
+            return {"ok": False, "msg": f"bad input: {check.shown(str(exc), 200)}"}
+        except Exception as exc:  # noqa: BLE001 - a mock bug: still answer, and log it
+            log.exception("uptime-kuma mock: %s failed", handler.__name__)
+            return {"ok": False, "msg": f"mock error: {type(exc).__name__}"}
+
+    return answer
 
 
 class KumaSockets:
@@ -40,12 +64,17 @@ class KumaSockets:
 
     ``credentials`` returns the current ``(username, password)``; the password
     is compared in constant time and never logged. The Engine.IO ping interval
-    and timeout default to Uptime Kuma's (Socket.IO's defaults, 25 s and 20 s).
+    and timeout default to Uptime Kuma's (Socket.IO's defaults, 25 s and 20 s;
+    real time: they are the transport's). ``clock`` stamps minted JWTs
+    (``iat``) and times the event pump's delays. Every event handler answers,
+    whatever arguments it gets (bad ones: ``{"ok": false, "msg": ...}``).
     """
 
     def __init__(self, store: MonitorStore, faults: SocketFaults, credentials: Callable[[], tuple[str, str]],
                  status_page: Callable[[], dict[str, Any]], *, ping_interval_s: float = 25.0,
-                 ping_timeout_s: float = 20.0) -> None:
+                 ping_timeout_s: float = 20.0, clock: VirtualClock | None = None) -> None:
+        self.clock = clock if clock is not None else VirtualClock()
+        self._minted: deque[str] = deque(maxlen=MINTED_KEPT)
         self.store = store
         self.faults = faults
         self._credentials = credentials
@@ -56,7 +85,7 @@ class KumaSockets:
         self.sio = AckOrderedServer(async_mode="threading", cors_allowed_origins="*", logger=False,
                                      engineio_logger=False, ping_interval=ping_interval_s,
                                      ping_timeout=ping_timeout_s)
-        self.pump = EventPump(self.sio.emit, faults)
+        self.pump = EventPump(self.sio.emit, faults, clock=self.clock)
         self._register()
 
     # -- state -----------------------------------------------------------------------------
@@ -77,6 +106,11 @@ class KumaSockets:
     def is_logged_in(self, sid: str) -> bool:
         with self._lock:
             return self._clients.get(sid, False)
+
+    def minted_tokens(self) -> list[str]:
+        """The JWTs minted at login (the newest :data:`MINTED_KEPT`) and the signing secret: secrets to redact."""
+        with self._lock:
+            return [*self._minted, self._jwt_secret]
 
     # -- pushes ------------------------------------------------------------------------------
     @staticmethod
@@ -184,12 +218,12 @@ class KumaSockets:
         sio = self.sio
         sio.on("connect", self._on_connect)
         sio.on("disconnect", self._on_disconnect)
-        sio.on("login", self._on_login)
-        sio.on("loginByToken", self._on_login_by_token)
-        sio.on("logout", self._on_logout)
-        sio.on("getMonitor", self._on_get_monitor)
-        sio.on("getMonitorBeats", self._on_get_monitor_beats)
-        sio.on("*", self._on_other)
+        sio.on("login", _answering(self._on_login))
+        sio.on("loginByToken", _answering(self._on_login_by_token))
+        sio.on("logout", _answering(self._on_logout))
+        sio.on("getMonitor", _answering(self._on_get_monitor))
+        sio.on("getMonitorBeats", _answering(self._on_get_monitor_beats))
+        sio.on("*", _answering(self._on_other))
 
     def _on_connect(self, sid: str, environ: dict, auth: Any = None) -> None:
         with self._lock:
@@ -217,20 +251,25 @@ class KumaSockets:
             return {"ok": False, "msg": BAD_LOGIN}
         username, password = self._credentials()
         given_user, given_password = data.get("username"), data.get("password")
-        good = (isinstance(given_user, str) and isinstance(given_password, str)
+        good = (check.is_clean_text(given_user) and check.is_clean_text(given_password)
+                and len(given_user) <= 1024 and len(given_password) <= 1024
                 and hmac.compare_digest(given_user.encode(), username.encode())
                 & hmac.compare_digest(given_password.encode(), password.encode()))
         if not good or self.faults.reject_logins:
-            log.info("uptime-kuma mock: rejected login of %r", given_user)
+            log.info("uptime-kuma mock: rejected login of %s", check.shown(given_user))
             return {"ok": False, "msg": BAD_LOGIN}
-        token = jwt.encode({"username": username, "iat": int(time.time())}, self._jwt_secret, algorithm="HS256")
+        token = jwt.encode({"username": username, "iat": int(self.clock.time())}, self._jwt_secret,
+                           algorithm="HS256")
+        with self._lock:
+            self._minted.append(token)
         self._accept(sid)
         return {"ok": True, "token": token}
 
     def _on_login_by_token(self, sid: str, token: Any = None, *_: Any) -> dict[str, Any]:
         username, _password = self._credentials()
         try:
-            claims = jwt.decode(token, self._jwt_secret, algorithms=["HS256"]) if isinstance(token, str) else {}
+            usable = check.is_clean_text(token) and len(token) <= 4096
+            claims = jwt.decode(token, self._jwt_secret, algorithms=["HS256"]) if usable else {}
         except jwt.PyJWTError:
             claims = {}
         if claims.get("username") != username or self.faults.reject_logins:
@@ -249,7 +288,8 @@ class KumaSockets:
         mid = as_monitor_id(monitor_id)
         monitor = self.store.get(mid) if mid is not None else None
         if monitor is None:
-            return {"ok": False, "msg": f"Monitor {monitor_id!r} not found: expected one of ids {self.store.ids()}"}
+            return {"ok": False, "msg": f"Monitor {check.shown(monitor_id)} not found: expected one of ids "
+                                        f"{self.store.ids()}"}
         return {"ok": True, "monitor": monitor}
 
     def _on_get_monitor_beats(self, sid: str, monitor_id: Any = None, period: Any = None, *_: Any) -> dict[str, Any]:
@@ -257,13 +297,16 @@ class KumaSockets:
             return {"ok": False, "msg": NOT_LOGGED_IN}
         mid = as_monitor_id(monitor_id)
         if mid is None or self.store.get(mid) is None:
-            return {"ok": False, "msg": f"Monitor {monitor_id!r} not found: expected one of ids {self.store.ids()}"}
-        if isinstance(period, bool) or not isinstance(period, (int, float)) or period <= 0:
-            return {"ok": False, "msg": f"period must be a number of hours > 0, got {period!r}"}
-        return {"ok": True, "data": self.store.beats(mid, float(period))}
+            return {"ok": False, "msg": f"Monitor {check.shown(monitor_id)} not found: expected one of ids "
+                                        f"{self.store.ids()}"}
+        try:
+            hours = check.finite_number(period, "period", maximum=MAX_PERIOD_HOURS, exclusive_minimum=True)
+        except check.ValidationError as exc:
+            return {"ok": False, "msg": str(exc)}
+        return {"ok": True, "data": self.store.beats(mid, hours)}
 
     def _on_other(self, event: str, sid: str, *_: Any) -> dict[str, Any]:
         if not self.is_logged_in(sid):
             return {"ok": False, "msg": NOT_LOGGED_IN}
-        return {"ok": False, "msg": f"the Uptime Kuma mock does not implement the {event!r} event"}
+        return {"ok": False, "msg": f"the Uptime Kuma mock does not implement the {check.shown(event)} event"}
 

@@ -38,12 +38,12 @@ def test_action_compact_forms(spec, expected):
 
 @pytest.mark.parametrize("spec, message", [
     ("explode", "unknown fault 'explode'"),
-    (99, "action status must be >= 100"),
-    (600, "action status must be <= 599"),
+    (99, "action status must be a whole number from 100 to 599, got 99"),
+    (600, "action status must be a whole number from 100 to 599, got 600"),
     (True, "action must be a status"),
     ({"color": "red"}, "unknown action field(s) ['color']"),
     ({}, "needs 'status', 'fault' or 'delay_ms'"),
-    ({"delay_ms": -5}, "delay_ms must be >= 0"),
+    ({"delay_ms": -5}, "delay_ms must be a finite number from 0 to 3600000, got -5"),
     ({"status": 503, "headers": ["x"]}, "headers must be an object"),
     ([1], "action must be a status"),
 ])
@@ -54,18 +54,18 @@ def test_bad_actions_say_what_was_wrong(spec, message):
 
 
 @pytest.mark.parametrize("spec, message", [
-    ({"delay_ms": -1}, "delay_ms must be >= 0, got -1"),
-    ({"failure_rate": 1.5}, "failure_rate must be <= 1, got 1.5"),
-    ({"failure_rate": "half"}, "failure_rate must be a number"),
-    ({"seed": "abc"}, "seed must be an integer"),
+    ({"delay_ms": -1}, "delay_ms must be a finite number from 0 to 3600000, got -1"),
+    ({"failure_rate": 1.5}, "failure_rate must be a finite number from 0 to 1, got 1.5"),
+    ({"failure_rate": "half"}, "failure_rate must be a finite number from 0 to 1, got 'half'"),
+    ({"seed": "abc"}, "seed must be a whole number from -9223372036854775808 to 9223372036854775807"),
     ({"nonsense": 1}, "unknown fault setting(s) ['nonsense']"),
     ({"routes": {}}, "routes must be a list"),
     ({"routes": [{"path": "nope"}]}, "path must be a string starting with '/'"),
-    ({"routes": [{"path": "/a", "times": 0}]}, "times must be >= 1"),
+    ({"routes": [{"path": "/a", "times": 0}]}, "times must be a whole number from 1 to 9223372036854775807, got 0"),
     ({"routes": [{"path": "/a", "sequence": []}]}, "sequence must be a non-empty list"),
     ({"routes": [{"path": "/a", "action": 503, "sequence": [503]}]}, "not both"),
     ({"outage": {}}, "outage needs 'duration_s'"),
-    ({"outage": {"duration_s": 0}}, "outage duration_s must be >= 0.001"),
+    ({"outage": {"duration_s": 0}}, "outage duration_s must be a finite number above 0 to 86400, got 0"),
     ({"flapping": {"up_s": 1}}, "flapping needs both"),
     ({"flapping": {"up_s": 1, "down_s": 1, "start": "sideways"}}, "flapping start must be 'up' or 'down'"),
 ])
