@@ -24,6 +24,15 @@ Dashboard Refuses Callers Without A Valid Admin Token
     no-role          403    token has no role
     non-admin        403    role 'user' is not allowed
 
+Admin Token Expires After Five Minutes
+    [Documentation]    A token minted for 5 minutes works 4 minutes later and is refused as expired at 5
+    ...    (time let pass on the test clock the dashboard reads).
+    Given An Admin Token Was Minted
+    When 4 Minutes Pass
+    Then The Dashboard Should Accept The Token
+    When 1 Minute Passes
+    Then The Dashboard Should Refuse The Token As Expired
+
 Request Without Token Is Refused Over Raw HTTP
     [Documentation]    Plain HTTP view of the refusal: status, WWW-Authenticate header, JSON error body; /health stays open.
     Then A Request Without A Token Should Get 401 With A JSON Error

@@ -32,6 +32,14 @@ Monitor Going Down Shows As Down In The Status Service
     Then The Status Of Plex Should Be Down From Uptime Kuma
     And The Status Of Overseerr Should Be Up From Uptime Kuma
 
+Uptime Kuma Repeats Every Monitor's Status Every Minute
+    [Documentation]    As a real server checking its monitors, the mock sends a heartbeat per monitor every 60 s
+    ...    (let pass on the test clock); the client receives them.
+    Given The Client Is Connected To Uptime Kuma
+    When Uptime Kuma's Heartbeat Interval Passes
+    Then The Client Should Receive A New Heartbeat For Every Monitor
+    And The Client Should See Plex As Up
+
 Rejected Login Fails With A Clear Error
     [Documentation]    When the server refuses every login, connecting fails with an authentication error that says why.
     [Tags]    unavailable

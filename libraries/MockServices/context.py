@@ -23,21 +23,6 @@ CREDENTIAL_OPTIONS = {"plex": {"token": "plex_token"}, "overseerr": {"api_key": 
                       "uptime-kuma": {"username": "uptime_kuma_username", "password": "uptime_kuma_password"}}
 
 
-def _clock_option(service: str) -> Any:
-    """What the mock's ``clock`` argument takes: the process clock (``MockServer(clock=...)``).
-
-    ``UptimeKumaMock``'s ``clock`` is still a UTC ``datetime`` factory for its
-    heartbeat times (its ``MockServer`` part keeps a clock of its own): it gets
-    the process clock's ``now`` until it takes the clock itself.
-    """
-    from mockservers import UptimeKumaMock
-
-    clock = process_clock()
-    if service == "uptime-kuma" and "Callable" in str(UptimeKumaMock.__init__.__annotations__.get("clock")):
-        return clock.now
-    return clock
-
-
 class MockContext(LibraryContext):
     """Registry of the mocks started by one suite (the library's scope)."""
 
@@ -65,7 +50,7 @@ class MockContext(LibraryContext):
         for option, field in CREDENTIAL_OPTIONS[service].items():
             if options.get(option) is None:
                 options[option] = getattr(defaults, field)
-        options.setdefault("clock", _clock_option(service))
+        options.setdefault("clock", process_clock())
         mock = create_mock(service, **options)
         mock.start()
         self.mocks[service] = mock

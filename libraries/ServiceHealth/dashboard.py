@@ -11,6 +11,7 @@ from robot.api.deco import keyword
 from robot.api.types import Secret
 from robot.libraries.BuiltIn import BuiltIn
 
+from atest_support.clock import process_clock
 from atest_support.waiting import seconds, wait_until
 
 from .context import JWT_SECRET_VARIABLE, WEBHOOK_SECRET_VARIABLE, HealthContext
@@ -98,7 +99,8 @@ class DashboardKeywords:
         self.ctx.stop_dashboard()
         app = create_dashboard_app(_CurrentStatus(self.ctx), _CurrentBreakers(self.ctx),
                                    jwt_secret=self.ctx.dashboard_secret(JWT_SECRET_VARIABLE),
-                                   webhook_secret=self.ctx.dashboard_secret(WEBHOOK_SECRET_VARIABLE))
+                                   webhook_secret=self.ctx.dashboard_secret(WEBHOOK_SECRET_VARIABLE),
+                                   clock=process_clock())
         server = DashboardServer(app).start()
         self.ctx.dashboard = server
         BuiltIn().set_suite_variable("${DASHBOARD_URL}", server.url)
@@ -117,7 +119,7 @@ class DashboardKeywords:
         """Returns a bearer token of the given kind, as a ``Secret`` (logged as ``<secret>``).
 
         | *credentials*   | *token* |
-        | admin           | valid, role ``admin``, expires in 5 minutes |
+        | admin           | valid, role ``admin``, expires in 5 minutes (of the test clock) |
         | non-admin       | valid, role ``user`` |
         | no-role         | valid, without a ``role`` claim |
         | expired         | role ``admin``, expired a minute ago |
@@ -129,12 +131,13 @@ class DashboardKeywords:
         from companion.dashboard import mint_token
 
         secret = self.ctx.dashboard_secret(JWT_SECRET_VARIABLE)
+        now = process_clock().now()  # the dashboard judges expiry on the same clock
         tokens = {
-            "admin": lambda: mint_token(secret, role="admin"),
-            "non-admin": lambda: mint_token(secret, role="user"),
-            "no-role": lambda: mint_token(secret, role=None),
-            "expired": lambda: mint_token(secret, role="admin", expires_in=timedelta(minutes=-1)),
-            "bad-signature": lambda: mint_token(FOREIGN_SECRET, role="admin"),
+            "admin": lambda: mint_token(secret, role="admin", now=now),
+            "non-admin": lambda: mint_token(secret, role="user", now=now),
+            "no-role": lambda: mint_token(secret, role=None, now=now),
+            "expired": lambda: mint_token(secret, role="admin", expires_in=timedelta(minutes=-1), now=now),
+            "bad-signature": lambda: mint_token(FOREIGN_SECRET, role="admin", now=now),
             "malformed": lambda: "not-a-jwt",
         }
         if credentials not in tokens:

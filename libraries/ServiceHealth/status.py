@@ -100,7 +100,7 @@ class StatusKeywords:
         self.ctx.breakers = parts["breakers"]
         self.ctx.status = StatusService(plex=parts["plex"], overseerr=parts["overseerr"], uptime_kuma=self.ctx.kuma,
                                         breakers=parts["breakers"], use_uptime_kuma=use_uptime_kuma,
-                                        slow_threshold_ms=seconds(slow_threshold) * 1000)
+                                        slow_threshold_ms=seconds(slow_threshold) * 1000, clock=process_clock())
         self.ctx.status_clients_owner = clients
         logger.info(f"Status service reports {', '.join(self.ctx.status.services) or 'nothing'} "
                     f"(clients: {clients}, Uptime Kuma {'on' if use_uptime_kuma else 'off'})")

@@ -177,6 +177,30 @@ class UptimeKumaKeywords:
                    expected=status, timeout=self.ctx.timeout_or_default(timeout))
 
     @keyword
+    def get_uptime_kuma_client_heartbeat_count(self) -> int:
+        """Returns how many ``heartbeat`` events the client has received since it connected."""
+        return self.ctx.require_kuma().event_counts.get("heartbeat", 0)
+
+    @keyword
+    def wait_until_uptime_kuma_client_has_received_heartbeats(self, count: int,
+                                                              timeout: timedelta | None = None) -> None:
+        """Waits until the client has received at least ``count`` ``heartbeat`` events since it connected.
+
+        The mock repeats every monitor's status once per heartbeat interval (60 s
+        of the test clock) and pushes it over Socket.IO, so the events arrive a
+        moment after the clock passed the interval. ``timeout`` defaults to the
+        library's.
+
+        | ${seen} =    `Get Uptime Kuma Client Heartbeat Count`
+        | `Advance Time By`    60s
+        | `Wait Until Uptime Kuma Client Has Received Heartbeats`    ${{ $seen + 3 }}
+        """
+        kuma = self.ctx.require_kuma()
+        wait_until(lambda: kuma.event_counts.get("heartbeat", 0), lambda seen: seen >= count,
+                   what="The heartbeats the Uptime Kuma client received", expected=f"at least {count}",
+                   timeout=self.ctx.timeout_or_default(timeout))
+
+    @keyword
     def get_uptime_kuma_client_counters(self) -> dict[str, int]:
         """Returns the client's ``reconnects``, ``logins``, ``login_failures`` and ``disconnects`` counters."""
         counters = self.ctx.require_kuma().counters()

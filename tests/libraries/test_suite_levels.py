@@ -21,7 +21,8 @@ RESOURCES = {path.stem for path in (ROOT / "resources").glob("*.resource")}
 def dry_run(tmp_path_factory: pytest.TempPathFactory) -> ET.Element:
     output = tmp_path_factory.mktemp("dryrun") / "output.xml"
     subprocess.run([sys.executable, "-m", "robot", "--dryrun", "--pythonpath", ".", "--pythonpath", "libraries",
-                    "--output", str(output), "--log", "NONE", "--report", "NONE", "--console", "none", "robot"],
+                    "--outputdir", str(output.parent), "--output", str(output), "--log", "NONE", "--report", "NONE",
+                    "--console", "none", "robot"],
                    cwd=ROOT, check=True, timeout=120)
     return ET.parse(output).getroot()
 
