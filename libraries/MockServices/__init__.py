@@ -41,12 +41,36 @@ class MockServices(SuiteLibrary):
 
     | *Fault*                   | *Keyword*                 | *Caller sees* |
     | fixed delay (+ jitter)    | `Set Mock Delay`          | slow answers, read timeouts |
-    | failure rate (seeded)     | `Set Mock Failure Rate`   | e.g. 30 % 503, same sequence per seed |
+    | failure rate (seeded)     | `Set Mock Failure Rate`, `Preview Mock Failures` | e.g. 30 % 503, same sequence per seed |
     | per-route status/sequence | `Add Route Fault`, `Add Route Fault Sequence` | 503, 503, 200 ... |
     | connection faults         | `Set Connection Fault`    | reset, hang, truncated/malformed body, dribble |
     | outage window             | `Start Mock Outage`       | 503 (or reset) for a time or N requests |
     | flapping                  | `Start Mock Flapping`     | alternating down/up phases |
     | connection refused        | `Take Mock Service Down`  | refused until `Bring Mock Service Up` |
+
+    `Clear Mock Faults` removes every fault of the plan; a mock taken down
+    stays down until `Bring Mock Service Up`. `Reset Mock Service` also
+    empties the journal and restores the data (again without bringing the
+    mock up).
+
+    = Admin API request bodies =
+
+    Each mock also takes the same changes over HTTP on its own port (for a
+    mock started from the CLI in another process). Bodies are JSON; a bad one
+    answers 400 with ``error`` naming the field, the value and what is allowed.
+
+    | *Route*                                               | *Body (example)* |
+    | ``PUT`` / ``PATCH /__admin/faults``                   | ``{"delay_ms": 200, "failure_rate": 0.3, "failure_status": 503, "seed": 42}`` |
+    | ``GET /__admin/faults/preview?n=10``                  | (none): the next 10 failure-rate decisions, ``[{"request": 1, "outcome": "fail", "status": 503}, ...]`` |
+    | ``POST /__admin/faults/routes``                       | ``{"path": "/identity", "sequence": [503, 503, 200]}`` or ``{"path": "/api/v1/request", "action": "reset", "times": 1, "method": "POST"}`` |
+    | ``POST /__admin/down``                                | ``{"duration_s": 30}`` (connection refused; omit for "until brought up") |
+    | ``POST /__admin/clock``                               | ``{"advance_s": 30}`` (moves the mock's clock; never backwards) |
+    | ``POST /__admin/overseerr/requests``                  | ``{"mediaType": "movie", "mediaId": 603, "status": 1}`` (status 1 pending, 2 approved, 3 declined; ``seasons`` for tv) |
+    | ``PUT /__admin/overseerr/requests/<id>/status``       | ``{"status": 2}`` or ``{"media_status": 5}`` |
+    | ``POST /__admin/overseerr/webhooks``                  | ``{"url": "http://127.0.0.1:8000/hook", "notification_type": "MEDIA_APPROVED", "request_id": 1, "authorization": "<secret>"}`` |
+    | ``POST /__admin/uptime-kuma/monitors``                | ``{"name": "Jellyfin", "type": "http", "url": "http://127.0.0.1:8096", "status": "up"}`` (only ``name`` required) |
+    | ``POST /__admin/uptime-kuma/monitors/<id or name>/status`` | ``{"status": "down", "msg": "connect ECONNREFUSED", "ping": 12}`` |
+    | ``PUT`` / ``PATCH /__admin/uptime-kuma/socket-faults`` | ``{"reject_logins": true, "event_delay_ms": 500, "stop_events": false}`` |
 
     = Time =
 

@@ -87,12 +87,19 @@ class LifecycleKeywords:
 
     @keyword
     def bring_mock_service_up(self, service: ServiceName) -> None:
-        """Listens again, on the same port, after `Take Mock Service Down`."""
+        """Listens again, on the same port, after `Take Mock Service Down` (no error when it is listening).
+
+        Faults set meanwhile stay: see `Clear Mock Faults`.
+        """
         self.ctx.get(service).bring_up()
 
     @keyword
     def reset_mock_service(self, service: ServiceName) -> None:
-        """Clears faults and the journal, and puts the service's data back to its defaults."""
+        """Clears faults and the journal, and puts the service's data back to its defaults.
+
+        A mock taken down stays down: call `Bring Mock Service Up` too (the
+        resources' "back to normal" steps do both).
+        """
         self.ctx.get(service).reset()
 
     @keyword

@@ -36,6 +36,42 @@ class ServiceHealth(SuiteLibrary):
     `Use Uptime Kuma For Status`. A status or dashboard keyword used before the
     status service exists fails and says what to call first.
 
+    = Status rules =
+
+    The status service gives each service one verdict, ``up``, ``down`` or
+    ``degraded``, from one of two sources, chosen per service at every check:
+
+    - *Uptime Kuma* (source ``uptime-kuma``): when the status service uses
+      Uptime Kuma (`Use Uptime Kuma For Status`, on by default), its client is
+      connected and logged in, and the service's monitor (``Plex``,
+      ``Overseerr``) has a heartbeat. No request reaches the service.
+    - *polling* (source ``poll``): otherwise. The service's health call
+      (Plex ``test connection``, Overseerr ``get status``, never cached) goes
+      through the test's client, so through its retries and its breaker.
+
+    | *source*    | *what it sees*                                  | *breaker closed* | *breaker half-open* | *breaker open* |
+    | Uptime Kuma | monitor UP                                      | up               | degraded            | degraded       |
+    | Uptime Kuma | monitor UP, ping above ``slow_threshold``       | degraded         | degraded            | degraded       |
+    | Uptime Kuma | monitor PENDING or MAINTENANCE                  | degraded         | degraded            | degraded       |
+    | Uptime Kuma | monitor DOWN                                    | down             | down                | down           |
+    | polling     | health call answered, fresh, fast, first try    | up               | (the call is the probe: up once it closes the breaker, degraded while it stays half-open) | down: fails fast with ``CircuitOpenError`` |
+    | polling     | answered slower than ``slow_threshold``, or only after retries, or from the cache | degraded | degraded | degraded |
+    | polling     | health call failed (refused, timeout, 5xx, bad answer, rejected credentials) | down | down (the failed probe re-opens it) | down |
+
+    The breaker is the service's breaker in the registry the status service
+    was built with (by default the MediaClients library's, so a breaker a test
+    opens through its clients counts). The dashboard's ``circuitBreakersOpen``
+    counts the breakers whose effective state is ``open``.
+
+    Which services are listed, in this order: ``plex`` and ``overseerr`` when
+    the status service has a client for them, then ``uptime-kuma`` only while
+    Uptime Kuma is in use (a client connected with `Connect To Uptime Kuma` and
+    not switched off): it is ``up`` when its client is connected and logged in,
+    ``down`` otherwise. With Uptime Kuma switched off, two services are listed.
+    Each entry's ``message`` says why (e.g. ``Uptime Kuma monitor 'Plex' is UP;
+    circuit breaker is open``, ``plex degraded: served stale cached data because
+    ...``).
+
     = Secrets =
 
     The dashboard's JWT and webhook secrets are made up at random for each

@@ -243,6 +243,7 @@ class DashboardKeywords:
         """
         if not expected:
             raise AssertionError("Name at least one count, e.g. servicesDown=1.")
+        self.ctx.require_status()  # fail at once, saying what to call first, rather than time out
 
         def accept(data: dict) -> bool:
             summary = data["summary"]

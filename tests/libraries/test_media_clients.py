@@ -343,3 +343,19 @@ def test_client_settings_are_named_only_arguments(lib):
     assert arguments[:3] == ["url", ("token", None), "*"]  # None: the default of mockservers.credentials
     assert ("fail_max", None) in arguments and ("reset_timeout", None) in arguments
     assert lib.get_keyword_types("create_plex_client")["reset_timeout"] == timedelta | None
+
+
+def test_stale_result_checks_say_why_it_was_stale():
+    from companion.results import mark
+
+    from MediaClients.results import ResultKeywords
+
+    stale = mark([{"title": "Movies"}], stale=True, reason="plex get_libraries: connection refused")
+    keywords = ResultKeywords()
+    keywords.result_should_be_stale(stale, because="connection refused")
+    with pytest.raises(AssertionError) as err:
+        keywords.result_should_be_fresh(stale)
+    assert str(err.value) == ("Result should be fresh (from the service), but it was served from the cache because "
+                              "plex get_libraries: connection refused (1 item(s)).")
+    with pytest.raises(AssertionError, match=r"not because of 'read timeout': it was served from the cache because"):
+        keywords.result_should_be_stale(stale, because="read timeout")

@@ -10,6 +10,7 @@ from robot.api.types import Secret
 
 from MediaClients import MediaClients
 from ServiceHealth import ServiceHealth
+from atest_support.clock import process_clock
 from companion.dashboard import verify_token
 
 JWT_SECRET = "library-tests-jwt-secret-0123456789abcdef"
@@ -62,9 +63,10 @@ def test_without_the_secret_variables_each_library_makes_up_its_own(robot_vars):
 def test_minted_tokens_carry_the_right_claims(health):
     admin = health.mint_dashboard_token("admin")
     assert isinstance(admin, Secret)
-    assert verify_token(f"Bearer {admin.value}", JWT_SECRET)["role"] == "admin"
+    now = process_clock().now()  # tokens are minted on the process clock, which other tests may have moved
+    assert verify_token(f"Bearer {admin.value}", JWT_SECRET, now=now)["role"] == "admin"
     user = health.mint_dashboard_token("non-admin").value
-    assert verify_token(f"Bearer {user}", JWT_SECRET, required_role=None)["role"] == "user"
+    assert verify_token(f"Bearer {user}", JWT_SECRET, required_role=None, now=now)["role"] == "user"
     with pytest.raises(AssertionError, match=r"^No token for credentials 'root': expected one of admin, non-admin"):
         health.mint_dashboard_token("root")
 
