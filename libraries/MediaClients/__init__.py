@@ -26,6 +26,10 @@ class MediaClients(SuiteLibrary):
 
     %TOC%
 
+    Keywords about one service or part carry its tag (``plex`` and ``overseerr``): the
+    tag list below the keywords shows every keyword about it; keywords that
+    take the service as an argument work for every service.
+
     = Clients =
 
     `Create Plex Client` and `Create Overseerr Client` create the clients

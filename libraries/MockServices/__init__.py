@@ -22,6 +22,10 @@ class MockServices(SuiteLibrary):
 
     %TOC%
 
+    Keywords about one service or part carry its tag (``uptime-kuma``, ``overseerr`` and ``time``): the
+    tag list below the keywords shows every keyword about it; keywords that
+    take the service as an argument work for every service.
+
     = Mock services =
 
     Three services are mocked: ``plex``, ``overseerr`` and ``uptime-kuma``.

@@ -24,7 +24,7 @@ class ClockKeywords:
     a retry's backoff, a reconnect wait, a mock's outage window.
     """
 
-    @keyword
+    @keyword(tags=["time"])
     def advance_time_by(self, duration: str | timedelta) -> None:
         """Moves the shared clock forward by ``duration`` at once (a Robot time: ``30s``, ``2 minutes``, ``1h 30m``).
 
@@ -44,7 +44,7 @@ class ClockKeywords:
         logger.info(f"Time advanced by {_describe(seconds)}: the test clock is now "
                     f"{_describe(clock.advanced_s)} ahead of the wall clock ({clock.now().isoformat()}).")
 
-    @keyword
+    @keyword(tags=["time"])
     def get_time_advanced(self) -> float:
         """Returns how far (seconds) tests have moved this process's clock ahead of the wall clock in total."""
         return process_clock().advanced_s

@@ -20,6 +20,10 @@ class ServiceHealth(SuiteLibrary):
 
     %TOC%
 
+    Keywords about one service or part carry its tag (``uptime-kuma``, ``status``, ``dashboard`` and ``webhooks``): the
+    tag list below the keywords shows every keyword about it; keywords that
+    take the service as an argument work for every service.
+
     = Parts =
 
     | *Part*             | *Build with*              | *Check with* |

@@ -79,7 +79,7 @@ class DashboardKeywords:
         return seconds(self.ctx.timeout)
 
     # -- lifecycle --------------------------------------------------------------------------
-    @keyword
+    @keyword(tags=["dashboard"])
     def start_dashboard(self) -> str:
         """Starts the dashboard app on a free port of 127.0.0.1 and returns its base URL.
 
@@ -108,13 +108,13 @@ class DashboardKeywords:
         logger.info(f"Dashboard listening at {server.url}")
         return server.url
 
-    @keyword
+    @keyword(tags=["dashboard"])
     def stop_dashboard(self) -> None:
         """Stops the dashboard (no error when it is not running)."""
         self.ctx.stop_dashboard()
 
     # -- tokens --------------------------------------------------------------------------------
-    @keyword
+    @keyword(tags=["dashboard"])
     def mint_dashboard_token(self, credentials: Credentials = "admin") -> Secret:
         """Returns a bearer token of the given kind, as a ``Secret`` (logged as ``<secret>``).
 
@@ -154,7 +154,7 @@ class DashboardKeywords:
         return f"Bearer {self.mint_dashboard_token(credentials).value}"
 
     # -- reading the dashboard ---------------------------------------------------------------------
-    @keyword
+    @keyword(tags=["dashboard"])
     def request_dashboard(self, credentials: Credentials | Secret = "admin") -> Any:
         """Sends ``GET /api/v1/admin/service-health/dashboard`` with the given credentials; returns the response.
 
@@ -177,7 +177,7 @@ class DashboardKeywords:
                     f"{response.text[:4000]}")
         return response
 
-    @keyword
+    @keyword(tags=["dashboard"])
     def dashboard_should_refuse(self, credentials: Credentials | Secret, status: int, error: str = "") -> dict:
         """Fails unless the dashboard answers ``status`` with a JSON error body for ``credentials``.
 
@@ -207,7 +207,7 @@ class DashboardKeywords:
             raise AssertionError(f"Dashboard with {credentials} credentials: " + "; ".join(problems))
         return body
 
-    @keyword
+    @keyword(tags=["dashboard"])
     def get_dashboard(self, credentials: Credentials | Secret = "admin") -> dict:
         """Reads the dashboard (200 and ``success: true`` required) and returns its ``data`` object.
 
@@ -229,7 +229,7 @@ class DashboardKeywords:
             raise AssertionError(f"Reading the dashboard failed: {response.status_code} {str(body)[:500]}")
         return body["data"]
 
-    @keyword
+    @keyword(tags=["dashboard"])
     def wait_until_dashboard_summary_is(self, timeout: timedelta | None = None, **expected: int) -> dict:
         """Reads the dashboard until its ``summary`` has the ``expected`` counts; returns the last data.
 
@@ -255,7 +255,7 @@ class DashboardKeywords:
         logger.info(f"Dashboard summary: {data['summary']}")
         return data
 
-    @keyword
+    @keyword(tags=["dashboard"])
     def summary_should_show(self, data: dict, **expected: int) -> None:
         """Fails unless the ``summary`` of dashboard ``data`` (from `Get Dashboard`) has the ``expected`` counts.
 
@@ -270,7 +270,7 @@ class DashboardKeywords:
             raise AssertionError(f"Dashboard summary {summary} differs from the expected "
                                  f"{', '.join(f'{k}={v}' for k, v in expected.items())} in {', '.join(wrong)}")
 
-    @keyword
+    @keyword(tags=["dashboard"])
     def dashboard_should_list_service(self, service: str, status: Literal["up", "down", "degraded"]) -> dict:
         """Reads the dashboard once and fails unless ``service`` is listed with ``status``; returns its entry."""
         services = {s["name"]: s for s in self.get_dashboard()["services"]}
@@ -283,7 +283,7 @@ class DashboardKeywords:
         return services[service]
 
     # -- webhooks --------------------------------------------------------------------------------------
-    @keyword
+    @keyword(tags=["webhooks"])
     def get_webhook_secret(self, kind: WebhookSecret = "valid") -> Secret | None:
         """Returns the ``Authorization`` value for the webhook endpoint as a ``Secret``.
 
@@ -299,7 +299,7 @@ class DashboardKeywords:
             return Secret("not-the-webhook-secret")
         return Secret(self.ctx.dashboard_secret(WEBHOOK_SECRET_VARIABLE))
 
-    @keyword
+    @keyword(tags=["webhooks"])
     def post_to_webhook_endpoint(self, body: Any, secret: WebhookSecret = "valid") -> Any:
         """POSTs ``body`` (a dict/list sent as JSON, or a string sent as is) to the webhook endpoint.
 
@@ -322,7 +322,7 @@ class DashboardKeywords:
     def _inbox(self) -> Any:
         return self.ctx.require_dashboard().inbox
 
-    @keyword
+    @keyword(tags=["webhooks"])
     def webhook_inbox_should_contain(self, notification_type: str, request_id: str | None = None,
                                      tmdb_id: str | None = None, count: int | None = None) -> dict:
         """Fails unless the dashboard has accepted a ``notification_type`` notification; returns its record.
@@ -356,7 +356,7 @@ class DashboardKeywords:
         logger.info(f"Webhook received: {json.dumps(found[-1], indent=2)}")
         return found[-1]
 
-    @keyword
+    @keyword(tags=["webhooks"])
     def webhook_inbox_should_be_empty(self) -> None:
         """Fails if the dashboard accepted any webhook notification."""
         records = self._inbox().received()
@@ -364,7 +364,7 @@ class DashboardKeywords:
             raise AssertionError(f"Expected no webhook notifications, got {len(records)}: "
                                  f"{[r['notification_type'] for r in records]}")
 
-    @keyword
+    @keyword(tags=["webhooks"])
     def clear_webhook_inbox(self) -> None:
         """Forgets the notifications received so far."""
         self._inbox().clear()

@@ -56,7 +56,7 @@ class StatusKeywords:
         self.ctx.own_clients = [c for c in (plex, overseerr) if c is not None]
         return {"plex": plex, "overseerr": overseerr, "breakers": breakers}
 
-    @keyword
+    @keyword(tags=["status"])
     def create_status_service(self, use_uptime_kuma: bool = True, clients: ClientOrigin = "MediaClients",
                               slow_threshold: timedelta = timedelta(seconds=1), *, plex_url: str | None = None,
                               overseerr_url: str | None = None, plex_token: Secret | str | None = None,
@@ -105,7 +105,7 @@ class StatusKeywords:
         logger.info(f"Status service reports {', '.join(self.ctx.status.services) or 'nothing'} "
                     f"(clients: {clients}, Uptime Kuma {'on' if use_uptime_kuma else 'off'})")
 
-    @keyword
+    @keyword(tags=["status"])
     def use_uptime_kuma_for_status(self, enabled: bool) -> None:
         """Switches the status service's Uptime Kuma source on or off (off = every service is polled).
 
@@ -113,7 +113,7 @@ class StatusKeywords:
         """
         self.ctx.require_status().use_uptime_kuma = enabled
 
-    @keyword
+    @keyword(tags=["status"])
     def reset_service_health(self) -> None:
         """Per-test reset: breakers closed and zeroed, client caches cleared, Uptime Kuma source back on.
 
@@ -132,7 +132,7 @@ class StatusKeywords:
             self.ctx.dashboard.inbox.clear()
 
     # -- reading ------------------------------------------------------------------------------
-    @keyword
+    @keyword(tags=["status"])
     def get_service_status(self, service: ServiceName) -> dict[str, Any]:
         """Returns one status entry of ``service``.
 
@@ -145,14 +145,14 @@ class StatusKeywords:
         logger.info(f"Status of {service}: {entry}")
         return entry
 
-    @keyword
+    @keyword(tags=["status"])
     def get_all_service_statuses(self) -> list[dict[str, Any]]:
         """Returns the status of every configured service (what the dashboard lists)."""
         statuses = self.ctx.require_status().get_all_statuses()
         logger.info("\n".join(f"{s['name']}: {s['status']} ({s['source']}) {s['message']}" for s in statuses))
         return statuses
 
-    @keyword
+    @keyword(tags=["status"])
     def wait_until_service_status_is(self, service: ServiceName, status: Verdict, source: Source | None = None,
                                      message: str | None = None, timeout: timedelta | None = None) -> dict:
         """Waits until the status service reports ``service`` as ``status`` (from ``source``, if given).
@@ -177,7 +177,7 @@ class StatusKeywords:
         logger.info(f"Status of {service}: {entry}")
         return entry
 
-    @keyword
+    @keyword(tags=["status"])
     def status_source_should_be(self, service: ServiceName, source: Source) -> None:
         """Fails unless the status of ``service`` comes from ``source`` right now (one check, no waiting)."""
         entry = self.ctx.require_status().get_status(service)

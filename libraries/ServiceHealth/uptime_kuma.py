@@ -38,7 +38,7 @@ class UptimeKumaKeywords:
                                 settings=TestSettings().as_client_settings(), clock=process_clock(),
                                 connect_timeout=seconds(self.ctx.timeout_or_default(timeout)))
 
-    @keyword
+    @keyword(tags=["uptime-kuma"])
     def connect_to_uptime_kuma(self, url: str | None = None, username: str | None = None,
                                password: Secret | str | None = None, timeout: timedelta | None = None) -> None:
         """Connects the Uptime Kuma client over Socket.IO and logs in; fails if either does not work.
@@ -68,7 +68,7 @@ class UptimeKumaKeywords:
             self.ctx.status.uptime_kuma = client
         logger.info(f"Logged in to Uptime Kuma at {client.url} as {client.username!r}")
 
-    @keyword
+    @keyword(tags=["uptime-kuma"])
     def uptime_kuma_login_should_be_rejected(self, url: str | None = None, username: str | None = None,
                                              password: Secret | str | None = None, message: str = "",
                                              timeout: timedelta | None = None) -> str:
@@ -103,12 +103,12 @@ class UptimeKumaKeywords:
         logger.info(f"Login rejected as expected: {error}")
         return error
 
-    @keyword
+    @keyword(tags=["uptime-kuma"])
     def disconnect_from_uptime_kuma(self) -> None:
         """Closes the Uptime Kuma client (no error when none is connected)."""
         self.ctx.close_kuma()
 
-    @keyword
+    @keyword(tags=["uptime-kuma"])
     def wait_until_uptime_kuma_client_is_live(self, timeout: timedelta | None = None) -> None:
         """Waits until the client is connected and logged in (e.g. after a dropped connection).
 
@@ -118,7 +118,7 @@ class UptimeKumaKeywords:
         wait_until(lambda: kuma.is_live, bool, what="The Uptime Kuma client", expected="connected and logged in",
                    timeout=self.ctx.timeout_or_default(timeout))
 
-    @keyword
+    @keyword(tags=["uptime-kuma"])
     def wait_until_uptime_kuma_client_has_been_disconnected(self, times: int = 1,
                                                             timeout: timedelta | None = None) -> None:
         """Waits until the client has seen its connection end at least ``times`` times in all.
@@ -135,7 +135,7 @@ class UptimeKumaKeywords:
                    what="The Uptime Kuma client's disconnects", expected=f"at least {times}",
                    timeout=self.ctx.timeout_or_default(timeout))
 
-    @keyword
+    @keyword(tags=["uptime-kuma"])
     def uptime_kuma_client_should_be_live(self) -> None:
         """Fails unless the client is connected and logged in right now."""
         kuma = self.ctx.require_kuma()
@@ -143,7 +143,7 @@ class UptimeKumaKeywords:
             raise AssertionError(f"The Uptime Kuma client is not live: connected={kuma.is_connected}, "
                                  f"logged in={kuma.is_logged_in}, last disconnect: {kuma.last_disconnect_reason}")
 
-    @keyword
+    @keyword(tags=["uptime-kuma"])
     def get_uptime_kuma_monitor_names(self, timeout: timedelta | None = None) -> list[str]:
         """Returns the monitor names the client received, in id order.
 
@@ -158,7 +158,7 @@ class UptimeKumaKeywords:
                               expected="non-empty", timeout=self.ctx.timeout_or_default(timeout))
         return [str(monitors[mid].get("name")) for mid in sorted(monitors)]
 
-    @keyword
+    @keyword(tags=["uptime-kuma"])
     def wait_until_uptime_kuma_client_sees_monitor(self, monitor: str, status: MonitorState,
                                                    timeout: timedelta | None = None) -> None:
         """Waits until the client's latest heartbeat for ``monitor`` (name or id) has ``status``.
@@ -176,12 +176,12 @@ class UptimeKumaKeywords:
         wait_until(probe, lambda seen: seen == status, what=f"Monitor {monitor!r} as seen by the client",
                    expected=status, timeout=self.ctx.timeout_or_default(timeout))
 
-    @keyword
+    @keyword(tags=["uptime-kuma"])
     def get_uptime_kuma_client_heartbeat_count(self) -> int:
         """Returns how many ``heartbeat`` events the client has received since it connected."""
         return self.ctx.require_kuma().event_counts.get("heartbeat", 0)
 
-    @keyword
+    @keyword(tags=["uptime-kuma"])
     def wait_until_uptime_kuma_client_has_received_heartbeats(self, count: int,
                                                               timeout: timedelta | None = None) -> None:
         """Waits until the client has received at least ``count`` ``heartbeat`` events since it connected.
@@ -200,14 +200,14 @@ class UptimeKumaKeywords:
                    what="The heartbeats the Uptime Kuma client received", expected=f"at least {count}",
                    timeout=self.ctx.timeout_or_default(timeout))
 
-    @keyword
+    @keyword(tags=["uptime-kuma"])
     def get_uptime_kuma_client_counters(self) -> dict[str, int]:
         """Returns the client's ``reconnects``, ``logins``, ``login_failures`` and ``disconnects`` counters."""
         counters = self.ctx.require_kuma().counters()
         logger.info(f"Uptime Kuma client counters: {counters}")
         return counters
 
-    @keyword
+    @keyword(tags=["uptime-kuma"])
     def wait_until_uptime_kuma_client_has_reconnected(self, times: int = 1, timeout: timedelta | None = None) -> None:
         """Waits until the client has reconnected and logged in again at least ``times`` times.
 
