@@ -1,20 +1,21 @@
 *** Settings ***
-Documentation       The resilience scenarios on the wall clock, with small settings: breakers, caches and reconnects
-...                 also work when time really passes. Nothing here moves the test clock; these tests wait on purpose
-...                 (about 2 s in all), and prove the wiring to real time that the other suites skip.
+Documentation       The resilience scenarios on the wall clock, with small settings: breakers, caches, retries and
+...                 reconnects also work when time really passes. The clients read the companion's own wall clock,
+...                 as in production; nothing moves time. These tests wait on purpose (about 1.5 s in all) and prove
+...                 the wiring to real time that the other suites skip.
 
 Resource            ../resources/plex.resource
 Resource            ../resources/uptime_kuma.resource
 
-Suite Setup         Uptime Kuma And The Services It Watches Are Running
+Suite Setup         Every Mock Runs And The Clients Use The Wall Clock
 Test Setup          Plex Is Healthy And The Client Is New
 
 Test Tags           real-clock
 
 
 *** Variables ***
-${SMALL_RESET_TIMEOUT}      500ms
-${SMALL_CACHE_TTL}          300ms
+${SMALL_RESET_TIMEOUT}      300ms
+${SMALL_CACHE_TTL}          200ms
 
 
 *** Test Cases ***
@@ -49,3 +50,10 @@ Uptime Kuma Client Reconnects After A Real Backoff
     When Uptime Kuma Drops All Connections
     Then The Client Should Reconnect And Log In Again
     [Teardown]    The Client Disconnects From Uptime Kuma
+
+
+*** Keywords ***
+Every Mock Runs And The Clients Use The Wall Clock
+    [Documentation]    Suite setup: the wall clock for everything built here, then the three mocks.
+    The Clients Run On The Wall Clock
+    Uptime Kuma And The Services It Watches Are Running

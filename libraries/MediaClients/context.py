@@ -8,7 +8,7 @@ from datetime import timedelta
 
 from robot.api import logger
 
-from atest_support.clock import process_clock
+from atest_support.clock import companion_clock
 from atest_support.credentials import credential
 from atest_support.library import LibraryContext
 from atest_support.settings import TestSettings
@@ -44,7 +44,7 @@ class ClientContext(LibraryContext):
         if self._breakers is None:
             from companion import CircuitBreakerFactory
 
-            self._breakers = CircuitBreakerFactory(clock=process_clock())
+            self._breakers = CircuitBreakerFactory(clock=companion_clock())
         return self._breakers
 
     # -- clients -----------------------------------------------------------------
@@ -59,7 +59,7 @@ class ClientContext(LibraryContext):
         self.close(service)
         client_class = {"plex": PlexClient, "overseerr": OverseerrClient}[service]
         client = client_class(base_url, secret, settings=settings.as_client_settings(), breakers=self.breakers,
-                              clock=process_clock())
+                              clock=companion_clock())
         self.breakers.configure(service, **settings.breaker_options())  # this client's breaker settings apply
         self.clients[service] = client
         self._secrets[service] = secret

@@ -84,7 +84,8 @@ class MockServices(SuiteLibrary):
     offset). `Advance Time By` moves it, so production-size durations (a 30 s
     reset timeout, a 60 s cache TTL) pass at once; left alone it runs at the
     wall clock's pace. The domain form is ``When 30 Seconds Pass``
-    (``resources/clock.resource``).
+    (``resources/clock.resource``). A ``real-clock`` suite calls `Use The Wall
+    Clock` instead: what it builds then reads the wall clock, as in production.
 
     = Journal =
 
@@ -117,9 +118,11 @@ class MockServices(SuiteLibrary):
         | Library    MockServices    timeout=10s
         """
         self._context = MockContext(timeout)
+        self._clock = ClockKeywords()
         super().__init__([LifecycleKeywords(self._context), FaultKeywords(self._context),
-                          JournalKeywords(self._context), ServiceKeywords(self._context), ClockKeywords()])
+                          JournalKeywords(self._context), ServiceKeywords(self._context), self._clock])
 
     def close(self) -> None:
-        """Listener hook: the suite ended, stop whatever it started."""
+        """Listener hook: the suite ended, stop whatever it started (and leave the wall clock)."""
         self._context.stop_all()
+        self._clock.restore()

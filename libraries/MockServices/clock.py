@@ -7,7 +7,7 @@ from datetime import timedelta
 from robot.api import logger
 from robot.api.deco import keyword
 
-from atest_support.clock import duration_seconds, process_clock
+from atest_support.clock import duration_seconds, process_clock, use_wall_clock, wall_clock_in_use
 
 
 def _describe(seconds: float) -> str:
@@ -24,6 +24,9 @@ class ClockKeywords:
     a retry's backoff, a reconnect wait, a mock's outage window.
     """
 
+    def __init__(self) -> None:
+        self.switched_to_wall_clock = False
+
     @keyword(tags=["time"])
     def advance_time_by(self, duration: str | timedelta) -> None:
         """Moves the shared clock forward by ``duration`` at once (a Robot time: ``30s``, ``2 minutes``, ``1h 30m``).
@@ -35,6 +38,9 @@ class ClockKeywords:
         | `Advance Time By`    30s
         | `Advance Time By`    2 minutes
         """
+        if wall_clock_in_use():
+            raise AssertionError("This suite runs on the wall clock ('Use The Wall Clock'): its time cannot be "
+                                 "moved, only waited for.")
         try:
             seconds = duration_seconds(duration)
         except ValueError as exc:
@@ -43,6 +49,28 @@ class ClockKeywords:
         clock.advance(seconds)
         logger.info(f"Time advanced by {_describe(seconds)}: the test clock is now "
                     f"{_describe(clock.advanced_s)} ahead of the wall clock ({clock.now().isoformat()}).")
+
+    @keyword(tags=["time"])
+    def use_the_wall_clock(self) -> None:
+        """For ``real-clock`` suites: until this suite ends, the clients, breakers, caches, Uptime Kuma
+        client, status service and dashboard built from now on read the wall clock, as in production.
+
+        Call it in the suite setup, before any client is built. The mocks keep
+        the shared test clock, which then runs at the wall clock's pace; `Advance
+        Time By` fails until the suite ends (the libraries switch back by
+        themselves then).
+
+        | Suite Setup    `Use The Wall Clock`
+        """
+        use_wall_clock(True)
+        self.switched_to_wall_clock = True
+        logger.info("Clients built from now on in this suite read the wall clock (companion SYSTEM_CLOCK).")
+
+    def restore(self) -> None:
+        """The suite ended: back to the shared test clock if this suite switched to the wall clock."""
+        if self.switched_to_wall_clock:
+            use_wall_clock(False)
+            self.switched_to_wall_clock = False
 
     @keyword(tags=["time"])
     def get_time_advanced(self) -> float:

@@ -11,7 +11,7 @@ from robot.api.deco import keyword
 from robot.api.types import Secret
 from robot.libraries.BuiltIn import BuiltIn
 
-from atest_support.clock import process_clock
+from atest_support.clock import companion_clock
 from atest_support.waiting import seconds, wait_until
 
 from .context import JWT_SECRET_VARIABLE, WEBHOOK_SECRET_VARIABLE, HealthContext
@@ -100,7 +100,7 @@ class DashboardKeywords:
         app = create_dashboard_app(_CurrentStatus(self.ctx), _CurrentBreakers(self.ctx),
                                    jwt_secret=self.ctx.dashboard_secret(JWT_SECRET_VARIABLE),
                                    webhook_secret=self.ctx.dashboard_secret(WEBHOOK_SECRET_VARIABLE),
-                                   clock=process_clock())
+                                   clock=companion_clock())
         server = DashboardServer(app).start()
         self.ctx.dashboard = server
         BuiltIn().set_suite_variable("${DASHBOARD_URL}", server.url)
@@ -131,7 +131,7 @@ class DashboardKeywords:
         from companion.dashboard import mint_token
 
         secret = self.ctx.dashboard_secret(JWT_SECRET_VARIABLE)
-        now = process_clock().now()  # the dashboard judges expiry on the same clock
+        now = companion_clock().now()  # the dashboard judges expiry on the same clock
         tokens = {
             "admin": lambda: mint_token(secret, role="admin", now=now),
             "non-admin": lambda: mint_token(secret, role="user", now=now),

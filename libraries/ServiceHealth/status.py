@@ -9,7 +9,7 @@ from robot.api import logger
 from robot.api.deco import keyword
 from robot.api.types import Secret
 
-from atest_support.clock import process_clock
+from atest_support.clock import companion_clock
 from atest_support.credentials import credential
 from atest_support.settings import TestSettings
 from atest_support.waiting import seconds, wait_until
@@ -47,7 +47,7 @@ class StatusKeywords:
                    api_key: Secret | str | None) -> dict[str, Any]:
         from companion import CircuitBreakerFactory, OverseerrClient, PlexClient
 
-        settings, clock = TestSettings().as_client_settings(), process_clock()
+        settings, clock = TestSettings().as_client_settings(), companion_clock()
         breakers = CircuitBreakerFactory(clock=clock)  # fresh per status service: no state carried over
         plex = (PlexClient(plex_url, credential(plex_token, "plex_token"), settings=settings, breakers=breakers,
                            clock=clock) if plex_url else None)
@@ -100,7 +100,7 @@ class StatusKeywords:
         self.ctx.breakers = parts["breakers"]
         self.ctx.status = StatusService(plex=parts["plex"], overseerr=parts["overseerr"], uptime_kuma=self.ctx.kuma,
                                         breakers=parts["breakers"], use_uptime_kuma=use_uptime_kuma,
-                                        slow_threshold_ms=seconds(slow_threshold) * 1000, clock=process_clock())
+                                        slow_threshold_ms=seconds(slow_threshold) * 1000, clock=companion_clock())
         self.ctx.status_clients_owner = clients
         logger.info(f"Status service reports {', '.join(self.ctx.status.services) or 'nothing'} "
                     f"(clients: {clients}, Uptime Kuma {'on' if use_uptime_kuma else 'off'})")

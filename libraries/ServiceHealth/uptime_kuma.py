@@ -10,7 +10,7 @@ from robot.api.deco import keyword
 from robot.api.types import Secret
 
 from atest_support.credentials import credential
-from atest_support.clock import process_clock
+from atest_support.clock import companion_clock
 from atest_support.settings import TestSettings
 from atest_support.waiting import seconds, wait_until
 
@@ -35,7 +35,7 @@ class UptimeKumaKeywords:
                                  "('Start Mock Service    uptime-kuma' sets ${UPTIME_KUMA_URL}).")
         return UptimeKumaClient(url, credential(username, "uptime_kuma_username"),
                                 credential(password, "uptime_kuma_password"),
-                                settings=TestSettings().as_client_settings(), clock=process_clock(),
+                                settings=TestSettings().as_client_settings(), clock=companion_clock(),
                                 connect_timeout=seconds(self.ctx.timeout_or_default(timeout)))
 
     @keyword(tags=["uptime-kuma"])

@@ -2,10 +2,14 @@
 
 It is a ``mockservers.core.clock.VirtualClock``: the wall clock plus an offset
 that only moves forward. Left alone it runs at the wall clock's pace, so a test
-that never moves it runs in real time (the ``real-clock`` tests); `Advance Time
-By` moves it at once, so breakers' reset timeouts, cache TTLs, retry backoffs,
+that never moves it runs in real time; `Advance Time By` moves it at once, so breakers' reset timeouts, cache TTLs, retry backoffs,
 reconnect waits and the mocks' timed faults pass in microseconds. Under pabot
 every worker is its own process, so every worker has its own clock.
+
+A ``real-clock`` suite calls ``Use The Wall Clock`` first: until that suite
+ends, the companion objects the libraries build (:func:`companion_clock`) read
+the companion's ``SYSTEM_CLOCK``, as in production, while the mocks keep the
+process clock, which then must not be moved.
 """
 
 from __future__ import annotations
@@ -15,10 +19,11 @@ import threading
 from datetime import timedelta
 from typing import Any
 
-__all__ = ["process_clock", "duration_seconds"]
+__all__ = ["process_clock", "companion_clock", "use_wall_clock", "wall_clock_in_use", "duration_seconds"]
 
 _lock = threading.Lock()
 _clock: Any = None
+_wall_clock = False
 
 
 def process_clock() -> Any:
@@ -30,6 +35,27 @@ def process_clock() -> Any:
 
             _clock = VirtualClock()
         return _clock
+
+
+def use_wall_clock(on: bool) -> None:
+    """Switch what :func:`companion_clock` returns: the wall clock (``True``) or the process's clock."""
+    global _wall_clock
+    _wall_clock = bool(on)
+
+
+def wall_clock_in_use() -> bool:
+    """True while the companion objects the libraries build read the wall clock (see :func:`use_wall_clock`)."""
+    return _wall_clock
+
+
+def companion_clock() -> Any:
+    """The clock for a companion object being built now: the process's clock, or the companion's own
+    ``SYSTEM_CLOCK`` (what production uses) while a ``real-clock`` suite asked for the wall clock."""
+    if _wall_clock:
+        from companion.clock import SYSTEM_CLOCK
+
+        return SYSTEM_CLOCK
+    return process_clock()
 
 
 def duration_seconds(value: timedelta | float | int | str) -> float:

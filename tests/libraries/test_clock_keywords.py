@@ -72,3 +72,19 @@ def test_a_production_size_reset_timeout_passes_when_the_clock_moves(mocks, robo
         clients.circuit_breaker_should_be("plex", "closed")
     finally:
         clients.close()
+
+
+def test_a_wall_clock_suite_builds_on_the_system_clock_until_it_ends(robot_vars):
+    from companion.clock import SYSTEM_CLOCK
+
+    from atest_support.clock import companion_clock, wall_clock_in_use
+
+    library = MockServices()
+    try:
+        library.use_the_wall_clock()
+        assert wall_clock_in_use() and companion_clock() is SYSTEM_CLOCK
+        with pytest.raises(AssertionError, match=r"^This suite runs on the wall clock"):
+            library.advance_time_by("1s")
+    finally:
+        library.close()
+    assert not wall_clock_in_use() and companion_clock() is process_clock()
