@@ -17,7 +17,7 @@ from typing import Any, Sequence
 
 import jwt
 
-from ..timeutil import utc_now
+from ..clock import SYSTEM_CLOCK
 
 __all__ = ["ALGORITHM", "ADMIN_ROLE", "MAX_TOKEN_LIFETIME_S", "TokenError", "mint_token", "verify_token", "main"]
 
@@ -44,7 +44,7 @@ class TokenError(Exception):
 
 def _utc(now: datetime | None) -> datetime:
     if now is None:
-        return utc_now()
+        return SYSTEM_CLOCK.now()
     return now if now.tzinfo else now.replace(tzinfo=timezone.utc)
 
 
