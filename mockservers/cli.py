@@ -11,9 +11,10 @@ import argparse
 import signal
 import sys
 import threading
-from typing import Any, Sequence
+from typing import Any, Callable, Sequence
 
 from . import MONITOR_NAMES, SERVICES, create_mock
+from .core import validation as check
 from .credentials import DEFAULT_CREDENTIALS
 
 __all__ = ["build_parser", "main", "parse_only"]
@@ -43,24 +44,27 @@ def _port(value: str) -> int:
     return port
 
 
-def _rate(value: str) -> float:
-    try:
-        rate = float(value)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"failure rate must be a number 0..1, got {value!r}") from None
-    if not 0.0 <= rate <= 1.0:
-        raise argparse.ArgumentTypeError(f"failure rate must be a number 0..1, got {value!r}")
-    return rate
+def _checked(validate: Callable[[Any], Any], integer: bool = False) -> Callable[[str], Any]:
+    """An argparse type: the flag's text as a number, checked by ``validate`` (the mocks' own validation)."""
+
+    def parse(value: str) -> Any:
+        try:
+            number = int(value) if integer else float(value)
+        except ValueError:
+            number = value  # validate names the field, the range and this value
+        try:
+            return validate(number)
+        except check.ValidationError as exc:
+            raise argparse.ArgumentTypeError(str(exc)) from None
+
+    return parse
 
 
-def _non_negative(value: str) -> float:
-    try:
-        number = float(value)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number >= 0, got {value!r}") from None
-    if number < 0:
-        raise argparse.ArgumentTypeError(f"expected a number >= 0, got {value!r}")
-    return number
+_rate = _checked(lambda v: check.finite_number(v, "failure rate", maximum=1.0))
+_delay = _checked(check.delay_ms)
+_jitter = _checked(lambda v: check.delay_ms(v, "jitter_ms"))
+_status = _checked(lambda v: check.whole_number(v, "failure status", minimum=100, maximum=599), integer=True)
+_seed = _checked(lambda v: check.whole_number(v, "seed", minimum=check.INT64_MIN), integer=True)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -77,22 +81,27 @@ def build_parser() -> argparse.ArgumentParser:
                         help=f"start only these services ({', '.join(SERVICES)})")
     faults = parser.add_argument_group("faults (applied to every started service)")
     faults.add_argument("--slow", action="store_true", help=f"delay every answer by {SLOW_DELAY_MS} ms")
-    faults.add_argument("--delay-ms", type=_non_negative, default=None, metavar="MS",
-                        help="delay every answer by MS milliseconds (overrides --slow)")
-    faults.add_argument("--jitter-ms", type=_non_negative, default=0.0, metavar="MS",
+    faults.add_argument("--delay-ms", type=_delay, default=None, metavar="MS",
+                        help="delay every answer by MS milliseconds, at most one hour (overrides --slow)")
+    faults.add_argument("--jitter-ms", type=_jitter, default=0.0, metavar="MS",
                         help="add up to MS milliseconds of random (seeded) delay")
     faults.add_argument("--flaky", action="store_true", help=f"answer {FLAKY_RATE * 100:.0f}%% of requests with 503")
     faults.add_argument("--failure-rate", type=_rate, default=None, metavar="RATE",
                         help="answer RATE (0..1) of requests with --failure-status (overrides --flaky)")
-    faults.add_argument("--failure-status", type=int, default=503, metavar="STATUS",
+    faults.add_argument("--failure-status", type=_status, default=503, metavar="STATUS",
                         help="status for injected failures (default 503)")
-    faults.add_argument("--seed", type=int, default=None, help="seed for failures and jitter (reproducible runs)")
+    faults.add_argument("--seed", type=_seed, default=None, help="seed for failures and jitter (reproducible runs)")
     creds = parser.add_argument_group("credentials (defaults are documented in the README)")
-    creds.add_argument("--plex-token", default=DEFAULT_CREDENTIALS.plex_token, metavar="TOKEN", help="X-Plex-Token clients must send")
+    defaults = DEFAULT_CREDENTIALS
+    creds.add_argument("--plex-token", default=defaults.plex_token, metavar="TOKEN",
+                       help="X-Plex-Token clients must send")
     creds.add_argument("--plex-fixture", default=None, metavar="FILE", help="Plex library fixture (JSON)")
-    creds.add_argument("--overseerr-api-key", default=DEFAULT_CREDENTIALS.overseerr_api_key, metavar="KEY", help="X-Api-Key clients must send")
-    creds.add_argument("--uptime-kuma-username", default=DEFAULT_CREDENTIALS.uptime_kuma_username, metavar="USER", help="Uptime Kuma login user")
-    creds.add_argument("--uptime-kuma-password", default=DEFAULT_CREDENTIALS.uptime_kuma_password, metavar="PASSWORD", help="Uptime Kuma login password")
+    creds.add_argument("--overseerr-api-key", default=defaults.overseerr_api_key, metavar="KEY",
+                       help="X-Api-Key clients must send")
+    creds.add_argument("--uptime-kuma-username", default=defaults.uptime_kuma_username, metavar="USER",
+                       help="Uptime Kuma login user")
+    creds.add_argument("--uptime-kuma-password", default=defaults.uptime_kuma_password, metavar="PASSWORD",
+                       help="Uptime Kuma login password")
     return parser
 
 

@@ -20,14 +20,14 @@ from flask import Flask, Response, request
 from werkzeug.exceptions import HTTPException
 
 from . import validation as check
-from .clock import MAX_ADVANCE_S, VirtualClock
+from .clock import MAX_ADVANCE_S, VirtualClock, check_advance
 from .faults import MAX_PREVIEW, FaultPlan
 from .journal import RequestJournal
 
 __all__ = ["AdminApi", "AdminError", "AdminTarget", "ADMIN_PREFIX", "json_body", "json_response"]
 
 ADMIN_PREFIX = "/__admin"
-#: how many entries ``GET /__admin/preview`` lists when ``n`` is not given
+#: how many decisions ``GET /__admin/faults/preview`` lists when ``n`` is not given
 DEFAULT_PREVIEW = 10
 
 
@@ -249,8 +249,7 @@ class AdminApi:
             if "advance_s" not in body:
                 raise AdminError(f"advance_s is required: the seconds to move the clock forward, "
                                  f"a finite number from 0 to {MAX_ADVANCE_S:g}")
-            seconds = check.finite_number(body["advance_s"], "advance_s", minimum=0.0, maximum=MAX_ADVANCE_S)
-            server.clock.advance(seconds)
+            server.clock.advance(check_advance(body["advance_s"]))
             return self._clock_state()
 
     def _clock_state(self) -> dict[str, Any]:

@@ -18,12 +18,13 @@ from __future__ import annotations
 import heapq
 import itertools
 import logging
-import math
 import threading
 import time
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from typing import Callable
+
+from .validation import finite_number
 
 __all__ = ["VirtualClock", "ScheduledCall", "MAX_ADVANCE_S"]
 
@@ -156,11 +157,7 @@ class VirtualClock:
 
 
 def check_advance(seconds: object) -> float:
-    """``seconds`` as a float if it is a finite number from 0 to :data:`MAX_ADVANCE_S`, else ``ValueError``."""
-    if isinstance(seconds, bool) or not isinstance(seconds, (int, float)):
-        raise ValueError(f"advance_s must be a number of seconds, got {seconds!r}")
-    value = float(seconds)
-    if not math.isfinite(value) or value < 0 or value > MAX_ADVANCE_S:
-        raise ValueError(f"advance_s must be a finite number from 0 to {MAX_ADVANCE_S:g} (the clock never "
-                         f"moves backwards), got {seconds!r}")
-    return value
+    """``seconds`` as a float if it is a finite number from 0 to :data:`MAX_ADVANCE_S`, else ``ValueError``
+    (a :class:`~.validation.ValidationError` naming ``advance_s``, the range and the value: the clock never
+    moves backwards)."""
+    return finite_number(seconds, "advance_s", minimum=0.0, maximum=MAX_ADVANCE_S)

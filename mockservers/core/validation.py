@@ -291,7 +291,7 @@ def strict_json(value: Any) -> str:
 
 # -- the edge of every mock ----------------------------------------------------------------
 def read_body(environ: dict[str, Any]) -> bytes:
-    """Read the request body once (at most :data:`MAX_BODY_BYTES`, else :class:`BodyTooLarge`) and make it re-readable."""
+    """Read the request body once and make it re-readable; :class:`BodyTooLarge` over :data:`MAX_BODY_BYTES`."""
     if "mockservers.body" in environ:
         return environ["mockservers.body"]
     stream = environ.get("wsgi.input")

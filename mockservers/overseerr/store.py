@@ -166,7 +166,8 @@ class RequestStore:
             bad_text = kind is str and isinstance(value, str) and len(value) > 4096
             if value is not None and (not isinstance(value, kind) or isinstance(value, bool) or bad_number
                                       or bad_text):
-                raise RequestError(f"{name} must be a {'number from 0 to ' + str(INT64_MAX) if kind is int else 'string of at most 4096 characters'} or absent, got {shown(value)}",
+                allowed = f"number from 0 to {INT64_MAX}" if kind is int else "string of at most 4096 characters"
+                raise RequestError(f"{name} must be a {allowed} or absent, got {shown(value)}",
                                    errors=[field_error(name, f"should be {'number' if kind is int else 'string'}")])
         try:
             entry = self.catalogue.get(media_type, media_id)

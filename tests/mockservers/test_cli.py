@@ -122,8 +122,12 @@ def test_port_in_use_is_a_clear_error(cli_factory):
 @pytest.mark.parametrize("args, message", [
     (["--only", "jellyfin"], "unknown service(s) jellyfin"),
     (["--plex-port", "70000"], "port must be an integer 0..65535"),
-    (["--failure-rate", "2"], "failure rate must be a number 0..1"),
-    (["--delay-ms", "-3"], "expected a number >= 0"),
+    (["--failure-rate", "2"], "failure rate must be a finite number from 0 to 1, got 2.0"),
+    (["--failure-rate", "nan"], "failure rate must be a finite number from 0 to 1, got NaN"),
+    (["--delay-ms", "-3"], "delay_ms must be a finite number from 0 to 3600000, got -3.0"),
+    (["--delay-ms", "inf"], "delay_ms must be a finite number from 0 to 3600000, got Infinity"),
+    (["--failure-status", "99"], "failure status must be a whole number from 100 to 599, got 99"),
+    (["--seed", "x"], "seed must be a whole number from"),
 ])
 def test_bad_flags_exit_2_with_a_message(args, message):
     result = run_cli(*args)
