@@ -49,8 +49,11 @@ class UptimeKumaKeywords:
         library's. The client reconnects by itself with the production backoff
         (about 1 s, doubling up to 30 s, seeded jitter) on the process's clock:
         a test lets the wait pass with `Advance Time By` (or waits it out in
-        real time). A status service created with `Create Status Service`
-        uses this client. A previous client is closed first.
+        real time). Returns once the server's first pushes have arrived too (the
+        monitor list and a heartbeat per monitor), so a status service reading
+        Uptime Kuma right after sees every monitor. A status service created
+        with `Create Status Service` uses this client. A previous client is
+        closed first.
 
         | `Connect To Uptime Kuma`
         | `Connect To Uptime Kuma`    ${url}    username=viewer    password=${VIEWER_PASSWORD}    timeout=3s
@@ -66,7 +69,15 @@ class UptimeKumaKeywords:
         self.ctx.kuma = client
         if self.ctx.status is not None:
             self.ctx.status.uptime_kuma = client
-        logger.info(f"Logged in to Uptime Kuma at {client.url} as {client.username!r}")
+
+        def initial_state() -> dict:
+            return {mid: client.latest_heartbeat(mid) is not None for mid in client.monitors}
+
+        wait_until(initial_state, lambda seen: bool(seen) and all(seen.values()),
+                   what="The monitor list and heartbeats Uptime Kuma pushes after the login (monitor id: heartbeat "
+                        "received)", expected="all received", timeout=self.ctx.timeout_or_default(timeout))
+        logger.info(f"Logged in to Uptime Kuma at {client.url} as {client.username!r}; "
+                    f"{len(client.monitors)} monitor(s) with their heartbeats received")
 
     @keyword(tags=["uptime-kuma"])
     def uptime_kuma_login_should_be_rejected(self, url: str | None = None, username: str | None = None,
