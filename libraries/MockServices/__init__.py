@@ -67,8 +67,13 @@ class MockServices(SuiteLibrary):
     | ``PUT`` / ``PATCH /__admin/faults``                   | ``{"delay_ms": 200, "failure_rate": 0.3, "failure_status": 503, "seed": 42}`` |
     | ``GET /__admin/faults/preview?n=10``                  | (none): the next 10 failure-rate decisions, ``[{"request": 1, "outcome": "fail", "status": 503}, ...]`` |
     | ``POST /__admin/faults/routes``                       | ``{"path": "/identity", "sequence": [503, 503, 200]}`` or ``{"path": "/api/v1/request", "action": "reset", "times": 1, "method": "POST"}`` |
+    | ``PATCH /__admin/faults`` (outage, flapping)          | ``{"outage": {"duration_s": 30, "action": 503}}``, ``{"outage": {"requests": 9}}``, ``{"flapping": {"up_s": 20, "down_s": 10}}`` |
     | ``POST /__admin/down``                                | ``{"duration_s": 30}`` (connection refused; omit for "until brought up") |
+    | ``POST /__admin/reset``, ``DELETE /__admin/faults``, ``DELETE /__admin/journal`` | (none) |
     | ``POST /__admin/clock``                               | ``{"advance_s": 30}`` (moves the mock's clock; never backwards) |
+    | ``PUT /__admin/plex/library``                         | a whole library, shaped like ``mockservers/plex/fixtures/small_library.json``: ``{"server": {"friendlyName": "Test Plex"}, "sections": [{"key": "1", "title": "Films", "type": "movie", "items": [{"title": "Heat", "year": 1995}]}]}`` |
+    | ``POST /__admin/plex/sections/<key>/items``           | ``{"title": "Heat", "year": 1995, "genres": ["Crime"]}`` (fixture item keys; ``title`` required) |
+    | ``PUT /__admin/plex/token``                           | ``{"token": "<the new X-Plex-Token>"}`` |
     | ``POST /__admin/overseerr/requests``                  | ``{"mediaType": "movie", "mediaId": 603, "status": 1}`` (status 1 pending, 2 approved, 3 declined; ``seasons`` for tv) |
     | ``PUT /__admin/overseerr/requests/<id>/status``       | ``{"status": 2}`` or ``{"media_status": 5}`` |
     | ``POST /__admin/overseerr/webhooks``                  | ``{"url": "http://127.0.0.1:8000/hook", "notification_type": "MEDIA_APPROVED", "request_id": 1, "authorization": "<secret>"}`` |
