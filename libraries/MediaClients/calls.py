@@ -41,10 +41,16 @@ def call_client(context: ClientContext, service: str, call: str, *args: Any, **k
     return result
 
 
-def describe_result(result: Any) -> str:
-    """A short, secret-free description: size, keys and the stale flag."""
-    stale = getattr(result, "stale", None)
-    freshness = "" if stale is None else (" (stale: served from cache)" if stale else " (fresh)")
+def describe_result(result: Any, freshness: bool = True) -> str:
+    """A short, secret-free description: size, keys, and (``freshness``) whether and why it was served stale."""
+    stale = getattr(result, "stale", None) if freshness else None
+    if stale is None:
+        freshness = ""
+    elif stale:
+        reason = getattr(result, "stale_reason", None)
+        freshness = f" (stale: served from the cache because {reason})" if reason else " (stale: from the cache)"
+    else:
+        freshness = " (fresh)"
     if isinstance(result, list):
         return f"{len(result)} item(s){freshness}"
     if isinstance(result, dict):
