@@ -69,6 +69,7 @@ class ResilienceTimeline(SuiteLibrary):
     | `Exactly 1 Probe(s) Should Have Reached Plex While Half-Open`
     | `No Request Should Have Reached Plex While Its Breaker Was Open`
     | `Every Answer Between 5s And 40s Should Have Been Stale`
+    | `Every Plex Answer While Its Breaker Was Open Should Have Been Stale`
 
     The service is written as in the suites (``Plex``, ``Overseerr``,
     ``Uptime Kuma``). A failure names the events around the mismatch.
@@ -136,12 +137,18 @@ class ResilienceTimeline(SuiteLibrary):
         self._robot_libraries.clear()
 
     def start_test(self, data: Any, result: Any) -> None:
-        """Listener hook: a new timeline for the test."""
+        """Listener hook: a new timeline for the test, on the process's clock unless one was given."""
+        if self._context.clock is None:
+            from atest_support.clock import process_clock
+
+            self._context.use_clock(process_clock())
         self._discover(retry_missing=True)
         self._context.begin(getattr(data, "name", ""))
 
-    def end_keyword(self, data: Any, result: Any) -> None:
-        """Listener hook: look at the mocks and breakers after every library keyword (not BuiltIn)."""
+    def end_library_keyword(self, data: Any, implementation: Any, result: Any) -> None:
+        """Listener hook: look at the mocks and breakers after every library keyword that may change them
+        (not after BuiltIn's and other standard libraries', nor after user keywords: their library keywords
+        were looked after already)."""
         owner = getattr(result, "owner", None) or getattr(result, "libname", None)
         if owner in (None, "BuiltIn", "Collections", "String", "OperatingSystem"):
             return
