@@ -143,3 +143,21 @@ def test_a_new_suite_forgets_the_library_instances_it_found(lib):
     assert lib._robot_libraries == {"MockServices": None, "MediaClients": None}
     lib.start_suite(None, None)
     assert lib._robot_libraries == {}
+
+
+def test_a_test_without_a_given_clock_runs_on_the_process_clock(plex):
+    from atest_support.clock import process_clock
+
+    library = ResilienceTimeline()
+    library.start_test(SimpleNamespace(name="t"), None)
+    assert library.timeline.clock is process_clock()
+    library.close()
+
+
+def test_every_answer_while_open_keyword(lib, plex, plex_client):
+    lib.observe_call("plex", "get_libraries", plex_client.get_libraries)
+    plex.take_down()
+    for _ in range(4):
+        lib.observe_call("plex", "get_libraries", plex_client.get_libraries)
+    assert "Every ${service} Answer While Its Breaker Was Open Should Have Been Stale" in lib.get_keyword_names()
+    lib.every_answer_while_open_should_have_been_stale("Plex")
