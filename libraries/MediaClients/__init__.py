@@ -94,6 +94,10 @@ class MediaClients(SuiteLibrary):
 
     | lib = BuiltIn().get_library_instance("MediaClients")
     | StatusService(plex=lib.plex, overseerr=lib.overseerr, breakers=lib.breakers)
+
+    ``ResilienceTimeline``, when the suite imports it, watches the ``breakers``
+    and records every client call a keyword makes (answered fresh or stale,
+    rejected by the open breaker) on the test's resilience timeline.
     """
 
     ROBOT_LIBRARY_VERSION = __version__

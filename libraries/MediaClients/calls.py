@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any, Callable
 
 from robot.api import logger
+from ResilienceTimeline.context import observe
 
 from .context import ClientContext
 
@@ -29,8 +30,15 @@ def operation_name(service: str, call: str) -> str:
 
 
 def bound_operation(context: ClientContext, service: str, call: str) -> Callable[..., Any]:
-    """The client method ``call`` of ``service``'s client in this test."""
-    return getattr(context.get(service), operation_name(service, call))
+    """The client method ``call`` of ``service``'s client in this test, observed: what it answers (fresh,
+    stale) and whether the open breaker rejected it go onto the running test's resilience timeline, if any."""
+    name = operation_name(service, call)
+    method = getattr(context.get(service), name)
+
+    def observed(*args: Any, **kwargs: Any) -> Any:
+        return observe(service, name, lambda: method(*args, **kwargs))
+
+    return observed
 
 
 def call_client(context: ClientContext, service: str, call: str, *args: Any, **kwargs: Any) -> Any:

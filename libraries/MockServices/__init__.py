@@ -101,6 +101,12 @@ class MockServices(SuiteLibrary):
     | expected 1 request(s) GET /library/sectionz, got 0. Closest recorded requests (2 recorded):
     |   GET /library/sections -> 200 1.2 ms
 
+    = For other libraries =
+
+    The library instance exposes ``mocks`` (service name -> the running
+    ``MockServer``), e.g. for ``ResilienceTimeline``, which shows what each
+    mock received on the test's resilience timeline.
+
     = Example =
 
     | *** Settings ***
@@ -126,6 +132,12 @@ class MockServices(SuiteLibrary):
         self._clock = ClockKeywords()
         super().__init__([LifecycleKeywords(self._context), FaultKeywords(self._context),
                           JournalKeywords(self._context), ServiceKeywords(self._context), self._clock])
+
+    # -- for other libraries (e.g. ResilienceTimeline) ---------------------------------
+    @property
+    def mocks(self) -> dict:
+        """The mocks this suite started and has not stopped: service name -> ``MockServer`` (a copy)."""
+        return dict(self._context.mocks)
 
     def close(self) -> None:
         """Listener hook: the suite ended, stop whatever it started (and leave the wall clock)."""

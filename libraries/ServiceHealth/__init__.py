@@ -94,6 +94,15 @@ class ServiceHealth(SuiteLibrary):
     one format:
     ``<what> did not become <expected> in <timeout>: last seen <actual>``.
 
+    = Resilience timeline =
+
+    When the suite imports ``ResilienceTimeline`` (``resources/resilience.resource``
+    does), the test's timeline gets the status results, one ``status`` event
+    whenever a service's verdict or source changes (from the status keywords
+    and from every dashboard read), and what the Uptime Kuma client reports
+    through its ``on_event`` hook: connects, reconnects, logins, drops and
+    live pushes (heartbeats, monitor lists), on the ``uptime-kuma`` lane.
+
     = Scope =
 
     Suite scope: what a suite builds (client, dashboard) is closed when the suite

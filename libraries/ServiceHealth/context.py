@@ -12,6 +12,8 @@ from robot.libraries.BuiltIn import BuiltIn, RobotNotRunningError
 from atest_support.library import LibraryContext
 from atest_support.secret import reveal
 
+from .story import StatusRecorder
+
 log = logging.getLogger("ServiceHealth")
 
 #: test variables the library reads its secrets from when they are set (never passed as arguments, never logged);
@@ -51,6 +53,8 @@ class HealthContext(LibraryContext):
         self.own_clients: list[Any] = []
         self.breakers: Any = None
         self.dashboard: Any = None
+        #: records the status results on the running test's resilience timeline
+        self.status_story = StatusRecorder()
         self._made_up_secrets: dict[str, str] = {}
 
     def dashboard_secret(self, variable: str) -> str:

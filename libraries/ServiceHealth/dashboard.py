@@ -46,7 +46,9 @@ class _CurrentStatus:
         return getattr(self.ctx.status, "breaker_names", None) or {}
 
     def get_all_statuses(self) -> list[dict[str, Any]]:
-        return self.ctx.status.get_all_statuses() if self.ctx.status is not None else []
+        statuses = self.ctx.status.get_all_statuses() if self.ctx.status is not None else []
+        self.ctx.status_story.seen(statuses)
+        return statuses
 
 
 class _CurrentBreakers:

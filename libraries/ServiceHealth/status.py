@@ -132,6 +132,12 @@ class StatusKeywords:
             self.ctx.dashboard.inbox.clear()
 
     # -- reading ------------------------------------------------------------------------------
+    def _status(self, service: str) -> dict[str, Any]:
+        """One status check of ``service`` (recorded on the test's resilience timeline when it changed)."""
+        entry = self.ctx.require_status().get_status(service)
+        self.ctx.status_story.seen([entry])
+        return entry
+
     @keyword(tags=["status"])
     def get_service_status(self, service: ServiceName) -> dict[str, Any]:
         """Returns one status entry of ``service``.
@@ -141,7 +147,7 @@ class StatusKeywords:
         | ${status} =    `Get Service Status`    plex
         | Should Be Equal    ${status}[source]    poll
         """
-        entry = self.ctx.require_status().get_status(service)
+        entry = self._status(service)
         logger.info(f"Status of {service}: {entry}")
         return entry
 
@@ -149,6 +155,7 @@ class StatusKeywords:
     def get_all_service_statuses(self) -> list[dict[str, Any]]:
         """Returns the status of every configured service (what the dashboard lists)."""
         statuses = self.ctx.require_status().get_all_statuses()
+        self.ctx.status_story.seen(statuses)
         logger.info("\n".join(f"{s['name']}: {s['status']} ({s['source']}) {s['message']}" for s in statuses))
         return statuses
 
@@ -165,14 +172,14 @@ class StatusKeywords:
         | `Wait Until Service Status Is`    plex    down
         | `Wait Until Service Status Is`    overseerr    up    source=poll    timeout=10s
         """
-        service_status = self.ctx.require_status()
+        self.ctx.require_status()
 
         def accept(entry: dict) -> bool:
             return (entry["status"] == status and (source is None or entry["source"] == source)
                     and (message is None or message in str(entry["message"])))
 
         expected = status + (f" (source {source})" if source else "") + (f" with {message!r}" if message else "")
-        entry = wait_until(lambda: service_status.get_status(service), accept, what=f"Status of {service}",
+        entry = wait_until(lambda: self._status(service), accept, what=f"Status of {service}",
                            expected=expected, timeout=self.ctx.timeout_or_default(timeout))
         logger.info(f"Status of {service}: {entry}")
         return entry
@@ -180,6 +187,6 @@ class StatusKeywords:
     @keyword(tags=["status"])
     def status_source_should_be(self, service: ServiceName, source: Source) -> None:
         """Fails unless the status of ``service`` comes from ``source`` right now (one check, no waiting)."""
-        entry = self.ctx.require_status().get_status(service)
+        entry = self._status(service)
         if entry["source"] != source:
             raise AssertionError(f"Status of {service} came from {entry['source']!r}, expected {source!r}: {entry}")

@@ -15,6 +15,7 @@ from atest_support.settings import TestSettings
 from atest_support.waiting import seconds, wait_until
 
 from .context import HealthContext, robot_variable
+from .story import uptime_kuma_event
 
 MonitorState = Literal["up", "down", "pending", "maintenance"]
 
@@ -36,7 +37,8 @@ class UptimeKumaKeywords:
         return UptimeKumaClient(url, credential(username, "uptime_kuma_username"),
                                 credential(password, "uptime_kuma_password"),
                                 settings=TestSettings().as_client_settings(), clock=companion_clock(),
-                                connect_timeout=seconds(self.ctx.timeout_or_default(timeout)))
+                                connect_timeout=seconds(self.ctx.timeout_or_default(timeout)),
+                                on_event=uptime_kuma_event)
 
     @keyword(tags=["uptime-kuma"])
     def connect_to_uptime_kuma(self, url: str | None = None, username: str | None = None,
