@@ -8,7 +8,7 @@ import time
 from pathlib import Path
 from typing import Callable
 
-from . import anchor, client_paths, delay, lifecycle, outage, servers, soak, throughput
+from . import anchor, client_paths, delay, lifecycle, outage, servers, soak, throughput, timeline
 from .loadgen import LoadGenerator
 from .machine import machine_info
 from .model import BenchConfig, Section
@@ -24,6 +24,7 @@ RUNNERS: dict[str, tuple[bool, Callable[..., Section]]] = {
     "lifecycle": (False, lifecycle.run),
     "outage": (False, outage.run),
     "soak": (False, soak.run),
+    "timeline": (False, timeline.run),
 }
 BENCHMARKS = tuple(RUNNERS)
 

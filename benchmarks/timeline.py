@@ -11,7 +11,6 @@ other), so a busy machine slows both sides alike.
 from __future__ import annotations
 
 import argparse
-import inspect
 import statistics
 import threading
 import time
@@ -21,6 +20,7 @@ from typing import Any, Callable
 from companion import CircuitBreakerFactory, ClientSettings, OverseerrClient, PlexClient
 from mockservers import OverseerrMock, PlexMock, UptimeKumaMock
 from mockservers.core.clock import VirtualClock
+from mockservers.credentials import DEFAULT_CREDENTIALS
 from ResilienceTimeline import observe_call, parse_rows, render_html
 from ResilienceTimeline.context import TimelineContext
 from ResilienceTimeline.timeline import Timeline
@@ -42,12 +42,6 @@ def _median_ns(action: Callable[[], Any], repeats: int) -> float:
         action()
         samples.append(time.perf_counter_ns() - started)
     return statistics.median(samples)
-
-
-def _with_clock(cls: type, clock: Any, *args: Any, **kwargs: Any) -> Any:
-    if "clock" in inspect.signature(cls).parameters:
-        kwargs["clock"] = clock
-    return cls(*args, **kwargs)
 
 
 def _settings(**overrides: Any) -> ClientSettings:
@@ -78,9 +72,9 @@ def measure(calls: int, rounds: int = 5) -> dict[str, float]:
     out["breaker_call_listened_us"] = statistics.median(heard_call) / 1000
 
     with PlexMock(clock=clock, journal_size=calls * 4) as plex, OverseerrMock(clock=clock) as overseerr:
-        plain = PlexClient(plex.url, "mock-token", settings=_settings(), breakers=CircuitBreakerFactory())
+        plain = PlexClient(plex.url, DEFAULT_CREDENTIALS.plex_token, settings=_settings(), breakers=CircuitBreakerFactory())
         factory = CircuitBreakerFactory()
-        heard = PlexClient(plex.url, "mock-token", settings=_settings(), breakers=factory)
+        heard = PlexClient(plex.url, DEFAULT_CREDENTIALS.plex_token, settings=_settings(), breakers=factory)
         for client in (plain, heard):
             for _ in range(20):
                 client.test_connection()  # warm up the pools and Flask
@@ -176,11 +170,12 @@ def build_demo_story() -> tuple[Timeline, str]:
     import socketio
 
     clock = VirtualClock()
-    with PlexMock(clock=clock) as plex, OverseerrMock(clock=clock) as overseerr, UptimeKumaMock() as kuma:
-        factory = _with_clock(CircuitBreakerFactory, clock)
-        plex_client = _with_clock(PlexClient, clock, plex.url, "mock-token", settings=_settings(), breakers=factory)
-        overseerr_client = _with_clock(OverseerrClient, clock, overseerr.url, "mock-api-key", settings=_settings(),
-                                       breakers=factory)
+    with PlexMock(clock=clock) as plex, OverseerrMock(clock=clock) as overseerr, UptimeKumaMock(clock=clock) as kuma:
+        factory = CircuitBreakerFactory(clock=clock)
+        plex_client = PlexClient(plex.url, DEFAULT_CREDENTIALS.plex_token, settings=_settings(), breakers=factory,
+                                 clock=clock)
+        overseerr_client = OverseerrClient(overseerr.url, DEFAULT_CREDENTIALS.overseerr_api_key, settings=_settings(),
+                                           breakers=factory, clock=clock)
         ctx = TimelineContext(clock=clock)
         for service, mock in (("plex", plex), ("overseerr", overseerr), ("uptime-kuma", kuma)):
             ctx.watch_mock(service, mock)
@@ -202,8 +197,6 @@ def build_demo_story() -> tuple[Timeline, str]:
 
         def let_pass(seconds: float) -> None:
             clock.advance(seconds)
-            if "clock" not in inspect.signature(CircuitBreakerFactory).parameters:
-                _pass_reset_timeouts(factory, ctx.timeline)  # companion before virtual time: see there
             ctx.look()
 
         read()                      # t = 0: both answer, the caches hold good values
@@ -234,16 +227,6 @@ def build_demo_story() -> tuple[Timeline, str]:
         plex_client.close()
         overseerr_client.close()
         return ctx.timeline, html
-
-
-def _pass_reset_timeouts(factory: CircuitBreakerFactory, timeline: Timeline, reset_timeout_s: float = 30) -> None:
-    """For breakers that still read the wall clock: one whose reset timeout has passed on the test's clock
-    since it last opened gets a passed reset timeout through ``configure`` (the picture then shows
-    the breaker as it would be; the causes in the table name the tiny timeout)."""
-    for name in factory.names:
-        opened = [e for e in timeline.events("breaker", name) if e.get("to_state") == "open"]
-        due = bool(opened) and timeline.now() - opened[-1].time >= reset_timeout_s
-        factory.get(name).configure(reset_timeout=1e-6 if due else reset_timeout_s)
 
 
 def main(argv: list[str] | None = None) -> int:

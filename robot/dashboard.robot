@@ -6,7 +6,7 @@ Resource            ../resources/dashboard.resource
 
 Suite Setup         The Dashboard Watches Plex And Overseerr Through Uptime Kuma
 Test Setup          The Dashboard Starts From A Clean State
-Test Teardown       Disconnect From Uptime Kuma
+Test Teardown       The Client Disconnects From Uptime Kuma
 
 Test Tags           dashboard
 
@@ -15,7 +15,7 @@ Test Tags           dashboard
 Dashboard Refuses Callers Without A Valid Admin Token
     [Documentation]    401 for no/bad credentials, 403 for a valid token without the admin role;
     ...    every refusal is a JSON error that says what was wrong.
-    [Template]    Dashboard Should Refuse
+    [Template]    Callers With These Credentials Should Be Refused
     none             401    missing Authorization header
     malformed        401    malformed token
     bad-signature    401    signature verification failed
@@ -23,6 +23,15 @@ Dashboard Refuses Callers Without A Valid Admin Token
     wrong-scheme     401    unsupported Authorization scheme
     no-role          403    token has no role
     non-admin        403    role 'user' is not allowed
+
+Admin Token Expires After Five Minutes
+    [Documentation]    A token minted for 5 minutes works 4 minutes later and is refused as expired at 5
+    ...    (time let pass on the test clock the dashboard reads).
+    Given An Admin Token Was Minted
+    When 4 Minutes Pass
+    Then The Dashboard Should Accept The Token
+    When 1 Minute Passes
+    Then The Dashboard Should Refuse The Token As Expired
 
 Request Without Token Is Refused Over Raw HTTP
     [Documentation]    Plain HTTP view of the refusal: status, WWW-Authenticate header, JSON error body; /health stays open.
@@ -55,7 +64,7 @@ Open Circuit Breaker Is Counted
     [Documentation]    Polling an unreachable Plex opens its breaker; the dashboard counts it in circuitBreakersOpen.
     [Tags]    unavailable    fallback
     Given Uptime Kuma Is Disabled For Status
-    And Plex Becomes Unreachable
-    When The Dashboard Summary Should Become    circuitBreakersOpen=1
-    Then Plex's Circuit Breaker Should Be Open
+    And The Plex Service Is Unreachable
+    When An Admin Reads The Dashboard Until It Counts 1 Open Circuit Breaker(s)
+    Then The Plex Circuit Breaker Should Be Open
     And The Summary Should Show    servicesDown=1    servicesUp=1    totalServices=2

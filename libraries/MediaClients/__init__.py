@@ -6,6 +6,8 @@ from datetime import timedelta
 from typing import Any
 
 from atest_support.library import SuiteLibrary
+from atest_support.settings import TestSettings
+from atest_support.waiting import DEFAULT_TIMEOUT
 
 from .breakers import BreakerKeywords
 from .clients import ClientKeywords
@@ -14,7 +16,6 @@ from .failures import FailureKeywords
 from .overseerr import OverseerrKeywords
 from .plex import PlexKeywords
 from .results import ResultKeywords
-from .settings import TestSettings
 
 __version__ = "0.1.0"
 __all__ = ["MediaClients"]
@@ -24,6 +25,10 @@ class MediaClients(SuiteLibrary):
     """Calls the resilient Plex and Overseerr clients and checks how they cope with failures.
 
     %TOC%
+
+    Keywords about one service or part carry its tag (``plex`` and ``overseerr``): the
+    tag list below the keywords shows every keyword about it; keywords that
+    take the service as an argument work for every service.
 
     = Clients =
 
@@ -89,6 +94,10 @@ class MediaClients(SuiteLibrary):
 
     | lib = BuiltIn().get_library_instance("MediaClients")
     | StatusService(plex=lib.plex, overseerr=lib.overseerr, breakers=lib.breakers)
+
+    ``ResilienceTimeline``, when the suite imports it, watches the ``breakers``
+    and records every client call a keyword makes (answered fresh or stale,
+    rejected by the open breaker) on the test's resilience timeline.
     """
 
     ROBOT_LIBRARY_VERSION = __version__
@@ -99,8 +108,8 @@ class MediaClients(SuiteLibrary):
                  retry_max_backoff: timedelta = timedelta(milliseconds=100),
                  retry_max_total: timedelta = timedelta(seconds=10), cache_ttl: timedelta = timedelta(seconds=60),
                  fail_max: int = 3, reset_timeout: timedelta = timedelta(seconds=1),
-                 success_threshold: int = 1) -> None:
-        """Sets the default client settings for this library instance.
+                 success_threshold: int = 1, timeout: timedelta = DEFAULT_TIMEOUT) -> None:
+        """Sets the default client settings for this library instance, and how long keywords wait.
 
         Timeouts are Robot times (``500ms``, ``2s``). ``retry_attempts`` counts
         every attempt (3 = one call and up to two retries); ``retry_backoff``
@@ -108,15 +117,17 @@ class MediaClients(SuiteLibrary):
         ``retry_max_total`` bounds one call with its retries. ``fail_max``
         failed calls open a breaker, which lets a probe through after
         ``reset_timeout``; ``success_threshold`` successful probes close it.
+        ``timeout`` is how long `Wait Until Circuit Breaker Is` waits unless
+        a call gives its own.
 
-        | Library    MediaClients    read_timeout=1s    fail_max=5
+        | Library    MediaClients    read_timeout=1s    fail_max=5    timeout=10s
         """
         defaults = TestSettings().with_overrides(
             connect_timeout=connect_timeout, read_timeout=read_timeout, retry_attempts=retry_attempts,
             retry_backoff=retry_backoff, retry_max_backoff=retry_max_backoff, retry_max_total=retry_max_total,
             cache_ttl=cache_ttl, fail_max=fail_max, reset_timeout=reset_timeout,
             success_threshold=success_threshold)
-        self._context = ClientContext(defaults)
+        self._context = ClientContext(defaults, timeout)
         super().__init__([ClientKeywords(self._context), PlexKeywords(self._context),
                           OverseerrKeywords(self._context), FailureKeywords(self._context),
                           BreakerKeywords(self._context), ResultKeywords()])

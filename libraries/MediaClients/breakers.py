@@ -51,7 +51,11 @@ class BreakerKeywords:
 
     @keyword
     def circuit_breaker_should_be(self, service: Service, state: BreakerState) -> None:
-        """Fails unless the ``service`` breaker's effective state is ``state``.
+        """Fails unless the ``service`` breaker's effective state is ``state`` now (one read, no waiting).
+
+        The breaker is the one every client of this library (and a status
+        service built on them) uses. To wait for a state, see
+        `Wait Until Circuit Breaker Is`.
 
         | `Circuit Breaker Should Be`    plex    open
         """
@@ -82,7 +86,7 @@ class BreakerKeywords:
 
     @keyword
     def wait_until_circuit_breaker_is(self, service: Service, state: BreakerState,
-                                      timeout: timedelta = timedelta(seconds=5),
+                                      timeout: timedelta | None = None,
                                       probe: str = "auto", interval: timedelta = timedelta(milliseconds=100)) -> None:
         """Waits until the ``service`` breaker is ``state``, calling through the client between looks.
 
@@ -95,8 +99,9 @@ class BreakerKeywords:
         end that state at once, so then the state is only read (same as
         ``probe=none``).
 
-        Fails with "Circuit breaker <service> did not become <state> in
-        <timeout>: last seen <state> (probe ...)".
+        ``timeout`` defaults to the library's (see `Importing`). Fails with
+        "Circuit breaker <service> did not become <state> in <timeout>: last
+        seen <state> (probe ...)".
 
         | `Wait Until Circuit Breaker Is`    plex    half-open    timeout=3s
         | `Wait Until Circuit Breaker Is`    plex    closed    timeout=5s
@@ -116,7 +121,7 @@ class BreakerKeywords:
             return _Seen(breaker.state, note)
 
         wait_until(look, lambda seen: seen.state == state, what=f"Circuit breaker {service}",
-                   expected=state, timeout=timeout, interval=interval)
+                   expected=state, timeout=self.ctx.timeout_or_default(timeout), interval=interval)
 
     # -- internals -------------------------------------------------------------------
     def _breaker(self, service: str) -> Any:

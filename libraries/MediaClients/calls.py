@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any, Callable
 
 from robot.api import logger
+from ResilienceTimeline.context import observe
 
 from .context import ClientContext
 
@@ -29,8 +30,15 @@ def operation_name(service: str, call: str) -> str:
 
 
 def bound_operation(context: ClientContext, service: str, call: str) -> Callable[..., Any]:
-    """The client method ``call`` of ``service``'s client in this test."""
-    return getattr(context.get(service), operation_name(service, call))
+    """The client method ``call`` of ``service``'s client in this test, observed: what it answers (fresh,
+    stale) and whether the open breaker rejected it go onto the running test's resilience timeline, if any."""
+    name = operation_name(service, call)
+    method = getattr(context.get(service), name)
+
+    def observed(*args: Any, **kwargs: Any) -> Any:
+        return observe(service, name, lambda: method(*args, **kwargs))
+
+    return observed
 
 
 def call_client(context: ClientContext, service: str, call: str, *args: Any, **kwargs: Any) -> Any:
@@ -41,10 +49,16 @@ def call_client(context: ClientContext, service: str, call: str, *args: Any, **k
     return result
 
 
-def describe_result(result: Any) -> str:
-    """A short, secret-free description: size, keys and the stale flag."""
-    stale = getattr(result, "stale", None)
-    freshness = "" if stale is None else (" (stale: served from cache)" if stale else " (fresh)")
+def describe_result(result: Any, freshness: bool = True) -> str:
+    """A short, secret-free description: size, keys, and (``freshness``) whether and why it was served stale."""
+    stale = getattr(result, "stale", None) if freshness else None
+    if stale is None:
+        freshness = ""
+    elif stale:
+        reason = getattr(result, "stale_reason", None)
+        freshness = f" (stale: served from the cache because {reason})" if reason else " (stale: from the cache)"
+    else:
+        freshness = " (fresh)"
     if isinstance(result, list):
         return f"{len(result)} item(s){freshness}"
     if isinstance(result, dict):

@@ -5,8 +5,9 @@ from __future__ import annotations
 from datetime import timedelta
 
 from robot.api.deco import keyword
+from robot.api.types import Secret
 
-from .context import DEFAULT_CREDENTIALS, ClientContext, Service
+from .context import ClientContext, Service
 
 
 class ClientKeywords:
@@ -16,7 +17,7 @@ class ClientKeywords:
         self.ctx = context
 
     @keyword
-    def create_plex_client(self, url: str, token: str = DEFAULT_CREDENTIALS["plex"], *,
+    def create_plex_client(self, url: str, token: Secret | str | None = None, *,
                            connect_timeout: timedelta | None = None, read_timeout: timedelta | None = None,
                            retry_attempts: int | None = None, cache_ttl: timedelta | None = None,
                            fail_max: int | None = None, reset_timeout: timedelta | None = None,
@@ -28,8 +29,9 @@ class ClientKeywords:
         override the library defaults (see `Importing`) for this client and
         its service's breaker; ``cache_ttl=0s`` keeps only the last good
         values, for stale fallback. The token defaults to the mock's
-        (``mock-token``) and is never logged. The client lives until the end
-        of the test.
+        (``mockservers.credentials``); give another as a ``Secret`` so that it
+        is never logged, not even at TRACE level. The client lives until the
+        end of the test.
 
         | `Create Plex Client`    ${PLEX_URL}
         | `Create Plex Client`    ${PLEX_URL}    read_timeout=300ms    retry_attempts=2
@@ -41,7 +43,7 @@ class ClientKeywords:
                      reset_timeout=reset_timeout, success_threshold=success_threshold)
 
     @keyword
-    def create_overseerr_client(self, url: str, api_key: str = DEFAULT_CREDENTIALS["overseerr"], *,
+    def create_overseerr_client(self, url: str, api_key: Secret | str | None = None, *,
                                 connect_timeout: timedelta | None = None, read_timeout: timedelta | None = None,
                                 retry_attempts: int | None = None, cache_ttl: timedelta | None = None,
                                 fail_max: int | None = None, reset_timeout: timedelta | None = None,
@@ -49,7 +51,7 @@ class ClientKeywords:
         """Creates the ``OverseerrClient`` under test for ``url``, with the library's test-sized settings.
 
         Settings work as in `Create Plex Client`. The API key defaults to the
-        mock's (``mock-api-key``) and is never logged.
+        mock's; another one is best given as a ``Secret`` (never logged).
 
         | `Create Overseerr Client`    ${OVERSEERR_URL}
         | `Create Overseerr Client`    ${OVERSEERR_URL}    read_timeout=300ms
@@ -74,7 +76,7 @@ class ClientKeywords:
         """
         self.ctx.reset()
 
-    def _create(self, service: str, url: str, secret: str, **overrides: object) -> None:
+    def _create(self, service: str, url: str, secret: Secret | str | None, **overrides: object) -> None:
         try:
             self.ctx.create(service, url, secret, self.ctx.defaults.with_overrides(**overrides))
         except ValueError as exc:  # a setting out of range, or a URL that is not http(s)

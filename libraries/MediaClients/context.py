@@ -4,19 +4,24 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
+from datetime import timedelta
+
 from robot.api import logger
 
-from .settings import TestSettings
+from atest_support.clock import companion_clock
+from atest_support.credentials import credential
+from atest_support.library import LibraryContext
+from atest_support.settings import TestSettings
 
-__all__ = ["ClientContext", "Service", "DEFAULT_CREDENTIALS"]
+__all__ = ["ClientContext", "Service", "CREDENTIAL_NAMES"]
 
 Service = Literal["plex", "overseerr"]
 
-#: the mocks' default credentials (MockServices: Plex token / Overseerr API key)
-DEFAULT_CREDENTIALS = {"plex": "mock-token", "overseerr": "mock-api-key"}
+#: the field of ``mockservers.credentials.Credentials`` each client presents by default
+CREDENTIAL_NAMES = {"plex": "plex_token", "overseerr": "overseerr_api_key"}
 
 
-class ClientContext:
+class ClientContext(LibraryContext):
     """One library instance's clients and their one ``CircuitBreakerFactory``.
 
     Clients live for one test: :meth:`reset` (run by the library's listener at
@@ -25,7 +30,8 @@ class ClientContext:
     client applies that client's breaker settings to its service's breaker.
     """
 
-    def __init__(self, defaults: TestSettings) -> None:
+    def __init__(self, defaults: TestSettings, timeout: timedelta) -> None:
+        super().__init__(timeout)
         self.defaults = defaults
         self._breakers: Any = None
         self.clients: dict[str, Any] = {}
@@ -38,17 +44,22 @@ class ClientContext:
         if self._breakers is None:
             from companion import CircuitBreakerFactory
 
-            self._breakers = CircuitBreakerFactory()
+            self._breakers = CircuitBreakerFactory(clock=companion_clock())
         return self._breakers
 
     # -- clients -----------------------------------------------------------------
-    def create(self, service: str, base_url: str, secret: str, settings: TestSettings) -> Any:
-        """Create (replacing any previous one) the client for ``service``."""
+    def create(self, service: str, base_url: str, secret: Any, settings: TestSettings) -> Any:
+        """Create (replacing any previous one) the client for ``service``.
+
+        ``secret`` is its token / API key (a Robot ``Secret`` or text); None means the mock's default.
+        """
         from companion import OverseerrClient, PlexClient
 
+        secret = credential(secret, CREDENTIAL_NAMES[service])
         self.close(service)
         client_class = {"plex": PlexClient, "overseerr": OverseerrClient}[service]
-        client = client_class(base_url, secret, settings=settings.as_client_settings(), breakers=self.breakers)
+        client = client_class(base_url, secret, settings=settings.as_client_settings(), breakers=self.breakers,
+                              clock=companion_clock())
         self.breakers.configure(service, **settings.breaker_options())  # this client's breaker settings apply
         self.clients[service] = client
         self._secrets[service] = secret

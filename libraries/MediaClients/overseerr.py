@@ -18,7 +18,7 @@ class OverseerrKeywords:
     def __init__(self, context: ClientContext) -> None:
         self.ctx = context
 
-    @keyword
+    @keyword(tags=["overseerr"])
     def get_overseerr_status(self) -> Any:
         """Returns Overseerr's status (``version``, ``commitTag``, ...). Never cached.
 
@@ -27,7 +27,7 @@ class OverseerrKeywords:
         """
         return call_client(self.ctx, "overseerr", "get_status")
 
-    @keyword
+    @keyword(tags=["overseerr"])
     def search_overseerr(self, query: str, page: int = 1) -> Any:
         """Searches Overseerr; returns ``page``, ``totalPages``, ``totalResults``, ``results`` (cached).
 
@@ -35,7 +35,7 @@ class OverseerrKeywords:
         """
         return call_client(self.ctx, "overseerr", "search", query, page=page)
 
-    @keyword
+    @keyword(tags=["overseerr"])
     def submit_overseerr_request(self, media_type: MediaType, media_id: int, *seasons: int) -> Any:
         """Requests a movie or TV show; returns the created (or, after a lost answer, the existing) request.
 
@@ -48,7 +48,7 @@ class OverseerrKeywords:
         return call_client(self.ctx, "overseerr", "submit_request", media_type, media_id,
                            seasons=list(seasons) or None)
 
-    @keyword
+    @keyword(tags=["overseerr"])
     def list_overseerr_requests(self, take: int = 20, skip: int = 0, filter: str | None = None) -> Any:
         """Lists requests: ``pageInfo`` and ``results``.
 
@@ -56,7 +56,7 @@ class OverseerrKeywords:
         """
         return call_client(self.ctx, "overseerr", "list_requests", take=take, skip=skip, filter=filter)
 
-    @keyword
+    @keyword(tags=["overseerr"])
     def get_overseerr_request(self, request_id: int) -> Any:
         """Returns one request by id.
 

@@ -17,7 +17,7 @@ class PlexKeywords:
     def __init__(self, context: ClientContext) -> None:
         self.ctx = context
 
-    @keyword
+    @keyword(tags=["plex"])
     def test_plex_connection(self) -> Any:
         """Asks Plex who it is; returns ``name``, ``machine_identifier``, ``version``, ``platform``, ...
 
@@ -28,7 +28,7 @@ class PlexKeywords:
         """
         return call_client(self.ctx, "plex", "test_connection")
 
-    @keyword
+    @keyword(tags=["plex"])
     def get_plex_libraries(self) -> Any:
         """Returns the library sections (``key``, ``title``, ``type``, ...), cached for the cache TTL.
 
@@ -37,7 +37,7 @@ class PlexKeywords:
         """
         return call_client(self.ctx, "plex", "get_libraries")
 
-    @keyword
+    @keyword(tags=["plex"])
     def get_plex_library_items(self, section_id: str, offset: int = 0, limit: int = 50) -> Any:
         """Returns one page of a section: ``items``, ``total_size``, ``offset``, ``size`` (cached per page).
 
@@ -46,7 +46,7 @@ class PlexKeywords:
         """
         return call_client(self.ctx, "plex", "get_library_items", section_id, offset=offset, limit=limit)
 
-    @keyword
+    @keyword(tags=["plex"])
     def search_plex(self, query: str) -> Any:
         """Searches Plex; a blank query returns an empty list without sending a request.
 

@@ -17,27 +17,43 @@ def _stale(result: Any) -> bool:
     return flag
 
 
+def _why_stale(result: Any) -> str:
+    reason = getattr(result, "stale_reason", None)
+    return f"served from the cache because {reason}" if reason else "served from the cache (no reason recorded)"
+
+
 class ResultKeywords:
     """Fresh or stale: ``${result.stale}`` is True when the client served its cache
     because the service failed or the breaker was open."""
 
     @keyword
-    def result_should_be_stale(self, result: Any) -> None:
+    def result_should_be_stale(self, result: Any, because: str | None = None) -> None:
         """Fails unless ``result`` was served from the cache (``${result.stale}`` is True).
 
+        ``because`` (optional) must be part of the reason the client fell back
+        (``${result.stale_reason}``: the failure that made it, e.g.
+        ``connection refused`` or ``Circuit breaker is OPEN``).
+
         | ${libraries} =    `Get Plex Libraries`
-        | `Result Should Be Stale`    ${libraries}
+        | `Result Should Be Stale`    ${libraries}    because=connection refused
         """
         if not _stale(result):
             raise AssertionError(f"Result should be stale (served from cache), but it is fresh: "
                                  f"{describe_result(result)}.")
+        if because is not None and because not in (getattr(result, "stale_reason", None) or ""):
+            raise AssertionError(f"Result is stale as expected, but not because of {because!r}: it was "
+                                 f"{_why_stale(result)}.")
 
     @keyword
     def result_should_be_fresh(self, result: Any) -> None:
         """Fails unless ``result`` came from the service itself (``${result.stale}`` is False).
 
+        A failure says why the client fell back to its cache, e.g. "Result
+        should be fresh (from the service), but it was served from the cache
+        because plex get_libraries: connection refused ...".
+
         | `Result Should Be Fresh`    ${libraries}
         """
         if _stale(result):
-            raise AssertionError(f"Result should be fresh (from the service), but it was served from cache: "
-                                 f"{describe_result(result)}.")
+            raise AssertionError(f"Result should be fresh (from the service), but it was {_why_stale(result)} "
+                                 f"({describe_result(result, freshness=False)}).")

@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from datetime import timedelta
+from typing import TYPE_CHECKING, Any, Literal
 
-from mockservers import MONITOR_NAMES, create_mock
-from mockservers.core import MockServer
+from atest_support.clock import process_clock
+from atest_support.credentials import default_credentials
+from atest_support.library import LibraryContext
+
+if TYPE_CHECKING:
+    from mockservers.core import MockServer
 
 ServiceName = Literal["plex", "overseerr", "uptime-kuma"]
 
@@ -13,20 +18,39 @@ ServiceName = Literal["plex", "overseerr", "uptime-kuma"]
 URL_VARIABLES = {"plex": "${PLEX_URL}", "overseerr": "${OVERSEERR_URL}", "uptime-kuma": "${UPTIME_KUMA_URL}"}
 
 
-class MockContext:
+#: the ``mockservers.credentials.Credentials`` fields each mock is started with, by constructor argument
+CREDENTIAL_OPTIONS = {"plex": {"token": "plex_token"}, "overseerr": {"api_key": "overseerr_api_key"},
+                      "uptime-kuma": {"username": "uptime_kuma_username", "password": "uptime_kuma_password"}}
+
+
+class MockContext(LibraryContext):
     """Registry of the mocks started by one suite (the library's scope)."""
 
-    def __init__(self) -> None:
+    def __init__(self, timeout: timedelta) -> None:
+        super().__init__(timeout)
         self.mocks: dict[str, MockServer] = {}
 
     def start(self, service: str, **options: Any) -> MockServer:
-        """Create and start a mock; a service already started is an error."""
+        """Create and start a mock; a service already started is an error.
+
+        Credentials not in ``options`` are the defaults of ``mockservers.credentials``; the mock reads
+        time from the process's clock (``atest_support.clock``), shared with the clients under test.
+        """
+        from mockservers import MONITOR_NAMES, SERVICES, create_mock
+
+        if service not in SERVICES:  # before the check below, so the message names the valid ones
+            raise ValueError(f"unknown service {service!r}: expected one of {', '.join(SERVICES)}")
         if service in self.mocks:
             raise RuntimeError(f"Mock {service} is already running at {self.mocks[service].url}: "
                                "stop it first or use the running one.")
         if service == "uptime-kuma":  # its monitors watch the mocks this suite started
             options.setdefault("service_urls", {MONITOR_NAMES[name]: self.mocks[name].url
                                                 for name in MONITOR_NAMES if name in self.mocks})
+        defaults = default_credentials()
+        for option, field in CREDENTIAL_OPTIONS[service].items():
+            if options.get(option) is None:
+                options[option] = getattr(defaults, field)
+        options.setdefault("clock", process_clock())
         mock = create_mock(service, **options)
         mock.start()
         self.mocks[service] = mock

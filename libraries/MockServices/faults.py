@@ -9,7 +9,6 @@ from robot.api import logger
 from robot.api.deco import keyword
 
 from atest_support.waiting import seconds
-from mockservers.core import FaultSpecError
 
 from .context import MockContext, ServiceName
 
@@ -30,7 +29,7 @@ class FaultKeywords:
     def _apply(self, service: str, change) -> None:
         try:
             change(self.ctx.get(service).faults)
-        except FaultSpecError as exc:
+        except ValueError as exc:  # mockservers.core.FaultSpecError: the message says what is wrong
             raise AssertionError(f"Invalid fault for mock {service}: {exc}") from None
 
     @keyword
@@ -47,9 +46,12 @@ class FaultKeywords:
         """Answers ``rate`` (0..1) of the requests with ``status``.
 
         The same ``seed`` gives the same sequence of failures on every run,
-        so a test with a failure rate is reproducible.
+        so a test with a failure rate is reproducible. To choose a seed, see
+        what it will do with `Preview Mock Failures` (over HTTP: ``GET
+        /__admin/faults/preview?n=10``). Undone by `Clear Mock Faults`.
 
         | `Set Mock Failure Rate`    overseerr    0.3    seed=42
+        | `Preview Mock Failures`    overseerr    5
         """
         self._apply(service, lambda f: f.set_failure_rate(rate, status, seed))
 
@@ -94,6 +96,29 @@ class FaultKeywords:
         self._apply(service, lambda f: f.add_route_fault(path, fault, times=times))
 
     @keyword
+    def preview_mock_failures(self, service: ServiceName, count: int = 10) -> list[str]:
+        """Returns (and logs) what the failure rate will do to the next ``count`` requests: ``fail`` or ``pass``.
+
+        Nothing is consumed: the requests then go exactly as previewed.
+        Requests taken by an outage, a flapping down phase or a route fault do
+        not draw, so they do not shift the sequence. Use it to pick a seed
+        whose sequence suits a test, e.g. "the first attempt fails, the retry
+        passes":
+
+        | `Set Mock Failure Rate`    overseerr    0.5    seed=7
+        | ${next} =    `Preview Mock Failures`    overseerr    3
+        | Should Be Equal    ${next}    ${{["fail", "pass", "pass"]}}
+        """
+        try:
+            decisions = self.ctx.get(service).faults.preview_failures(count)
+        except ValueError as exc:
+            raise AssertionError(f"Cannot preview {count} failure decision(s) of mock {service}: {exc}") from None
+        outcomes = [d["outcome"] for d in decisions]
+        shown = ", ".join(f"{d['outcome']} {d['status']}" if d["status"] else d["outcome"] for d in decisions)
+        logger.info(f"Next {count} request(s) to mock {service}, by its failure rate: {shown}")
+        return outcomes
+
+    @keyword
     def start_mock_outage(self, service: ServiceName, duration: timedelta | None = None,
                           requests: int | None = None, action: str = "503") -> None:
         """Makes the mock answer ``action`` (default 503) for ``duration`` or the next ``requests`` requests.
@@ -115,7 +140,12 @@ class FaultKeywords:
 
     @keyword
     def clear_mock_faults(self, service: ServiceName) -> None:
-        """Removes every fault from the mock; requests hanging on a fault are released."""
+        """Removes every fault of the mock's fault plan; requests hanging on a fault are released.
+
+        Only the fault plan: a mock taken down with `Take Mock Service Down`
+        stays down until `Bring Mock Service Up` (the resilience resource's
+        ``The ... Service Has Recovered`` does both).
+        """
         self.ctx.get(service).faults.clear()
 
     @keyword

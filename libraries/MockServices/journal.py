@@ -37,11 +37,12 @@ class JournalKeywords:
 
     @keyword
     def wait_until_mock_has_received(self, service: ServiceName, method: str, path: str, count: int = 1,
-                                     timeout: timedelta = timedelta(seconds=5)) -> None:
+                                     timeout: timedelta | None = None) -> None:
         """Waits until the mock has received at least ``count`` ``method path`` requests.
 
         For requests a fault still holds (a delay, a hang): they are journaled
-        when their answer ends. Fails like every wait, followed by the closest
+        when their answer ends. ``timeout`` defaults to the library's (see
+        `Importing`). Fails like every wait, followed by the closest
         requests recorded:
 
         | Mock plex GET /library/sections requests did not become at least 3 in 5 s: last seen 1. Closest ...
@@ -52,7 +53,7 @@ class JournalKeywords:
         try:
             wait_until(lambda: journal.count(method, path), lambda seen: seen >= count,
                        what=f"Mock {service} {method.upper()} {path} requests", expected=f"at least {count}",
-                       timeout=timeout)
+                       timeout=self.ctx.timeout_or_default(timeout))
         except WaitTimeout as exc:
             raise WaitTimeout(f"{exc}. {journal.describe_closest(method, path)}") from None
 

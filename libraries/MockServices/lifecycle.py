@@ -6,10 +6,11 @@ from datetime import timedelta
 
 from robot.api import logger
 from robot.api.deco import keyword
+from robot.api.types import Secret
 from robot.libraries.BuiltIn import BuiltIn
 
+from atest_support.secret import reveal
 from atest_support.waiting import seconds
-from mockservers import SERVICES
 
 from .context import URL_VARIABLES, MockContext, ServiceName
 
@@ -21,30 +22,26 @@ class LifecycleKeywords:
         self.ctx = context
 
     @keyword
-    def start_mock_service(self, service: ServiceName, port: int = 0, token: str | None = None,
-                           api_key: str | None = None, username: str | None = None,
-                           password: str | None = None) -> str:
+    def start_mock_service(self, service: ServiceName, port: int = 0, token: Secret | str | None = None,
+                           api_key: Secret | str | None = None, username: str | None = None,
+                           password: Secret | str | None = None) -> str:
         """Starts the ``service`` mock on a free port and returns its base URL.
 
         The URL is also set as a suite variable: ``${PLEX_URL}``,
         ``${OVERSEERR_URL}`` or ``${UPTIME_KUMA_URL}``. Credentials default to
-        the README's (Plex token ``mock-token``, Overseerr key ``mock-api-key``,
-        Uptime Kuma ``admin``/``admin``). ``port`` 0 means a free port; tests
-        should not fix ports (pabot runs suites side by side).
+        ``mockservers.credentials.DEFAULT_CREDENTIALS``; give others as
+        ``Secret`` values so that no log shows them. ``port`` 0 means a free
+        port; tests should not fix ports (pabot runs suites side by side).
 
         The mock is stopped at the end of the suite even without a teardown.
 
         | ${url} =    `Start Mock Service`    plex
         | `Start Mock Service`    overseerr    api_key=another-key
         """
-        options: dict = {"port": port}
-        if service == "plex" and token is not None:
-            options["token"] = token
-        if service == "overseerr" and api_key is not None:
-            options["api_key"] = api_key
-        if service == "uptime-kuma":
-            options.update({k: v for k, v in (("username", username), ("password", password)) if v is not None})
-        mock = self.ctx.start(service, **options)
+        credentials = {"plex": {"token": token}, "overseerr": {"api_key": api_key},
+                       "uptime-kuma": {"username": username, "password": password}}.get(service, {})
+        options = {name: reveal(value) for name, value in credentials.items() if value is not None}
+        mock = self.ctx.start(service, port=port, **options)
         BuiltIn().set_suite_variable(URL_VARIABLES[service], mock.url)
         logger.info(f"Mock {service} listening at {mock.url}")
         return mock.url
@@ -56,6 +53,8 @@ class LifecycleKeywords:
 
         | `Start Mock Services`    plex    overseerr    uptime-kuma
         """
+        from mockservers import SERVICES
+
         for service in sorted(services, key=list(SERVICES).index):
             self.start_mock_service(service)
 
@@ -88,12 +87,19 @@ class LifecycleKeywords:
 
     @keyword
     def bring_mock_service_up(self, service: ServiceName) -> None:
-        """Listens again, on the same port, after `Take Mock Service Down`."""
+        """Listens again, on the same port, after `Take Mock Service Down` (no error when it is listening).
+
+        Faults set meanwhile stay: see `Clear Mock Faults`.
+        """
         self.ctx.get(service).bring_up()
 
     @keyword
     def reset_mock_service(self, service: ServiceName) -> None:
-        """Clears faults and the journal, and puts the service's data back to its defaults."""
+        """Clears faults and the journal, and puts the service's data back to its defaults.
+
+        A mock taken down stays down: call `Bring Mock Service Up` too (the
+        resources' "back to normal" steps do both).
+        """
         self.ctx.get(service).reset()
 
     @keyword

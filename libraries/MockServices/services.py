@@ -27,7 +27,7 @@ class ServiceKeywords:
         self.ctx = context
 
     # -- Uptime Kuma ----------------------------------------------------------------------------
-    @keyword
+    @keyword(tags=["uptime-kuma"])
     def set_uptime_kuma_monitor_status(self, monitor: str, status: MonitorState, msg: str = "",
                                        ping: float | None = None) -> dict:
         """Adds a heartbeat with ``status`` to ``monitor`` (name or id) and pushes it to logged-in clients.
@@ -44,7 +44,7 @@ class ServiceKeywords:
         logger.info(f"Uptime Kuma monitor {monitor!r} is now {status}: {row}")
         return row
 
-    @keyword
+    @keyword(tags=["uptime-kuma"])
     def add_uptime_kuma_monitor(self, name: str, status: MonitorState = "up", type: str = "http",  # noqa: A002
                                 url: str | None = None) -> int:
         """Adds a monitor (logged-in clients get a new monitor list); returns its id.
@@ -53,12 +53,12 @@ class ServiceKeywords:
         """
         return self.ctx.get("uptime-kuma").add_monitor(name, type=type, url=url, status=status)
 
-    @keyword
+    @keyword(tags=["uptime-kuma"])
     def get_uptime_kuma_mock_monitors(self) -> dict[int, dict]:
         """Returns the mock's monitors by id (what the server holds, not what a client saw)."""
         return self.ctx.get("uptime-kuma").monitors
 
-    @keyword
+    @keyword(tags=["uptime-kuma"])
     def reject_uptime_kuma_logins(self, reject: bool = True) -> None:
         """Makes the Uptime Kuma mock answer every ``login`` with ``{ok: false, msg}`` (or stop doing so).
 
@@ -67,7 +67,7 @@ class ServiceKeywords:
         """
         self.ctx.get("uptime-kuma").socket_faults.reject_logins = reject
 
-    @keyword
+    @keyword(tags=["uptime-kuma"])
     def delay_uptime_kuma_events(self, delay: timedelta) -> None:
         """Delays every Socket.IO event the mock pushes by ``delay``.
 
@@ -75,17 +75,17 @@ class ServiceKeywords:
         """
         self.ctx.get("uptime-kuma").socket_faults.event_delay_s = seconds(delay)
 
-    @keyword
+    @keyword(tags=["uptime-kuma"])
     def stop_uptime_kuma_events(self, stop: bool = True) -> None:
         """Makes the mock drop every pushed event (the connection stays up, it just goes quiet)."""
         self.ctx.get("uptime-kuma").socket_faults.stop_events = stop
 
-    @keyword
+    @keyword(tags=["uptime-kuma"])
     def clear_uptime_kuma_socket_faults(self) -> None:
         """Logins accepted again, events pushed at once."""
         self.ctx.get("uptime-kuma").socket_faults.clear()
 
-    @keyword
+    @keyword(tags=["uptime-kuma"])
     def drop_uptime_kuma_connections(self) -> int:
         """Disconnects every Socket.IO client from the server side; returns how many were connected.
 
@@ -96,13 +96,13 @@ class ServiceKeywords:
         logger.info(f"Dropped {dropped} Uptime Kuma connection(s)")
         return dropped
 
-    @keyword
+    @keyword(tags=["uptime-kuma"])
     def get_uptime_kuma_logged_in_clients(self) -> int:
         """Returns how many Socket.IO clients are connected and logged in right now."""
         return self.ctx.get("uptime-kuma").logged_in_clients
 
     # -- Overseerr ------------------------------------------------------------------------------
-    @keyword
+    @keyword(tags=["overseerr"])
     def create_overseerr_request(self, media_type: MediaType, media_id: int,
                                  status: RequestStatus = "pending") -> dict:
         """Stores a media request in the Overseerr mock as ``POST /request`` would; returns it.
@@ -117,18 +117,18 @@ class ServiceKeywords:
         except ValueError as exc:
             raise AssertionError(f"Cannot create the {media_type} {media_id} request: {exc}") from None
 
-    @keyword
+    @keyword(tags=["overseerr"])
     def send_overseerr_webhook(self, url: str, notification_type: str, request_id: int | None = None,
                                authorization: Secret | str | None = None, expected_status: int | str = "2xx",
-                               timeout: timedelta = timedelta(seconds=5)) -> Any:
+                               timeout: timedelta | None = None) -> Any:
         """Makes the Overseerr mock POST a ``notification_type`` notification to ``url``; returns the delivery.
 
         Media notifications (``MEDIA_APPROVED`` ...) describe the stored request
         ``request_id``; ``TEST_NOTIFICATION`` needs none. ``authorization`` is the
         ``Authorization`` header value (a ``Secret`` is best: it is never logged).
         The answer must have ``expected_status`` (default any 2xx; ``any`` = no
-        check). The delivery has ``status_code``, ``payload``, ``error`` and
-        ``response_text``.
+        check). ``timeout`` bounds the POST (default: the library's). The
+        delivery has ``status_code``, ``payload``, ``error`` and ``response_text``.
 
         | ${delivery} =    `Send Overseerr Webhook`    ${url}    MEDIA_APPROVED    request_id=${request}[id]
         | `Send Overseerr Webhook`    ${url}    TEST_NOTIFICATION    authorization=${secret}    expected_status=401
@@ -136,7 +136,7 @@ class ServiceKeywords:
         try:
             delivery = self.ctx.get("overseerr").send_webhook(url, notification_type, request_id=request_id,
                                                               authorization=reveal(authorization),
-                                                              timeout=seconds(timeout))
+                                                              timeout=seconds(self.ctx.timeout_or_default(timeout)))
         except ValueError as exc:
             raise AssertionError(f"Cannot send the {notification_type} webhook: {exc}") from None
         logger.info(f"Overseerr webhook {notification_type} -> {delivery.status_code} "

@@ -40,9 +40,10 @@ class ResilienceTimeline(SuiteLibrary):
     | *source*                    | *events*                                        | *how* |
     | mock request journals       | ``request`` (method, path, status, fault, time) | read when the timeline is read, no hook |
     | pybreaker listeners         | ``call`` (success/failure), ``breaker`` (transition and cause) | one listener per breaker |
-    | looks after each keyword    | ``fault`` windows (fault plan, mock down), ``rejected`` counts, sockets dropped | mocks' and breakers' public state |
+    | looks after library keywords | ``fault`` windows (fault plan, mock down), ``rejected`` counts, sockets dropped | mocks' and breakers' public state |
     | Socket.IO handshakes        | ``socket`` connect (Uptime Kuma)                 | the journal |
-    | other libraries             | ``answer`` (stale or fresh), ``status``, pushes  | ``record_event`` / ``observe`` |
+    | MediaClients' calls         | ``answer`` (stale or fresh), exact ``rejected``   | ``observe`` |
+    | ServiceHealth               | ``status`` results, Uptime Kuma client ``socket`` events | ``record_event`` (``on_event`` hook) |
     | `Play Fault Schedule`       | ``fault`` windows, exactly when they start and end | itself |
 
     The library finds the mocks and breakers of ``MockServices`` and
@@ -53,15 +54,44 @@ class ResilienceTimeline(SuiteLibrary):
     = The picture =
 
     `Log Resilience Timeline` logs it; the library logs it by itself at the end
-    of every failed test that produced events. One lane per service: the
-    requests the mock received (green 2xx/3xx, amber 4xx, red 5xx, purple cross:
-    no answer), below them what the client saw (ticks: calls through the
-    breaker, green ok / red failed; crossed square: rejected by the open breaker
-    without traffic; blue diamond: answer served stale), and the breaker's state
-    as a band (green closed, red open, hatched: open with its reset timeout
-    passed, the next call is the probe; amber half-open). Fault windows are
-    shaded pink with their label. Every mark has a tooltip; the table below
-    lists the same events with times in seconds from the test's start.
+    of every failed test that produced events. How to read it:
+
+    - One lane per service; x is the time since the test started, on its clock
+      (virtual: ``When 30 Seconds Pass`` is a jump; events at one moment are
+      spread a few pixels apart so none hides another).
+    - *mock* row: the requests the mock received (green 2xx/3xx, amber 4xx, red
+      5xx, purple cross: no answer, e.g. reset or hang); teal triangles:
+      Socket.IO connections as the mock saw them (up: connect, down: dropped).
+    - *client* row: calls through the breaker (green tick ok, red tick failed);
+      crossed square: rejected by the open breaker without a request (``×n``
+      for several); blue diamond: answer served stale from the cache; green
+      ring: fresh answer; small squares: status results when a service's
+      verdict changed (green up, orange degraded, red down). On the Uptime Kuma
+      lane, what its client reported: teal triangles for (re)connects and
+      logins (up) and drops (down), small teal dots for pushes (heartbeats,
+      monitor list).
+    - *breaker* band: green closed, red open, hatched when the reset timeout
+      has passed and the next call will be the probe, amber half-open; a black
+      tick marks each transition (its tooltip gives the cause).
+    - Pink shading: a fault window, labelled (the mock's fault plan, a mock
+      taken down, or a fault schedule's entry); a dashed pink line: an instant
+      fault (sockets dropped).
+
+    Every mark has a tooltip; the table below lists the same events with times
+    in seconds from the test's start.
+
+    = In the suites =
+
+    ``resources/resilience.resource`` imports this library, so every suite
+    that uses it (directly or through ``plex``, ``overseerr``, ``uptime_kuma``,
+    ``dashboard``) keeps a timeline per test with no change to how it is
+    written: ``MockServices`` exposes the mocks it started (``mocks``),
+    ``MediaClients`` its breakers (``breakers``) and runs every client call
+    through ``observe`` (fresh and stale answers, exact rejections),
+    ``ServiceHealth`` records status results (``record_event``) and the Uptime
+    Kuma client's connects, logins, drops and pushes (its ``on_event`` hook).
+    The timeline reads the process's one clock (``atest_support.clock``), the
+    clock every mock and companion object shares.
 
     = Assertions =
 
@@ -69,6 +99,7 @@ class ResilienceTimeline(SuiteLibrary):
     | `Exactly 1 Probe(s) Should Have Reached Plex While Half-Open`
     | `No Request Should Have Reached Plex While Its Breaker Was Open`
     | `Every Answer Between 5s And 40s Should Have Been Stale`
+    | `Every Plex Answer While Its Breaker Was Open Should Have Been Stale`
 
     The service is written as in the suites (``Plex``, ``Overseerr``,
     ``Uptime Kuma``). A failure names the events around the mismatch.
@@ -136,12 +167,18 @@ class ResilienceTimeline(SuiteLibrary):
         self._robot_libraries.clear()
 
     def start_test(self, data: Any, result: Any) -> None:
-        """Listener hook: a new timeline for the test."""
+        """Listener hook: a new timeline for the test, on the process's clock unless one was given."""
+        if self._context.clock is None:
+            from atest_support.clock import process_clock
+
+            self._context.use_clock(process_clock())
         self._discover(retry_missing=True)
         self._context.begin(getattr(data, "name", ""))
 
-    def end_keyword(self, data: Any, result: Any) -> None:
-        """Listener hook: look at the mocks and breakers after every library keyword (not BuiltIn)."""
+    def end_library_keyword(self, data: Any, implementation: Any, result: Any) -> None:
+        """Listener hook: look at the mocks and breakers after every library keyword that may change them
+        (not after BuiltIn's and other standard libraries', nor after user keywords: their library keywords
+        were looked after already)."""
         owner = getattr(result, "owner", None) or getattr(result, "libname", None)
         if owner in (None, "BuiltIn", "Collections", "String", "OperatingSystem"):
             return

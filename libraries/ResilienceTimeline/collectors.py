@@ -112,6 +112,8 @@ def _listener_class() -> type:
                     return
                 before = old_state.name if old_state is not None else "?"
                 after = new_state.name
+                if before == after:  # pybreaker notifies a reset of a closed breaker too: nothing changed
+                    return
                 in_call = getattr(self._local, "state", None) is not None
                 timeline.record("breaker", self.service, from_state=before, to_state=after,
                                 cause=self._cause(cb, before, after, in_call),
@@ -158,13 +160,15 @@ def _rejected_count(breaker: Any) -> int | None:
 
 
 def observe_call(timeline: Timeline | None, service: str, operation: str, call: Callable[[], T],
-                 breaker: Any = None) -> T:
+                 breaker: Any = None, *, on_rejected: Callable[[int], None] | None = None) -> T:
     """Run ``call()`` (one client call) and record what it answered: ``answer`` (fresh or stale), and
     ``rejected`` when the open breaker refused it; other errors are left to the breaker's own events.
 
     The result's ``stale`` attribute (``companion.results``) tells a stale answer. A rejection is a
     ``CircuitOpenError`` (by class name, so ``companion`` is not imported) or, when the call still
     answered (stale from the cache), a rise of ``breaker``'s ``rejected`` metric during the call.
+    ``on_rejected(count)`` is told how many rejections were recorded (e.g. so that a watcher of the
+    breaker's counter does not count them again).
     """
     before = None if timeline is None or breaker is None else _rejected_count(breaker)
     try:
@@ -172,11 +176,15 @@ def observe_call(timeline: Timeline | None, service: str, operation: str, call: 
     except Exception as exc:
         if timeline is not None and type(exc).__name__ == "CircuitOpenError":
             timeline.record("rejected", service, operation=operation, count=1)
+            if on_rejected is not None:
+                on_rejected(1)
         raise
     if timeline is not None:
         after = None if before is None else _rejected_count(breaker)
         if before is not None and after is not None and after > before:
             timeline.record("rejected", service, operation=operation, count=after - before)
+            if on_rejected is not None:
+                on_rejected(after - before)
         timeline.record("answer", service, operation=operation, stale=bool(getattr(result, "stale", False)))
     return result
 
@@ -261,17 +269,20 @@ class MockWatcher:
         self._rejected.clear()
         self._ends.clear()
 
-    def look(self, timeline: Timeline, mocks: dict[str, Any], breakers: dict[str, Any],
-             counted_rejections: Iterable[str] = ()) -> None:
+    def look(self, timeline: Timeline, mocks: dict[str, Any], breakers: dict[str, Any]) -> None:
         """Record what changed in ``mocks`` (service -> MockServer) and ``breakers`` (service -> breaker)."""
         for service, mock in mocks.items():
             self._look_at_plan(timeline, service, mock)
             self._look_at_listener(timeline, service, mock)
             self._look_at_sockets(timeline, service, mock)
-        skip = set(counted_rejections)
         for service, breaker in breakers.items():
-            if service not in skip:
-                self._look_at_rejections(timeline, service, breaker)
+            self._look_at_rejections(timeline, service, breaker)
+
+    def rejections_recorded(self, service: str, count: int) -> None:
+        """``count`` rejections of ``service``'s breaker were recorded exactly (by :func:`observe_call`):
+        the next look counts only the others (e.g. a status service's polls)."""
+        if service in self._rejected:
+            self._rejected[service] += count
 
     def note_plan(self, service: str, mock: Any) -> None:
         """Take the current plan as seen (a change already recorded by whoever made it)."""

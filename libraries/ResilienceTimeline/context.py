@@ -60,8 +60,6 @@ class TimelineContext:
         self.watcher = MockWatcher()
         self.players: list[SchedulePlayer] = []
         self._timeline: Timeline | None = None
-        #: services whose answers and rejections a library records itself (the watcher then skips them)
-        self.observed_services: set[str] = set()
 
     # -- the timeline -------------------------------------------------------------------
     @property
@@ -144,12 +142,13 @@ class TimelineContext:
         for player in self.players:
             player.settle()
         self._attach_new()
-        self.watcher.look(self._timeline, self.mocks, self.breakers, self.observed_services)
+        self.watcher.look(self._timeline, self.mocks, self.breakers)
 
     def observe(self, service: str, operation: str, call: Callable[[], T]) -> T:
-        """Run one client call and record its answer and any rejection (exact, instead of the watcher's count)."""
-        self.observed_services.add(service)
-        return observe_call(self.timeline, service, operation, call, self.breakers.get(service))
+        """Run one client call and record its answer and any rejection (exactly; the watcher, which counts the
+        breaker's rejections after each keyword, then counts only those of calls made elsewhere)."""
+        return observe_call(self.timeline, service, operation, call, self.breakers.get(service),
+                            on_rejected=lambda count: self.watcher.rejections_recorded(service, count))
 
     # -- schedules ------------------------------------------------------------------------
     def play(self, schedule: FaultSchedule) -> SchedulePlayer:

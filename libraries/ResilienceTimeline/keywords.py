@@ -153,6 +153,15 @@ class StoryKeywords:
         logger.info(story.check_answers_stale_between(self._timeline(), _seconds(start), _seconds(end),
                                                       service_name(service)))
 
+    @keyword("Every ${service} Answer While Its Breaker Was Open Should Have Been Stale")
+    def every_answer_while_open_should_have_been_stale(self, service: str) -> None:
+        """Fails unless every answer the service's client gave while its breaker was open came stale from the
+        cache (the fallback), and there was at least one. The failure names the first fresh one.
+
+        | `Every Plex Answer While Its Breaker Was Open Should Have Been Stale`
+        """
+        logger.info(story.check_answers_stale_while_open(self._timeline(), service_name(service)))
+
 
 class ScheduleKeywords:
     """Fault schedules across services, played on the test's clock."""

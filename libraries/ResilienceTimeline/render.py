@@ -5,7 +5,8 @@ The picture has one lane per service. In each lane, from the top:
 - **mock**: the requests the mock received, coloured by their answer (2xx/3xx
   green, 4xx amber, 5xx red, no answer (reset, hang) purple), Socket.IO
   (re)connects as teal triangles up, dropped sockets as triangles down;
-- **client**: the calls through the breaker (green tick: success, red tick:
+- **client**: what the Uptime Kuma client reported (teal triangles: (re)connect
+  and login up, drop down; small teal dots: pushes), the calls through the breaker (green tick: success, red tick:
   failure), calls the open breaker rejected without traffic (black crossed
   square), answers served stale from the cache (blue diamond), fresh answers
   (small green ring), status-service results (small squares by status);
@@ -157,7 +158,9 @@ def _mark(event: Event, x: float, y: float, timeline: Timeline) -> str:
             return (f'<path d="M{x:.1f} {y - 6}l6 6-6 6-6-6z" fill="{COLOURS["stale"]}">{tip}</path>')
         return f'<circle cx="{x:.1f}" cy="{y}" r="3" fill="none" stroke="{COLOURS["ok"]}">{tip}</circle>'
     if kind == "socket":
-        up = event.get("event") != "disconnect" and event.get("event") != "drop"
+        if event.get("event") == "push":
+            return f'<circle cx="{x:.1f}" cy="{y}" r="2.5" fill="{COLOURS["socket"]}">{tip}</circle>'
+        up = event.get("event") not in ("disconnect", "drop", "login-rejected")
         path = f"M{x - 5:.1f} {y + 4}h10l-5-9z" if up else f"M{x - 5:.1f} {y - 4}h10l-5 9z"
         return f'<path d="{path}" fill="{COLOURS["socket"]}">{tip}</path>'
     if kind == "status":
@@ -169,6 +172,14 @@ def _mark(event: Event, x: float, y: float, timeline: Timeline) -> str:
 _ROW = {"request": ROW_MOCK, "socket": ROW_MOCK}
 
 
+def _row(event: Event) -> int:
+    """The row of a mark: what the mock saw (requests, its sockets) or what the client saw (the rest, and
+    socket events the client reported itself, ``side=client``)."""
+    if event.kind == "socket" and event.get("side") == "client":
+        return ROW_CLIENT
+    return _ROW.get(event.kind, ROW_CLIENT)
+
+
 def _legend(y: int, width: int) -> str:
     items = [
         ('<circle cx="6" cy="0" r="4" fill="{ok}"/>', "2xx/3xx"),
@@ -178,6 +189,7 @@ def _legend(y: int, width: int) -> str:
          '<line x1="2" y1="4" x2="10" y2="-4"/></g>', "no answer"),
         ('<path d="M1 4h10l-5-9z" fill="{socket}"/>', "socket connect"),
         ('<path d="M1 -4h10l-5 9z" fill="{socket}"/>', "socket drop"),
+        ('<circle cx="6" cy="0" r="2.5" fill="{socket}"/>', "push"),
         ('<rect x="0" y="-6" width="14" height="12" fill="{fault}"/>', "fault window"),
         ('<line x1="6" y1="-6" x2="6" y2="6" stroke="{ok}" stroke-width="3"/>'
          '<line x1="12" y1="-6" x2="12" y2="6" stroke="{server-error}" stroke-width="3"/>', "call ok / failed"),
@@ -189,6 +201,7 @@ def _legend(y: int, width: int) -> str:
         ('<rect x="0" y="-5" width="14" height="10" fill="{open}"/>', "open"),
         ('<rect x="0" y="-5" width="14" height="10" fill="url(#tl-hatch)"/>', "open, probe due"),
         ('<rect x="0" y="-5" width="14" height="10" fill="{half-open}"/>', "half-open"),
+        ('<rect x="3" y="-3" width="6" height="6" fill="{degraded}"/>', "status (colour: up/degraded/down)"),
     ]
     parts, x, row = [], 8, 0
     for symbol, text in items:
@@ -204,7 +217,7 @@ def _legend(y: int, width: int) -> str:
 def _rows_in_use(events: list[Event], service: str) -> tuple[bool, bool]:
     """Does ``service``'s lane need its client row, its breaker band?"""
     mine = [e for e in events if e.service == service]
-    client = any(_ROW.get(e.kind, ROW_CLIENT) == ROW_CLIENT and e.kind not in ("fault", "breaker") for e in mine)
+    client = any(_row(e) == ROW_CLIENT and e.kind not in ("fault", "breaker") for e in mine)
     return client, any(e.kind in ("breaker", "call", "rejected") for e in mine)
 
 
@@ -274,7 +287,7 @@ def render_svg(timeline: Timeline, *, width: int = 980, title: str = "", events:
         for event in events:
             if event.service != service or event.kind in ("fault", "breaker"):
                 continue
-            y = y0 + _ROW.get(event.kind, ROW_CLIENT)
+            y = y0 + _row(event)
             out.append(_mark(event, scale(event.time), y, timeline))
         for event in events:
             if event.service == service and event.kind == "breaker":

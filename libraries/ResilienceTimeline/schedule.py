@@ -286,7 +286,10 @@ class SchedulePlayer:
     advancing thread, in time order, window ends before starts at the same
     moment); on the wall clock they run in real time. Entries at 0 s are applied
     by :meth:`start` itself. Every change is recorded on ``timeline()`` as a
-    ``fault`` event; ``on_change(service, mock)`` is told after each one.
+    ``fault`` event at the moment the schedule set for it (a clock advanced
+    past several entries at once applies them when it returns, in order, but
+    each is placed where it was due); ``on_change(service, mock)`` is told
+    after each one.
     """
 
     def __init__(self, schedule: FaultSchedule, mocks: dict[str, Any], clock: Any,
@@ -304,6 +307,7 @@ class SchedulePlayer:
         self._steps: list[_Step] = []
         self._now: Callable[[], float] = lambda: 0.0
         self._origin = 0.0
+        self._origin_time = 0.0
         self._active: dict[int, ScheduleEntry] = {}
         self._lock = threading.RLock()
         self.applied: list[str] = []
@@ -312,11 +316,14 @@ class SchedulePlayer:
         """Apply the entries at 0 s now and schedule the others on the clock."""
         now = getattr(self.clock, "monotonic", self.clock.time)
         origin = now()
+        self._origin_time = self.clock.time()
         steps: list[_Step] = []
         for index, entry in enumerate(self.schedule.entries):
-            steps.append(_Step(entry.at, 1, index, lambda e=entry, i=index: self._begin(i, e)))
+            due = self._origin_time + entry.at
+            steps.append(_Step(entry.at, 1, index, lambda e=entry, i=index, t=due: self._begin(i, e, t)))
             if entry.duration is not None:
-                steps.append(_Step(entry.end, 0, index, lambda e=entry, i=index: self._finish(i, e)))
+                end = self._origin_time + entry.end
+                steps.append(_Step(entry.end, 0, index, lambda e=entry, i=index, t=end: self._finish(i, e, at=t)))
         steps.sort(key=lambda step: (step.at, step.order, step.index))
         self._steps, self._now, self._origin = steps, now, origin
         for step in steps:
@@ -364,13 +371,14 @@ class SchedulePlayer:
         with self._lock:
             return list(self._active.values())
 
-    def _record(self, entry: ScheduleEntry, index: int, state: str) -> None:
+    def _record(self, entry: ScheduleEntry, index: int, state: str, at: float | None) -> None:
         timeline = self._timeline()
         if timeline is not None:
-            timeline.record("fault", entry.service, state=state, label=entry.label, window=f"schedule #{index + 1}",
-                            scheduled=entry.where)
+            moment = None if at is None else min(at, timeline.now())
+            timeline.record("fault", entry.service, at=moment, state=state, label=entry.label,
+                            window=f"schedule #{index + 1}", scheduled=entry.where)
 
-    def _begin(self, index: int, entry: ScheduleEntry) -> None:
+    def _begin(self, index: int, entry: ScheduleEntry, at: float | None = None) -> None:
         mock = self.mocks[entry.service]
         with self._lock:
             if entry.fault == "refuse":
@@ -384,10 +392,10 @@ class SchedulePlayer:
             if not entry.instant:
                 self._active[index] = entry
             self.applied.append(f"start {entry.describe()}")
-            self._record(entry, index, "instant" if entry.instant else "on")
+            self._record(entry, index, "instant" if entry.instant else "on", at)
         self._on_change(entry.service, mock)
 
-    def _finish(self, index: int, entry: ScheduleEntry, stopped: bool = False) -> None:
+    def _finish(self, index: int, entry: ScheduleEntry, stopped: bool = False, at: float | None = None) -> None:
         mock = self.mocks[entry.service]
         with self._lock:
             if self._active.pop(index, None) is None:
@@ -399,7 +407,7 @@ class SchedulePlayer:
             else:
                 mock.faults.update({"outage": None})
             self.applied.append(f"{'stop' if stopped else 'end'} {entry.describe()}")
-            self._record(entry, index, "off")
+            self._record(entry, index, "off", None if stopped else at)
         self._on_change(entry.service, mock)
 
 

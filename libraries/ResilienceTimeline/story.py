@@ -16,7 +16,8 @@ from .events import Event
 from .timeline import Timeline
 
 __all__ = ["Period", "breaker_periods", "format_events", "around", "check_opened_after",
-           "check_probes_while_half_open", "check_no_request_while_open", "check_answers_stale_between"]
+           "check_probes_while_half_open", "check_no_request_while_open", "check_answers_stale_between",
+           "check_answers_stale_while_open"]
 
 CONTEXT = 4
 
@@ -160,3 +161,24 @@ def check_answers_stale_between(timeline: Timeline, start_s: float, end_s: float
             f"{len(answers)} were fresh; the first at {timeline.elapsed(first.time):+.3f} s:\n"
             f"{format_events(timeline, around(events, first.time, service or first.service), first)}")
     return f"all {len(answers)} {who}(s) between {start_s:g} s and {end_s:g} s were stale"
+
+
+def check_answers_stale_while_open(timeline: Timeline, service: str) -> str:
+    """Every answer of ``service``'s client while its breaker was open came stale from the cache; at least one."""
+    events = timeline.events()
+    open_periods = [p for p in breaker_periods(events, service, timeline.started_at) if p.state == "open"]
+    answers = [e for e in events if e.service == service and e.kind == "answer"
+               and any(p.holds(e.time) for p in open_periods)]
+    if not answers:
+        raise AssertionError(
+            f"No {service} answer was recorded while its breaker was open ({len(open_periods)} open period(s)); "
+            f"answers are recorded by the library that calls the clients (observe_call). Last {service} events:\n"
+            f"{format_events(timeline, [e for e in events if e.service == service][-2 * CONTEXT:])}")
+    fresh = [e for e in answers if not e.get("stale")]
+    if fresh:
+        first = fresh[0]
+        raise AssertionError(
+            f"Every {service} answer while its breaker was open should have been stale, but {len(fresh)} of "
+            f"{len(answers)} were fresh; the first at {timeline.elapsed(first.time):+.3f} s:\n"
+            f"{format_events(timeline, around(events, first.time, service), first)}")
+    return f"all {len(answers)} {service} answer(s) while its breaker was open were stale"

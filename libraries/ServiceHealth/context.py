@@ -3,13 +3,21 @@
 from __future__ import annotations
 
 import logging
+import secrets
+from datetime import timedelta
 from typing import Any
 
 from robot.libraries.BuiltIn import BuiltIn, RobotNotRunningError
 
+from atest_support.library import LibraryContext
+from atest_support.secret import reveal
+
+from .story import StatusRecorder
+
 log = logging.getLogger("ServiceHealth")
 
-#: test variables the library reads its secrets from (never passed as arguments, never logged)
+#: test variables the library reads its secrets from when they are set (never passed as arguments, never logged);
+#: unset, each library instance makes up its own random ones
 JWT_SECRET_VARIABLE = "${DASHBOARD_JWT_SECRET}"
 WEBHOOK_SECRET_VARIABLE = "${DASHBOARD_WEBHOOK_SECRET}"
 
@@ -30,20 +38,32 @@ def media_clients_library() -> Any | None:
         return None
 
 
-class HealthContext:
+class HealthContext(LibraryContext):
     """What one suite built: the Uptime Kuma client, the status service, the dashboard.
 
     Clients the library built itself (``own_clients``) are closed with it; clients
     borrowed from the MediaClients library are left to that library.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, timeout: timedelta) -> None:
+        super().__init__(timeout)
         self.kuma: Any = None
         self.status: Any = None
         self.status_clients_owner: str = "none"
         self.own_clients: list[Any] = []
         self.breakers: Any = None
         self.dashboard: Any = None
+        #: records the status results on the running test's resilience timeline
+        self.status_story = StatusRecorder()
+        self._made_up_secrets: dict[str, str] = {}
+
+    def dashboard_secret(self, variable: str) -> str:
+        """The secret in test variable ``variable`` (a ``Secret`` or text) if set, else one made up for this
+        library instance (random, so no file holds it), the same for every later call."""
+        value = reveal(robot_variable(variable))
+        if value:
+            return str(value)
+        return self._made_up_secrets.setdefault(variable, secrets.token_urlsafe(32))
 
     # -- required parts, with a failure that says which keyword builds them ---------------
     def require_kuma(self) -> Any:
@@ -55,7 +75,8 @@ class HealthContext:
     def require_status(self) -> Any:
         """The status service or a clear failure."""
         if self.status is None:
-            raise AssertionError("No status service: create it first with 'Create Status Service'.")
+            raise AssertionError("No status service in this test: create it first with 'Create Status Service' "
+                                 "(after 'Create Plex Client' / 'Create Overseerr Client', whose clients it uses).")
         return self.status
 
     def require_dashboard(self) -> Any:

@@ -6,37 +6,29 @@ import json
 from datetime import timedelta
 from typing import Any, Literal
 
-import requests
 from robot.api import logger
 from robot.api.deco import keyword
 from robot.api.types import Secret
 from robot.libraries.BuiltIn import BuiltIn
 
-from atest_support.secret import reveal
-from atest_support.waiting import wait_until
-from companion.dashboard import DASHBOARD_PATH, WEBHOOK_PATH, DashboardServer, create_dashboard_app, mint_token
-from companion.status import StatusService
+from atest_support.clock import companion_clock
+from atest_support.waiting import seconds, wait_until
 
-from .context import JWT_SECRET_VARIABLE, WEBHOOK_SECRET_VARIABLE, HealthContext, robot_variable
+from .context import JWT_SECRET_VARIABLE, WEBHOOK_SECRET_VARIABLE, HealthContext
 
 Credentials = Literal["admin", "non-admin", "no-role", "expired", "bad-signature", "malformed", "wrong-scheme",
                       "none"]
 WebhookSecret = Literal["valid", "wrong", "none"]
 
-HTTP_TIMEOUT = 10.0
-#: the HS256 secret a "bad-signature" token is signed with (not the dashboard's)
+#: the dashboard's routes (``companion.dashboard.DASHBOARD_PATH`` / ``WEBHOOK_PATH``; written here so that
+#: importing this library does not import Flask)
+DASHBOARD_PATH = "/api/v1/admin/service-health/dashboard"
+WEBHOOK_PATH = "/api/v1/webhooks/overseerr"
+#: the HS256 secret a "bad-signature" token is signed with (not the dashboard's, and no secret of the test)
 FOREIGN_SECRET = "not-the-dashboard-secret-0123456789abcdef"
 
 
-def _secret_variable(name: str) -> str:
-    value = reveal(robot_variable(name))
-    if not value:
-        raise AssertionError(f"Test variable {name} is not set: import resources/variables.resource "
-                             "or set it with --variable.")
-    return str(value)
-
-
-def _body(response: requests.Response) -> Any:
+def _body(response: Any) -> Any:
     try:
         return response.json()
     except ValueError:
@@ -48,14 +40,15 @@ class _CurrentStatus:
 
     def __init__(self, context: HealthContext) -> None:
         self.ctx = context
-        self._empty = StatusService()
 
     @property
     def breaker_names(self) -> dict[str, str]:
         return getattr(self.ctx.status, "breaker_names", None) or {}
 
     def get_all_statuses(self) -> list[dict[str, Any]]:
-        return (self.ctx.status or self._empty).get_all_statuses()
+        statuses = self.ctx.status.get_all_statuses() if self.ctx.status is not None else []
+        self.ctx.status_story.seen(statuses)
+        return statuses
 
 
 class _CurrentBreakers:
@@ -73,27 +66,43 @@ class DashboardKeywords:
 
     def __init__(self, context: HealthContext) -> None:
         self.ctx = context
-        self.session = requests.Session()
+        self._session: Any = None
+
+    @property
+    def session(self) -> Any:
+        """One ``requests.Session`` for the dashboard calls (requests is imported on first use)."""
+        if self._session is None:
+            import requests
+
+            self._session = requests.Session()
+        return self._session
+
+    def _http_timeout(self) -> float:
+        return seconds(self.ctx.timeout)
 
     # -- lifecycle --------------------------------------------------------------------------
-    @keyword
+    @keyword(tags=["dashboard"])
     def start_dashboard(self) -> str:
         """Starts the dashboard app on a free port of 127.0.0.1 and returns its base URL.
 
-        Secrets come from the test variables ``${DASHBOARD_JWT_SECRET}`` and
-        ``${DASHBOARD_WEBHOOK_SECRET}`` (see ``resources/variables.resource``); they are
-        never logged. Sets the suite variables ``${DASHBOARD_URL}`` and
-        ``${DASHBOARD_WEBHOOK_URL}``. The dashboard reads whatever status service
-        `Create Status Service` built last (none yet: no services listed). It is
-        stopped at the end of the suite.
+        Its JWT and webhook secrets are made up at random for this suite, or
+        read from the test variables ``${DASHBOARD_JWT_SECRET}`` and
+        ``${DASHBOARD_WEBHOOK_SECRET}`` when set (``--variable
+        "DASHBOARD_JWT_SECRET: Secret:..."``); they are never logged. Sets the
+        suite variables ``${DASHBOARD_URL}`` and ``${DASHBOARD_WEBHOOK_URL}``.
+        The dashboard reads whatever status service `Create Status Service`
+        built last. It is stopped at the end of the suite.
 
         | `Start Dashboard`
         | `Create Status Service`    use_uptime_kuma=${False}
         """
+        from companion.dashboard import DashboardServer, create_dashboard_app
+
         self.ctx.stop_dashboard()
         app = create_dashboard_app(_CurrentStatus(self.ctx), _CurrentBreakers(self.ctx),
-                                   jwt_secret=_secret_variable(JWT_SECRET_VARIABLE),
-                                   webhook_secret=_secret_variable(WEBHOOK_SECRET_VARIABLE))
+                                   jwt_secret=self.ctx.dashboard_secret(JWT_SECRET_VARIABLE),
+                                   webhook_secret=self.ctx.dashboard_secret(WEBHOOK_SECRET_VARIABLE),
+                                   clock=companion_clock())
         server = DashboardServer(app).start()
         self.ctx.dashboard = server
         BuiltIn().set_suite_variable("${DASHBOARD_URL}", server.url)
@@ -101,18 +110,18 @@ class DashboardKeywords:
         logger.info(f"Dashboard listening at {server.url}")
         return server.url
 
-    @keyword
+    @keyword(tags=["dashboard"])
     def stop_dashboard(self) -> None:
         """Stops the dashboard (no error when it is not running)."""
         self.ctx.stop_dashboard()
 
     # -- tokens --------------------------------------------------------------------------------
-    @keyword
+    @keyword(tags=["dashboard"])
     def mint_dashboard_token(self, credentials: Credentials = "admin") -> Secret:
         """Returns a bearer token of the given kind, as a ``Secret`` (logged as ``<secret>``).
 
         | *credentials*   | *token* |
-        | admin           | valid, role ``admin``, expires in 5 minutes |
+        | admin           | valid, role ``admin``, expires in 5 minutes (of the test clock) |
         | non-admin       | valid, role ``user`` |
         | no-role         | valid, without a ``role`` claim |
         | expired         | role ``admin``, expired a minute ago |
@@ -121,13 +130,16 @@ class DashboardKeywords:
 
         | ${token} =    `Mint Dashboard Token`    non-admin
         """
-        secret = _secret_variable(JWT_SECRET_VARIABLE)
+        from companion.dashboard import mint_token
+
+        secret = self.ctx.dashboard_secret(JWT_SECRET_VARIABLE)
+        now = companion_clock().now()  # the dashboard judges expiry on the same clock
         tokens = {
-            "admin": lambda: mint_token(secret, role="admin"),
-            "non-admin": lambda: mint_token(secret, role="user"),
-            "no-role": lambda: mint_token(secret, role=None),
-            "expired": lambda: mint_token(secret, role="admin", expires_in=timedelta(minutes=-1)),
-            "bad-signature": lambda: mint_token(FOREIGN_SECRET, role="admin"),
+            "admin": lambda: mint_token(secret, role="admin", now=now),
+            "non-admin": lambda: mint_token(secret, role="user", now=now),
+            "no-role": lambda: mint_token(secret, role=None, now=now),
+            "expired": lambda: mint_token(secret, role="admin", expires_in=timedelta(minutes=-1), now=now),
+            "bad-signature": lambda: mint_token(FOREIGN_SECRET, role="admin", now=now),
             "malformed": lambda: "not-a-jwt",
         }
         if credentials not in tokens:
@@ -144,8 +156,8 @@ class DashboardKeywords:
         return f"Bearer {self.mint_dashboard_token(credentials).value}"
 
     # -- reading the dashboard ---------------------------------------------------------------------
-    @keyword
-    def request_dashboard(self, credentials: Credentials | Secret = "admin") -> requests.Response:
+    @keyword(tags=["dashboard"])
+    def request_dashboard(self, credentials: Credentials | Secret = "admin") -> Any:
         """Sends ``GET /api/v1/admin/service-health/dashboard`` with the given credentials; returns the response.
 
         ``credentials`` is a kind from `Mint Dashboard Token`, ``none`` (no
@@ -161,13 +173,13 @@ class DashboardKeywords:
         headers = {"Accept": "application/json"}
         if authorization is not None:
             headers["Authorization"] = authorization
-        response = self.session.get(url, headers=headers, timeout=HTTP_TIMEOUT)
+        response = self.session.get(url, headers=headers, timeout=self._http_timeout())
         shown = "none" if authorization is None else f"{authorization.split(' ')[0]} ***** ({credentials})"
         logger.info(f"GET {DASHBOARD_PATH} (Authorization: {shown}) -> {response.status_code}\n"
                     f"{response.text[:4000]}")
         return response
 
-    @keyword
+    @keyword(tags=["dashboard"])
     def dashboard_should_refuse(self, credentials: Credentials | Secret, status: int, error: str = "") -> dict:
         """Fails unless the dashboard answers ``status`` with a JSON error body for ``credentials``.
 
@@ -197,7 +209,7 @@ class DashboardKeywords:
             raise AssertionError(f"Dashboard with {credentials} credentials: " + "; ".join(problems))
         return body
 
-    @keyword
+    @keyword(tags=["dashboard"])
     def get_dashboard(self, credentials: Credentials | Secret = "admin") -> dict:
         """Reads the dashboard (200 and ``success: true`` required) and returns its ``data`` object.
 
@@ -205,38 +217,47 @@ class DashboardKeywords:
         and ``summary`` (``totalServices``, ``servicesUp``, ``servicesDown``,
         ``servicesDegraded``, ``circuitBreakersOpen``).
 
+        The dashboard lists the services of the status service: without one
+        (`Create Status Service`) this keyword fails and says so, rather than
+        reading an empty dashboard.
+
         | ${data} =    `Get Dashboard`
         | Should Be Equal As Integers    ${data}[summary][servicesDown]    1
         """
+        self.ctx.require_status()
         response = self.request_dashboard(credentials)
         body = _body(response)
         if response.status_code != 200 or not isinstance(body, dict) or body.get("success") is not True:
             raise AssertionError(f"Reading the dashboard failed: {response.status_code} {str(body)[:500]}")
         return body["data"]
 
-    @keyword
-    def dashboard_summary_should_be(self, timeout: timedelta = timedelta(seconds=5), **expected: int) -> dict:
+    @keyword(tags=["dashboard"])
+    def wait_until_dashboard_summary_is(self, timeout: timedelta | None = None, **expected: int) -> dict:
         """Reads the dashboard until its ``summary`` has the ``expected`` counts; returns the last data.
 
         Every read is a real status check (it may call the services and so move
-        their circuit breakers). Counts not named are not checked.
+        their circuit breakers). Counts not named are not checked. ``timeout``
+        defaults to the library's. To check data already read, once, see
+        `Summary Should Show`.
 
-        | `Dashboard Summary Should Be`    servicesDown=1    servicesUp=2
-        | `Dashboard Summary Should Be`    circuitBreakersOpen=1    timeout=10s
+        | `Wait Until Dashboard Summary Is`    servicesDown=1    servicesUp=2
+        | `Wait Until Dashboard Summary Is`    circuitBreakersOpen=1    timeout=10s
         """
         if not expected:
             raise AssertionError("Name at least one count, e.g. servicesDown=1.")
+        self.ctx.require_status()  # fail at once, saying what to call first, rather than time out
 
         def accept(data: dict) -> bool:
             summary = data["summary"]
             return all(summary.get(name) == value for name, value in expected.items())
 
         data = wait_until(self.get_dashboard, accept, what="The dashboard summary",
-                          expected=", ".join(f"{k}={v}" for k, v in expected.items()), timeout=timeout)
+                          expected=", ".join(f"{k}={v}" for k, v in expected.items()),
+                          timeout=self.ctx.timeout_or_default(timeout))
         logger.info(f"Dashboard summary: {data['summary']}")
         return data
 
-    @keyword
+    @keyword(tags=["dashboard"])
     def summary_should_show(self, data: dict, **expected: int) -> None:
         """Fails unless the ``summary`` of dashboard ``data`` (from `Get Dashboard`) has the ``expected`` counts.
 
@@ -251,7 +272,7 @@ class DashboardKeywords:
             raise AssertionError(f"Dashboard summary {summary} differs from the expected "
                                  f"{', '.join(f'{k}={v}' for k, v in expected.items())} in {', '.join(wrong)}")
 
-    @keyword
+    @keyword(tags=["dashboard"])
     def dashboard_should_list_service(self, service: str, status: Literal["up", "down", "degraded"]) -> dict:
         """Reads the dashboard once and fails unless ``service`` is listed with ``status``; returns its entry."""
         services = {s["name"]: s for s in self.get_dashboard()["services"]}
@@ -264,7 +285,7 @@ class DashboardKeywords:
         return services[service]
 
     # -- webhooks --------------------------------------------------------------------------------------
-    @keyword
+    @keyword(tags=["webhooks"])
     def get_webhook_secret(self, kind: WebhookSecret = "valid") -> Secret | None:
         """Returns the ``Authorization`` value for the webhook endpoint as a ``Secret``.
 
@@ -278,10 +299,10 @@ class DashboardKeywords:
             return None
         if kind == "wrong":
             return Secret("not-the-webhook-secret")
-        return Secret(_secret_variable(WEBHOOK_SECRET_VARIABLE))
+        return Secret(self.ctx.dashboard_secret(WEBHOOK_SECRET_VARIABLE))
 
-    @keyword
-    def post_to_webhook_endpoint(self, body: Any, secret: WebhookSecret = "valid") -> requests.Response:
+    @keyword(tags=["webhooks"])
+    def post_to_webhook_endpoint(self, body: Any, secret: WebhookSecret = "valid") -> Any:
         """POSTs ``body`` (a dict/list sent as JSON, or a string sent as is) to the webhook endpoint.
 
         Returns the response without checking it. The secret is logged as ``*****``.
@@ -295,7 +316,7 @@ class DashboardKeywords:
         if authorization is not None:
             headers["Authorization"] = authorization.value
         data = body if isinstance(body, (str, bytes)) else json.dumps(body)
-        response = self.session.post(url, data=data, headers=headers, timeout=HTTP_TIMEOUT)
+        response = self.session.post(url, data=data, headers=headers, timeout=self._http_timeout())
         logger.info(f"POST {WEBHOOK_PATH} (Authorization: {'none' if authorization is None else '*****'} [{secret}])"
                     f" -> {response.status_code}\n{response.text[:2000]}")
         return response
@@ -303,12 +324,13 @@ class DashboardKeywords:
     def _inbox(self) -> Any:
         return self.ctx.require_dashboard().inbox
 
-    @keyword
+    @keyword(tags=["webhooks"])
     def webhook_inbox_should_contain(self, notification_type: str, request_id: str | None = None,
-                                     tmdb_id: str | None = None, count: int | None = None,
-                                     timeout: timedelta = timedelta(seconds=5)) -> dict:
-        """Waits until the dashboard accepted a ``notification_type`` notification; returns its record.
+                                     tmdb_id: str | None = None, count: int | None = None) -> dict:
+        """Fails unless the dashboard has accepted a ``notification_type`` notification; returns its record.
 
+        One read, no waiting: the receiver records a notification before it
+        answers, so once `Send Overseerr Webhook` has returned it is there.
         ``request_id`` / ``tmdb_id`` must match the payload's ``request.request_id`` /
         ``media.tmdbId`` when given (compared as text). With ``count``, exactly
         that many such notifications must be in the inbox.
@@ -325,22 +347,18 @@ class DashboardKeywords:
                 return False
             return tmdb_id is None or str((payload.get("media") or {}).get("tmdbId")) == str(tmdb_id)
 
-        def probe() -> list[dict]:
-            return [r for r in inbox.received() if matches(r)]
-
+        found = [r for r in inbox.received() if matches(r)]
         wanted = notification_type + (f" for request {request_id}" if request_id else "") + \
             (f" for tmdbId {tmdb_id}" if tmdb_id else "")
-        try:
-            found = wait_until(probe, lambda rs: bool(rs) and (count is None or len(rs) == count),
-                               what=f"The webhook inbox's {wanted} notifications",
-                               expected="present" if count is None else f"{count}", timeout=timeout)
-        except AssertionError as exc:
+        if not found or (count is not None and len(found) != count):
             seen = [f"{r['notification_type']} {r['subject']!r}" for r in inbox.received()]
-            raise AssertionError(f"{exc}. Inbox holds: {seen or 'nothing'}") from None
+            expected = "at least 1" if count is None else str(count)
+            raise AssertionError(f"The webhook inbox holds {len(found)} {wanted} notification(s), expected "
+                                 f"{expected}. Inbox holds: {seen or 'nothing'}")
         logger.info(f"Webhook received: {json.dumps(found[-1], indent=2)}")
         return found[-1]
 
-    @keyword
+    @keyword(tags=["webhooks"])
     def webhook_inbox_should_be_empty(self) -> None:
         """Fails if the dashboard accepted any webhook notification."""
         records = self._inbox().received()
@@ -348,7 +366,7 @@ class DashboardKeywords:
             raise AssertionError(f"Expected no webhook notifications, got {len(records)}: "
                                  f"{[r['notification_type'] for r in records]}")
 
-    @keyword
+    @keyword(tags=["webhooks"])
     def clear_webhook_inbox(self) -> None:
         """Forgets the notifications received so far."""
         self._inbox().clear()

@@ -1,12 +1,30 @@
-"""The base of the keyword libraries: suite scope, and the library is its own listener."""
+"""The base of the keyword libraries: suite scope, the library is its own listener, one waiting timeout."""
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 from robotlibcore import DynamicCore
 
-__all__ = ["SuiteLibrary"]
+from .waiting import DEFAULT_TIMEOUT
+
+__all__ = ["SuiteLibrary", "LibraryContext"]
+
+
+class LibraryContext:
+    """What every component of one library shares; subclasses add their own state.
+
+    ``timeout`` is the library's ``timeout`` import argument: every keyword that
+    waits uses it unless the call gives its own.
+    """
+
+    def __init__(self, timeout: timedelta = DEFAULT_TIMEOUT) -> None:
+        self.timeout = timeout
+
+    def timeout_or_default(self, timeout: timedelta | None) -> timedelta:
+        """``timeout`` when given, else the library's."""
+        return self.timeout if timeout is None else timeout
 
 
 class SuiteLibrary(DynamicCore):

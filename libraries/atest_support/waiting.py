@@ -11,9 +11,11 @@ import time
 from datetime import timedelta
 from typing import Any, Callable
 
-__all__ = ["wait_until", "WaitTimeout", "seconds"]
+__all__ = ["wait_until", "WaitTimeout", "seconds", "DEFAULT_TIMEOUT"]
 
 DEFAULT_INTERVAL = 0.05
+#: how long a keyword waits unless its library was imported with another ``timeout``
+DEFAULT_TIMEOUT = timedelta(seconds=5)
 
 
 class WaitTimeout(AssertionError):
@@ -32,7 +34,7 @@ def _describe_timeout(timeout: float) -> str:
 
 
 def wait_until(probe: Callable[[], Any], accept: Callable[[Any], bool], *, what: str, expected: str,
-               timeout: timedelta | float = 5.0, interval: timedelta | float = DEFAULT_INTERVAL) -> Any:
+               timeout: timedelta | float = DEFAULT_TIMEOUT, interval: timedelta | float = DEFAULT_INTERVAL) -> Any:
     """Call ``probe`` every ``interval`` until ``accept(result)``; return that result.
 
     An exception from ``probe`` counts as "not yet" and is reported as the last

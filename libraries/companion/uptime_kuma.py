@@ -17,6 +17,13 @@ each through ``clock.wait`` so that a virtual clock can let them pass; after
 every (re)connection it logs in again. python-socketio's own reconnection (with
 its unseeded jitter) is switched off.
 
+Observing: ``on_event(event, detail)``, when given, is told what happens to the
+connection as it happens: ``connect``, ``reconnect``, ``login``,
+``login-rejected``, ``disconnect`` (detail: the reason) and every ``push`` from
+the server (detail: the event's name, and for a ``heartbeat`` the monitor and
+its status). It runs on the client's Socket.IO threads, must return quickly and
+never breaks the client (its errors are logged and ignored).
+
 Passwords never appear in logs, reprs or error messages.
 """
 
@@ -45,6 +52,15 @@ SERVICE = "uptime-kuma"
 log = logging.getLogger("companion.uptime_kuma")
 
 
+def _push_detail(name: str, args: tuple) -> str:
+    """A push in a few words: its name, and for a heartbeat the monitor id and its status."""
+    data = args[0] if args else None
+    if name == "heartbeat" and isinstance(data, Mapping):
+        status = STATUS_NAMES.get(_as_int(data.get("status")), "unknown")
+        return f"heartbeat monitor {data.get('monitorID', data.get('monitor_id'))} {status}"
+    return name
+
+
 def _as_int(value: Any) -> int | None:
     try:
         return int(value)
@@ -62,6 +78,8 @@ class UptimeKumaClient:
     ``retry_seed`` shape the reconnect backoff. ``clock`` is where reconnect
     waits pass and event times are read. ``reconnect_backoff=(initial, max)``
     and ``connect_timeout`` are shorthands that override those settings.
+    ``on_event(event, detail)`` hears connects, logins, drops and pushes (see
+    the module doc).
 
     Usage::
 
@@ -73,7 +91,8 @@ class UptimeKumaClient:
 
     def __init__(self, url: str, username: str, password: str, *, settings: ClientSettings | None = None,
                  clock: Clock = SYSTEM_CLOCK, transports: list[str] | None = None,
-                 reconnect_backoff: tuple[float, float] | None = None, connect_timeout: float | None = None) -> None:
+                 reconnect_backoff: tuple[float, float] | None = None, connect_timeout: float | None = None,
+                 on_event: Callable[[str, str], None] | None = None) -> None:
         settings = settings or ClientSettings()
         if reconnect_backoff is not None:
             initial, maximum = (float(reconnect_backoff[0]), float(reconnect_backoff[1]))
@@ -97,6 +116,7 @@ class UptimeKumaClient:
         self.reconnect_backoff = (settings.reconnect_initial_backoff_s, settings.reconnect_max_backoff_s)
         self.backoff = EqualJitterBackoff(*self.reconnect_backoff, seed=settings.retry_seed)
         self.transports = transports
+        self.on_event = on_event
         self._cond = threading.Condition(threading.RLock())
         self._ops_lock = threading.Lock()  # serialises connect / close / supervisor reconnects
         self._closed = threading.Event()
@@ -335,15 +355,31 @@ class UptimeKumaClient:
                               request_timeout=self.login_timeout)
         sio.on("connect", self._on_connect)
         sio.on("disconnect", self._on_disconnect)
-        sio.on("monitorList", self._on_monitor_list)
-        sio.on("heartbeatList", self._on_heartbeat_list)
-        sio.on("importantHeartbeatList", self._on_important_heartbeat_list)
-        sio.on("heartbeat", self._on_heartbeat)
-        sio.on("avgPing", self._on_avg_ping)
-        sio.on("uptime", self._on_uptime)
-        sio.on("info", self._on_info)
+        pushes = {"monitorList": self._on_monitor_list, "heartbeatList": self._on_heartbeat_list,
+                  "importantHeartbeatList": self._on_important_heartbeat_list, "heartbeat": self._on_heartbeat,
+                  "avgPing": self._on_avg_ping, "uptime": self._on_uptime, "info": self._on_info}
+        for name, handler in pushes.items():
+            sio.on(name, self._reported_push(name, handler))
         sio.on("*", self._on_other)
         return sio
+
+    def _report(self, event: str, detail: str) -> None:
+        """Tell ``on_event`` (if any); its failures never reach the client's threads."""
+        if self.on_event is None:
+            return
+        try:
+            self.on_event(event, self._redact(detail))
+        except Exception:  # noqa: BLE001 - an observer must not break the client
+            log.debug("on_event(%r) failed", event, exc_info=True)
+
+    def _reported_push(self, name: str, handler: Callable[..., None]) -> Callable[..., None]:
+        """``handler`` for the server event ``name``, followed by a ``push`` report."""
+        def handle(*args: Any) -> None:
+            handler(*args)
+            if self.on_event is not None:
+                self._report("push", _push_detail(name, args))
+
+        return handle
 
     def _sio_connect(self) -> None:
         """One connection attempt (no library retries): ``connect()`` and the reconnect loop both use it."""
@@ -357,12 +393,14 @@ class UptimeKumaClient:
 
     def _on_connect(self) -> None:
         with self._cond:
-            if self._ever_connected:
+            again = self._ever_connected
+            if again:
                 self.reconnects += 1
             self._ever_connected = True
             self._connected = True
             self._logged_in = False
             self._cond.notify_all()
+        self._report("reconnect" if again else "connect", self.url)
         log.info("connected to Uptime Kuma at %s; logging in as %s", self.url, self._shown_user)
         try:
             # never block here: this runs on the client's read loop, which delivers the ack
@@ -386,8 +424,10 @@ class UptimeKumaClient:
             self._cond.notify_all()
         if ok:
             log.info("logged in to Uptime Kuma at %s as %s", self.url, self._shown_user)
+            self._report("login", f"as {self._shown_user}")
         else:
             log.warning("Uptime Kuma at %s rejected the login of %s: %s", self.url, self._shown_user, self._login_error)
+            self._report("login-rejected", str(self._login_error))
 
     def _on_disconnect(self, reason: Any = None) -> None:
         with self._cond:
@@ -398,6 +438,7 @@ class UptimeKumaClient:
             self._disconnected_at = self.clock.monotonic()  # the first reconnect delay counts from here
             self._cond.notify_all()
         log.info("disconnected from Uptime Kuma at %s (%s)", self.url, reason)
+        self._report("disconnect", "closed by the client" if self._closed.is_set() else str(reason))
         if self._closed.is_set():  # close() sets it before it disconnects
             return
         self._start_supervisor()
@@ -527,6 +568,8 @@ class UptimeKumaClient:
         with self._cond:
             self._count(event)
             self._cond.notify_all()
+        if self.on_event is not None:
+            self._report("push", str(event))
 
     @staticmethod
     def _normalise_beat(monitor_id: int, row: Mapping[str, Any]) -> dict[str, Any]:

@@ -7,7 +7,7 @@ from datetime import timedelta
 import pytest
 
 from MediaClients import MediaClients
-from MediaClients.settings import TestSettings
+from atest_support.settings import TestSettings
 from companion.errors import ServiceUnavailableError
 from mockservers import PlexMock
 
@@ -35,7 +35,7 @@ def test_settings_overrides_apply_and_none_keeps_the_default():
     assert settings.read_timeout == timedelta(milliseconds=300) and settings.fail_max == 3
     client = settings.as_client_settings()
     assert (client.read_timeout_s, client.connect_timeout_s, client.fail_max) == (0.3, 0.5, 3)
-    assert settings.breaker_options() == {"fail_max": 3, "reset_timeout": 1.0, "success_threshold": 1}
+    assert settings.breaker_options() == {"fail_max": 3, "reset_timeout": 30.0, "success_threshold": 1}
 
 
 def test_unknown_setting_is_rejected_naming_the_known_ones():
@@ -340,6 +340,22 @@ def test_listener_hooks_and_properties_are_not_keywords(lib):
 
 def test_client_settings_are_named_only_arguments(lib):
     arguments = lib.get_keyword_arguments("create_plex_client")
-    assert arguments[:3] == ["url", ("token", "mock-token"), "*"]
+    assert arguments[:3] == ["url", ("token", None), "*"]  # None: the default of mockservers.credentials
     assert ("fail_max", None) in arguments and ("reset_timeout", None) in arguments
     assert lib.get_keyword_types("create_plex_client")["reset_timeout"] == timedelta | None
+
+
+def test_stale_result_checks_say_why_it_was_stale():
+    from companion.results import mark
+
+    from MediaClients.results import ResultKeywords
+
+    stale = mark([{"title": "Movies"}], stale=True, reason="plex get_libraries: connection refused")
+    keywords = ResultKeywords()
+    keywords.result_should_be_stale(stale, because="connection refused")
+    with pytest.raises(AssertionError) as err:
+        keywords.result_should_be_fresh(stale)
+    assert str(err.value) == ("Result should be fresh (from the service), but it was served from the cache because "
+                              "plex get_libraries: connection refused (1 item(s)).")
+    with pytest.raises(AssertionError, match=r"not because of 'read timeout': it was served from the cache because"):
+        keywords.result_should_be_stale(stale, because="read timeout")

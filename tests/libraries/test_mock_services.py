@@ -357,3 +357,13 @@ def test_listener_hook_is_not_a_keyword(lib):
     assert "close" not in names
     assert all(lib.get_keyword_documentation(name).strip() for name in names)
     assert lib.get_keyword_types("set_mock_delay")["delay"] is timedelta
+
+
+def test_preview_lists_the_next_decisions_without_using_them(lib):
+    url = lib.start_mock_service("plex")
+    lib.set_mock_failure_rate("plex", 0.5, seed=7)
+    assert lib.preview_mock_failures("plex", 3) == ["fail", "fail", "pass"]
+    codes = [requests.get(url + "/identity", headers=PLEX_TOKEN, timeout=TIMEOUT).status_code for _ in range(3)]
+    assert codes == [503, 503, 200]
+    with pytest.raises(AssertionError, match=r"^Cannot preview 0 failure decision\(s\) of mock plex: "):
+        lib.preview_mock_failures("plex", 0)

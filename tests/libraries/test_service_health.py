@@ -10,6 +10,7 @@ from robot.api.types import Secret
 
 from MediaClients import MediaClients
 from ServiceHealth import ServiceHealth
+from atest_support.clock import process_clock
 from companion.dashboard import verify_token
 
 JWT_SECRET = "library-tests-jwt-secret-0123456789abcdef"
@@ -31,7 +32,8 @@ def health(robot_vars):
 @pytest.fixture
 def dashboard(health, plex_mock, overseerr_mock):
     """The dashboard over a status service polling the Plex and Overseerr mocks."""
-    health.create_status_service(plex_url=plex_mock.url, overseerr_url=overseerr_mock.url, use_uptime_kuma=False)
+    health.create_status_service(use_uptime_kuma=False, clients="own", plex_url=plex_mock.url,
+                                 overseerr_url=overseerr_mock.url)
     health.start_dashboard()
     return health
 
@@ -44,21 +46,27 @@ def test_start_dashboard_sets_the_url_variables(health, robot_vars):
     assert requests.get(url + "/health", timeout=10).status_code == 200
 
 
-def test_start_dashboard_without_the_secret_variable_fails_clearly(robot_vars):
-    library = ServiceHealth()
+def test_without_the_secret_variables_each_library_makes_up_its_own(robot_vars):
+    library, other = ServiceHealth(), ServiceHealth()
     try:
-        with pytest.raises(AssertionError, match=r"^Test variable \$\{DASHBOARD_JWT_SECRET\} is not set"):
-            library.start_dashboard()
+        library.start_dashboard()
+        secret = library.get_webhook_secret().value
+        assert len(secret) >= 32 and secret == library.get_webhook_secret().value  # stable within the suite
+        assert other.get_webhook_secret().value != secret
+        token = library.mint_dashboard_token("admin")
+        assert library.request_dashboard(token).status_code != 401  # signed with the made-up JWT secret
     finally:
         library.close()
+        other.close()
 
 
 def test_minted_tokens_carry_the_right_claims(health):
     admin = health.mint_dashboard_token("admin")
     assert isinstance(admin, Secret)
-    assert verify_token(f"Bearer {admin.value}", JWT_SECRET)["role"] == "admin"
+    now = process_clock().now()  # tokens are minted on the process clock, which other tests may have moved
+    assert verify_token(f"Bearer {admin.value}", JWT_SECRET, now=now)["role"] == "admin"
     user = health.mint_dashboard_token("non-admin").value
-    assert verify_token(f"Bearer {user}", JWT_SECRET, required_role=None)["role"] == "user"
+    assert verify_token(f"Bearer {user}", JWT_SECRET, required_role=None, now=now)["role"] == "user"
     with pytest.raises(AssertionError, match=r"^No token for credentials 'root': expected one of admin, non-admin"):
         health.mint_dashboard_token("root")
 
@@ -117,19 +125,19 @@ def test_keywords_needing_the_dashboard_say_how_to_start_it(health):
 
 
 # -- summary checks -------------------------------------------------------------------------------
-def test_summary_should_be_passes_and_waits_for_a_change(dashboard, plex_mock):
-    dashboard.dashboard_summary_should_be(servicesUp=2, servicesDown=0, timeout=LONG)
+def test_summary_wait_passes_and_waits_for_a_change(dashboard, plex_mock):
+    dashboard.wait_until_dashboard_summary_is(servicesUp=2, servicesDown=0, timeout=LONG)
     plex_mock.take_down()
-    data = dashboard.dashboard_summary_should_be(servicesDown=1, servicesUp=1, timeout=LONG)
+    data = dashboard.wait_until_dashboard_summary_is(servicesDown=1, servicesUp=1, timeout=LONG)
     assert [s["status"] for s in data["services"] if s["name"] == "plex"] == ["down"]
 
 
-def test_summary_should_be_failure_format(dashboard):
+def test_summary_wait_failure_format(dashboard):
     with pytest.raises(AssertionError) as err:
-        dashboard.dashboard_summary_should_be(servicesDown=2, timeout=SHORT)
+        dashboard.wait_until_dashboard_summary_is(servicesDown=2, timeout=SHORT)
     assert str(err.value).startswith("The dashboard summary did not become servicesDown=2 in 300 ms: last seen {")
     with pytest.raises(AssertionError, match=r"^Name at least one count"):
-        dashboard.dashboard_summary_should_be()
+        dashboard.wait_until_dashboard_summary_is()
 
 
 def test_summary_should_show_names_the_wrong_counts(dashboard):
@@ -155,59 +163,58 @@ def test_dashboard_should_list_service(dashboard, overseerr_mock):
 # -- status keywords --------------------------------------------------------------------------------
 def test_status_service_from_mock_url_variables(health, robot_vars, plex_mock):
     robot_vars["${PLEX_URL}"] = plex_mock.url
-    health.create_status_service(use_uptime_kuma=False)
+    health.create_status_service(use_uptime_kuma=False, clients="own")
     assert [s["name"] for s in health.get_all_service_statuses()] == ["plex"]
-    entry = health.service_status_should_be("plex", "up", source="poll", timeout=LONG)
+    entry = health.wait_until_service_status_is("plex", "up", source="poll", timeout=LONG)
     assert entry["message"].startswith("plex responded in")
     health.status_source_should_be("plex", "poll")
     assert health.get_service_status("plex")["status"] == "up"
 
 
 def test_service_status_polls_until_the_verdict_changes(health, plex_mock):
-    health.create_status_service(plex_url=plex_mock.url, use_uptime_kuma=False)
-    health.service_status_should_be("plex", "up", timeout=LONG)
+    health.create_status_service(use_uptime_kuma=False, clients="own", plex_url=plex_mock.url)
+    health.wait_until_service_status_is("plex", "up", timeout=LONG)
     plex_mock.take_down()
-    entry = health.service_status_should_be("plex", "down", message="plex", timeout=LONG)
+    entry = health.wait_until_service_status_is("plex", "down", message="plex", timeout=LONG)
     assert entry["source"] == "poll"
     plex_mock.bring_up()
-    health.service_status_should_be("plex", "up", timeout=LONG)
+    health.wait_until_service_status_is("plex", "up", timeout=LONG)
 
 
 def test_service_status_failure_format(health, plex_mock):
-    health.create_status_service(plex_url=plex_mock.url, use_uptime_kuma=False)
+    health.create_status_service(use_uptime_kuma=False, clients="own", plex_url=plex_mock.url)
     with pytest.raises(AssertionError) as err:
-        health.service_status_should_be("plex", "down", source="poll", timeout=SHORT)
+        health.wait_until_service_status_is("plex", "down", source="poll", timeout=SHORT)
     assert str(err.value).startswith("Status of plex did not become down (source poll) in 300 ms: last seen {")
     with pytest.raises(AssertionError, match=r"^Status of plex came from 'poll', expected 'uptime-kuma': "):
         health.status_source_should_be("plex", "uptime-kuma")
 
 
-def test_status_keywords_without_a_status_service(health):
-    with pytest.raises(AssertionError, match=r"^No status service: create it first with 'Create Status Service'"):
+def test_status_keywords_without_a_status_service_say_what_to_call_first(health):
+    with pytest.raises(AssertionError, match=r"^No status service in this test: create it first with "
+                                             r"'Create Status Service'"):
         health.get_service_status("plex")
-    with pytest.raises(AssertionError, match=r"^No circuit breakers: create the status service first"):
-        health.circuit_breaker_state_should_be("plex", "closed")
 
 
-def test_breaker_state_keyword(health, plex_mock):
-    health.create_status_service(plex_url=plex_mock.url, use_uptime_kuma=False)
-    health.get_service_status("plex")
-    health.circuit_breaker_state_should_be("plex", "closed")
-    with pytest.raises(AssertionError, match=r"^No breaker 'tautulli'; known: plex"):
-        health.circuit_breaker_state_should_be("tautulli", "closed")
-    with pytest.raises(AssertionError, match=r"^Breaker 'plex' is closed, expected open: "):
-        health.circuit_breaker_state_should_be("plex", "open")
+def test_dashboard_read_before_the_status_service_exists_says_what_to_call_first(health):
+    health.start_dashboard()
+    with pytest.raises(AssertionError, match=r"^No status service in this test: create it first"):
+        health.get_dashboard()
 
 
 def test_status_service_borrows_media_clients_until_the_test_ends(health, robot_vars, plex_mock):
     media = MediaClients()
     robot_vars.libraries["MediaClients"] = media
     try:
+        with pytest.raises(AssertionError, match=r"there are none yet: call 'Create Plex Client'"):
+            health.create_status_service(use_uptime_kuma=False)
         media.create_plex_client(plex_mock.url)
+        with pytest.raises(AssertionError, match=r"^URLs and credentials are for clients=own"):
+            health.create_status_service(plex_url=plex_mock.url)
         health.create_status_service(use_uptime_kuma=False)
         assert health._context.status_clients_owner == "MediaClients"
         assert health._context.breakers is media.breakers
-        health.service_status_should_be("plex", "up", timeout=LONG)
+        health.wait_until_service_status_is("plex", "up", timeout=LONG)
         health.end_test(None, None)
         with pytest.raises(AssertionError, match="No status service"):
             health.get_service_status("plex")
@@ -216,18 +223,20 @@ def test_status_service_borrows_media_clients_until_the_test_ends(health, robot_
 
 
 def test_clients_media_clients_without_the_library_fails(health):
-    with pytest.raises(AssertionError, match=r"^clients=MediaClients, but the MediaClients library is not imported"):
+    with pytest.raises(AssertionError, match=r"^Create Status Service uses the clients of the MediaClients library, "
+                                             r"which this suite does not import"):
         health.create_status_service(clients="MediaClients")
 
 
 def test_reset_service_health_zeroes_breakers_and_turns_kuma_back_on(health, plex_mock):
-    health.create_status_service(plex_url=plex_mock.url, use_uptime_kuma=False)
+    health.create_status_service(use_uptime_kuma=False, clients="own", plex_url=plex_mock.url)
     plex_mock.take_down()
+    breakers = health._context.breakers
     for _ in range(3):
         health.get_service_status("plex")
-    health.circuit_breaker_state_should_be("plex", "open")
+    assert breakers.get("plex").state == "open"
     health.reset_service_health()
-    health.circuit_breaker_state_should_be("plex", "closed")
+    assert breakers.get("plex").state == "closed"
     assert health._context.status.use_uptime_kuma is True
     health.use_uptime_kuma_for_status(False)
     assert health._context.status.use_uptime_kuma is False
@@ -239,13 +248,16 @@ def test_webhook_endpoint_and_inbox(dashboard):
     body = {"notification_type": "TEST_NOTIFICATION", "subject": "hello"}
     assert dashboard.post_to_webhook_endpoint(body, secret="wrong").status_code == 401
     assert dashboard.post_to_webhook_endpoint(body).status_code == 202
-    record = dashboard.webhook_inbox_should_contain("TEST_NOTIFICATION", count=1, timeout=LONG)
+    record = dashboard.webhook_inbox_should_contain("TEST_NOTIFICATION", count=1)
     assert record["subject"] == "hello"
     with pytest.raises(AssertionError, match=r"^Expected no webhook notifications, got 1: \['TEST_NOTIFICATION'\]"):
         dashboard.webhook_inbox_should_be_empty()
     with pytest.raises(AssertionError) as err:
-        dashboard.webhook_inbox_should_contain("MEDIA_APPROVED", timeout=SHORT)
-    assert str(err.value).endswith("Inbox holds: [\"TEST_NOTIFICATION 'hello'\"]")
+        dashboard.webhook_inbox_should_contain("MEDIA_APPROVED")
+    assert str(err.value) == ("The webhook inbox holds 0 MEDIA_APPROVED notification(s), expected at least 1. "
+                              "Inbox holds: [\"TEST_NOTIFICATION 'hello'\"]")
+    with pytest.raises(AssertionError, match=r"holds 1 TEST_NOTIFICATION notification\(s\), expected 2\."):
+        dashboard.webhook_inbox_should_contain("TEST_NOTIFICATION", count=2)
     dashboard.clear_webhook_inbox()
     dashboard.webhook_inbox_should_be_empty()
     assert dashboard.get_webhook_secret("none") is None
@@ -258,7 +270,7 @@ def test_connect_read_monitors_and_close(health, kuma):
     health.uptime_kuma_client_should_be_live()
     assert health.get_uptime_kuma_monitor_names(timeout=LONG) == ["Plex", "Overseerr", "Tautulli"]
     kuma.set_monitor_status("Plex", "down", msg="connect ECONNREFUSED")
-    health.uptime_kuma_client_should_see_monitor("Plex", "down", timeout=LONG)
+    health.wait_until_uptime_kuma_client_sees_monitor("Plex", "down", timeout=LONG)
     assert health.get_uptime_kuma_client_counters()["logins"] >= 1
     health.disconnect_from_uptime_kuma()
     with pytest.raises(AssertionError, match=r"^No Uptime Kuma client: connect first"):

@@ -89,6 +89,9 @@ def test_unknown_service_is_a_clear_error(plex):
 
 def test_uptime_kuma_is_the_source_while_live(plex, overseerr, breakers, kuma, kuma_client_factory):
     client = kuma_client_factory(kuma.url).connect()
+    # the pushes that follow the login first (as `Connect To Uptime Kuma` does): until Plex's heartbeat is there the
+    # status service would poll Plex, here with the client's state lock held
+    assert client.wait_for(lambda: client.latest_heartbeat("Plex") is not None, WAIT)
     kuma.set_monitor_status("Plex", "down", msg="connect ECONNREFUSED")
     service = StatusService(plex=plex, overseerr=overseerr, uptime_kuma=client, breakers=breakers)
     assert client.wait_for(lambda: service.get_status("plex")["status"] == "down", WAIT)

@@ -131,3 +131,43 @@ def test_close_stops_the_client(kuma, kuma_client_factory):
     assert not client.is_live
     assert not client.is_connected
     client.close()  # twice is fine
+
+
+def test_on_event_hears_connect_login_pushes_drop_and_reconnect(kuma, kuma_client_factory):
+    import threading
+
+    heard: list[tuple[str, str]] = []
+    lock = threading.Lock()
+
+    def on_event(event: str, detail: str) -> None:
+        with lock:
+            heard.append((event, detail))
+
+    def events() -> list[str]:
+        with lock:
+            return [event for event, _ in heard]
+
+    client = kuma_client_factory(kuma.url, on_event=on_event).connect()
+    assert client.wait_for(lambda: client.latest_heartbeat("Plex") is not None, WAIT)
+    assert events()[0] == "connect" and "login" in events()
+    assert ("push", "monitorList") in heard
+    kuma.set_monitor_status("Plex", "down", msg="refused")
+    assert client.wait_for(lambda: client.monitor_status("Plex") == "down", WAIT)
+    assert client.wait_for(lambda: any(d.startswith("heartbeat monitor 1 down") for e, d in list(heard)), WAIT), heard
+    kuma.drop_connections()
+    assert client.wait_for(lambda: client.reconnects >= 1 and client.is_live, WAIT), client.counters()
+    assert client.wait_for(lambda: "reconnect" in events(), WAIT)
+    assert client.wait_for(lambda: events().count("login") == 2, WAIT), heard
+    seen = events()
+    assert seen.index("disconnect") < seen.index("reconnect")
+    assert [e for e in seen if e in ("connect", "disconnect", "reconnect")] == ["connect", "disconnect", "reconnect"]
+    assert all("admin" not in detail or "*****" in detail for _, detail in heard)
+
+
+def test_a_failing_on_event_never_breaks_the_client(kuma, kuma_client_factory):
+    def on_event(event: str, detail: str) -> None:
+        raise RuntimeError("observer broken")
+
+    client = kuma_client_factory(kuma.url, on_event=on_event).connect()
+    assert client.is_live
+    assert client.wait_for(lambda: client.monitors, WAIT)

@@ -66,3 +66,13 @@ def fail_calls(call: Callable[[], Any], times: int) -> list[str]:
         else:
             errors.append("no error")
     return errors
+
+
+@pytest.fixture(autouse=True)
+def no_timeline_left_running() -> Iterator[None]:
+    """Each test starts with no running timeline and leaves none (the active one is process-wide)."""
+    from ResilienceTimeline import context as timeline_context
+
+    timeline_context._ACTIVE = None
+    yield
+    timeline_context._ACTIVE = None

@@ -61,6 +61,12 @@ def test_a_breaker_reset_is_not_mistaken_for_a_probe(context, plex, plex_client,
     assert (last.get("from_state"), last.get("to_state"), last.get("cause")) == ("open", "closed", "reset (not by a call)")
 
 
+def test_resetting_a_closed_breaker_records_nothing(context, plex_client, breakers):
+    plex_client.test_connection()
+    breakers.reset_all()  # pybreaker tells its listeners closed -> closed: not a transition
+    assert context.timeline.events("breaker") == []
+
+
 def test_rejected_calls_are_counted_from_the_breaker_without_a_request(context, plex, plex_client):
     plex.take_down()
     fail_calls(plex_client.test_connection, 3)
@@ -172,3 +178,15 @@ def test_observe_sees_a_rejection_that_was_answered_stale(context, plex, plex_cl
     rejected = context.timeline.events("rejected", "plex")
     assert [(e.get("operation"), e.get("count")) for e in rejected] == [("get_libraries", 1)]
     assert [a.get("stale") for a in context.timeline.events("answer")] == [False, True, True, True, True]
+
+
+def test_observed_and_unobserved_rejections_are_each_counted_once(context, plex, plex_client):
+    plex.take_down()
+    fail_calls(plex_client.test_connection, 3)
+    context.look()
+    with pytest.raises(Exception, match="OPEN"):
+        observe("plex", "test_connection", plex_client.test_connection)  # recorded by observe, exactly
+    fail_calls(plex_client.test_connection, 2)  # e.g. a status service polling: only the breaker counts them
+    context.look()
+    assert [(e.get("count"), e.get("operation")) for e in context.timeline.events("rejected", "plex")] == [
+        (1, "test_connection"), (2, None)]

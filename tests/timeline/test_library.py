@@ -72,7 +72,7 @@ def test_record_get_and_should_contain(lib):
 def test_story_keywords_pass_and_fail(lib, plex, plex_client, logged):
     plex.take_down()
     fail_calls(plex_client.test_connection, 3)
-    lib.end_keyword(None, SimpleNamespace(owner="MediaClients"))
+    lib.end_library_keyword(None, None, SimpleNamespace(owner="MediaClients"))
     lib.breaker_should_have_opened_after("Plex", 3, 0)  # refused: no request reached the mock
     lib.no_request_should_have_reached_while_open("Plex")
     lib.probes_should_have_reached_while_half_open(0, "Plex")
@@ -119,15 +119,15 @@ def test_end_test_logs_the_picture_only_for_a_failed_test_with_events(lib, plex_
     quiet.close()
 
 
-def test_end_keyword_ignores_builtin_keywords_and_keywords_outside_tests(plex):
+def test_end_library_keyword_ignores_builtin_keywords_and_keywords_outside_tests(plex):
     library = ResilienceTimeline()
     library.watch_mock("plex", plex)
-    library.end_keyword(None, SimpleNamespace(owner="MockServices"))  # no test yet: nothing to look at
+    library.end_library_keyword(None, None, SimpleNamespace(owner="MockServices"))  # no test yet: nothing to look at
     library.start_test(SimpleNamespace(name="t"), None)
     plex.take_down()
-    library.end_keyword(None, SimpleNamespace(owner="BuiltIn"))
+    library.end_library_keyword(None, None, SimpleNamespace(owner="BuiltIn"))
     assert library.timeline.events("fault") == []
-    library.end_keyword(None, SimpleNamespace(owner="MockServices"))
+    library.end_library_keyword(None, None, SimpleNamespace(owner="MockServices"))
     assert [e.get("label") for e in library.timeline.events("fault")] == ["connection refused"]
     plex.bring_up()
     library.close()
@@ -143,3 +143,21 @@ def test_a_new_suite_forgets_the_library_instances_it_found(lib):
     assert lib._robot_libraries == {"MockServices": None, "MediaClients": None}
     lib.start_suite(None, None)
     assert lib._robot_libraries == {}
+
+
+def test_a_test_without_a_given_clock_runs_on_the_process_clock(plex):
+    from atest_support.clock import process_clock
+
+    library = ResilienceTimeline()
+    library.start_test(SimpleNamespace(name="t"), None)
+    assert library.timeline.clock is process_clock()
+    library.close()
+
+
+def test_every_answer_while_open_keyword(lib, plex, plex_client):
+    lib.observe_call("plex", "get_libraries", plex_client.get_libraries)
+    plex.take_down()
+    for _ in range(4):
+        lib.observe_call("plex", "get_libraries", plex_client.get_libraries)
+    assert "Every ${service} Answer While Its Breaker Was Open Should Have Been Stale" in lib.get_keyword_names()
+    lib.every_answer_while_open_should_have_been_stale("Plex")

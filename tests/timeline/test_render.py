@@ -163,3 +163,20 @@ def _timed(action) -> float:
     started = time.perf_counter()
     action()
     return time.perf_counter() - started
+
+
+def test_what_the_uptime_kuma_client_reported_is_on_its_client_row(clock):
+    from ResilienceTimeline.render import ROW_CLIENT, ROW_MOCK
+
+    timeline = Timeline(clock)
+    timeline.record("socket", "uptime-kuma", event="connect", detail="(handshake)")
+    timeline.record("socket", "uptime-kuma", event="reconnect", detail="http://kuma", side="client")
+    timeline.record("socket", "uptime-kuma", event="push", detail="heartbeat monitor 1 down", side="client")
+    root = ElementTree.fromstring(render_svg(timeline))
+    marks = [m for m in root.iter() if m.tag in (f"{SVG}path", f"{SVG}circle") and m.find(f"{SVG}title") is not None]
+    rows = {m.find(f"{SVG}title").text.split(": ", 1)[1]: m for m in marks}
+    lane_top = 34  # TOP: the only lane starts there
+    assert f"{lane_top + ROW_MOCK + 4}" in rows["socket connect (handshake)"].get("d")
+    assert f"{lane_top + ROW_CLIENT + 4}" in rows["socket reconnect http://kuma"].get("d")
+    assert rows["socket push heartbeat monitor 1 down"].get("cy") == str(lane_top + ROW_CLIENT)
+    assert "client" in render_svg(timeline)

@@ -164,6 +164,21 @@ def test_advancing_the_virtual_clock_plays_the_due_entries(clock, three_mocks):
     ctx.close()
 
 
+def test_entries_a_long_advance_passes_are_placed_where_they_were_due(clock, three_mocks):
+    ctx = TimelineContext(clock=clock)
+    for service, mock in three_mocks.items():
+        ctx.watch_mock(service, mock)
+    ctx.begin("one jump")
+    ctx.play(parse_rows(["0s", "plex", "refuse", "40s", "5s", "overseerr", "503", "10s",
+                         "20s", "uptime-kuma", "drop-sockets", "-"]))
+    clock.advance(45)  # one jump past every entry: each is applied now, but placed at its own moment
+    ctx.look()
+    faults = [(e.service, e.get("state"), round(ctx.timeline.elapsed(e.time))) for e in ctx.timeline.events("fault")]
+    assert faults == [("plex", "on", 0), ("overseerr", "on", 5), ("overseerr", "off", 15),
+                      ("uptime-kuma", "instant", 20), ("plex", "off", 40)]
+    ctx.close()
+
+
 class LazyClock:
     """A clock whose scheduled calls never fire by themselves: as when ``VirtualClock.advance`` returned
     while its timer thread had not run a due step yet."""

@@ -112,3 +112,23 @@ def test_periods_start_closed_and_follow_the_transitions(clock):
 
 def test_fail_calls_helper_reports_success(plex_client):
     assert fail_calls(plex_client.test_connection, 1) == ["no error"]
+
+
+def test_every_answer_while_the_breaker_was_open_was_stale(opened_and_recovered):
+    summary = story.check_answers_stale_while_open(opened_and_recovered, "plex")
+    assert summary == "all 3 plex answer(s) while its breaker was open were stale"
+
+
+def test_a_fresh_answer_while_open_is_named_and_no_answer_at_all_fails(clock):
+    timeline = Timeline(clock)
+    t0 = timeline.started_at
+    timeline.record("breaker", "plex", at=t0 + 1, from_state="closed", to_state="open")
+    timeline.record("answer", "plex", at=t0 + 2, operation="get_libraries", stale=True)
+    timeline.record("answer", "plex", at=t0 + 3, operation="get_libraries", stale=False)
+    with pytest.raises(AssertionError) as err:
+        story.check_answers_stale_while_open(timeline, "plex")
+    assert str(err.value).startswith("Every plex answer while its breaker was open should have been stale, but 1 of 2 "
+                                     "were fresh; the first at +3.000 s:")
+    assert "> " in str(err.value) and "get_libraries answered fresh" in str(err.value)
+    with pytest.raises(AssertionError, match=r"^No overseerr answer was recorded while its breaker was open \(0 open"):
+        story.check_answers_stale_while_open(timeline, "overseerr")

@@ -1,4 +1,10 @@
-"""Test-sized client settings: short timeouts and a quick breaker, overridable per client."""
+"""The one set of test settings every keyword library builds clients with (on ``companion.ClientSettings``).
+
+Durations that pass on the clock are production-size (30 s reset timeout,
+60 s cache TTL, retry backoff from 200 ms, Uptime Kuma reconnects from 1 s):
+tests let them pass with `Advance Time By` instead of waiting. Only the
+network timeouts, which the operating system measures, are test-sized.
+"""
 
 from __future__ import annotations
 
@@ -16,7 +22,9 @@ class TestSettings:
     """The knobs a suite turns, in Robot-friendly units (timedelta, int).
 
     ``as_client_settings()`` turns them into the contract's
-    ``companion.ClientSettings`` (seconds as floats).
+    ``companion.ClientSettings`` (seconds as floats); what is not here (the
+    Uptime Kuma reconnect backoff, cache size) keeps its production default.
+    ``retry_seed`` is fixed so that the backoff jitter repeats on every run.
     """
 
     __test__ = False  # not a pytest test class
@@ -24,13 +32,14 @@ class TestSettings:
     connect_timeout: timedelta = timedelta(milliseconds=500)
     read_timeout: timedelta = timedelta(seconds=2)
     retry_attempts: int = 3
-    retry_backoff: timedelta = timedelta(milliseconds=20)
-    retry_max_backoff: timedelta = timedelta(milliseconds=100)
-    retry_max_total: timedelta = timedelta(seconds=10)
+    retry_backoff: timedelta = timedelta(milliseconds=200)
+    retry_max_backoff: timedelta = timedelta(seconds=2)
+    retry_max_total: timedelta = timedelta(seconds=15)
     cache_ttl: timedelta = timedelta(seconds=60)
     fail_max: int = 3
-    reset_timeout: timedelta = timedelta(seconds=1)
+    reset_timeout: timedelta = timedelta(seconds=30)
     success_threshold: int = 1
+    retry_seed: int = 1
 
     def with_overrides(self, **overrides: Any) -> "TestSettings":
         """A copy with the non-None ``overrides`` applied (unknown names are an error)."""
@@ -58,7 +67,8 @@ class TestSettings:
             retry_attempts=self.retry_attempts, retry_initial_backoff_s=seconds(self.retry_backoff),
             retry_max_backoff_s=seconds(self.retry_max_backoff), retry_max_total_s=seconds(self.retry_max_total),
             cache_ttl_s=seconds(self.cache_ttl), fail_max=self.fail_max,
-            reset_timeout_s=seconds(self.reset_timeout), success_threshold=self.success_threshold)
+            reset_timeout_s=seconds(self.reset_timeout), success_threshold=self.success_threshold,
+            retry_seed=self.retry_seed)
 
     def describe(self) -> str:
         """One line for the log, e.g. ``read timeout 2 s, fail_max 3, ...``."""
