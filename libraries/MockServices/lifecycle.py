@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 from datetime import timedelta
 
 from robot.api import logger
@@ -20,6 +21,18 @@ class LifecycleKeywords:
 
     def __init__(self, context: MockContext) -> None:
         self.ctx = context
+
+    @keyword
+    def make_up_a_credential(self) -> Secret:
+        """Returns a credential no mock accepts (random, new at every call), as a ``Secret``.
+
+        For tests of refused credentials: a wrong token, API key or password never
+        shows in Robot output, as the right ones don't.
+
+        | ${token} =    `Make Up A Credential`
+        | `Create Plex Client`    ${PLEX_URL}    token=${token}
+        """
+        return Secret(secrets.token_urlsafe(16))
 
     @keyword
     def start_mock_service(self, service: ServiceName, port: int = 0, token: Secret | str | None = None,

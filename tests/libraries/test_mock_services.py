@@ -367,3 +367,10 @@ def test_preview_lists_the_next_decisions_without_using_them(lib):
     assert codes == [503, 503, 200]
     with pytest.raises(AssertionError, match=r"^Cannot preview 0 failure decision\(s\) of mock plex: "):
         lib.preview_mock_failures("plex", 0)
+
+
+def test_a_made_up_credential_is_a_new_secret_every_time(lib):
+    first, second = lib.make_up_a_credential(), lib.make_up_a_credential()
+    assert isinstance(first, Secret) and isinstance(second, Secret)
+    assert first.value != second.value and len(first.value) >= 16
+    assert first.value not in str(first)
