@@ -28,7 +28,8 @@ from hypothesis import strategies as st
 from mockservers import OverseerrMock, PlexMock, UptimeKumaMock
 from mockservers.core.clock import MAX_ADVANCE_S
 
-pytestmark = pytest.mark.timeout(120)
+# untraced: `make test` runs it outside coverage (pyproject.toml markers)
+pytestmark = [pytest.mark.timeout(120), pytest.mark.untraced]
 
 #: bad inputs per API and run
 EXAMPLES = 500
