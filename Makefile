@@ -38,7 +38,7 @@ ISOLATED_ARGS := --no-pabotlib $(ISOLATED_SPLIT) $(call PABOT_OUTPUTS,/isolated)
 PYTEST_ARGS := -n 4
 # `make coverage`: the tests marked `untraced` (pyproject.toml) run in their own pytest process without the
 # tracer, at the same time as the traced tests and the traced pabot run (the machine is busy with all three)
-PYTEST_TRACED_WORKERS ?= 3
+PYTEST_TRACED_WORKERS ?= 2
 PYTEST_UNTRACED_WORKERS ?= 2
 TRACED_PYTEST_ARGS = -n $(PYTEST_TRACED_WORKERS) -m 'not untraced'
 # loadfile: one worker runs a whole fuzz module in file order, so its closing count check sees every route
