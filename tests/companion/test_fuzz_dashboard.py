@@ -49,6 +49,7 @@ def server():
 @pytest.fixture(scope="module")
 def session():
     with requests.Session() as http:
+        http.trust_env = False  # localhost only: skips reading proxy settings from the environment per request
         yield http
 
 

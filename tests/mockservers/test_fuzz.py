@@ -182,6 +182,7 @@ class Harness:
     def __init__(self, mock, normal: Callable[[requests.Session], None], state: Callable[[], Any]) -> None:
         self.mock, self.normal, self.state = mock, normal, state
         self.session = requests.Session()
+        self.session.trust_env = False  # localhost only: skips reading proxy settings from the environment per request
         self.count = 0
 
     def alive(self) -> None:
