@@ -14,6 +14,9 @@ KEYWORD_LIBRARIES := MockServices MediaClients ServiceHealth ResilienceTimeline
 COVERED_PACKAGES := mockservers libraries/companion $(addprefix libraries/,$(KEYWORD_LIBRARIES))
 # pabot starts `robot` by name: the venv's must come first
 export PATH := $(abspath $(BIN)):$(PATH)
+# every Python process of a run (pytest workers, robot workers, mock CLIs) can reuse the compiled project
+# and test modules in __pycache__ (git-ignored) after a change, rather than compiling them again each time
+unexport PYTHONDONTWRITEBYTECODE
 
 .PHONY: all venv acceptance acceptance-isolated robot-serial pytest lint test coverage docs bench clean
 
@@ -83,14 +86,15 @@ coverage: venv
 	if wait $$pabot; then tail -n 8 $(RESULTS)/pabot-coverage.log; else status=1; cat $(RESULTS)/pabot-coverage.log; fi; \
 	exit $$status
 	$(COVERAGE) combine --quiet
-	$(COVERAGE) html --quiet
-	@status=0; for part in $(COVERED_PACKAGES); do \
+	@$(COVERAGE) html --quiet & html=$$!; \
+	status=0; for part in $(COVERED_PACKAGES); do \
 		$(COVERAGE) report --include="$$part/*" > $(RESULTS)/coverage-$$(basename $$part).txt || status=1; \
 		grep '^TOTAL' $(RESULTS)/coverage-$$(basename $$part).txt | awk -v p=$$part '{print "coverage (branch) " p ": " $$NF}'; \
 	done; \
 	$(COVERAGE) report > $(RESULTS)/coverage.txt || status=1; \
 	[ $$status -eq 0 ] || echo "coverage below fail_under (pyproject.toml): see $(RESULTS)/coverage*.txt"; \
 	grep '^TOTAL' $(RESULTS)/coverage.txt | awk '{print "coverage (branch) total: " $$NF}'; \
+	wait $$html || { echo "coverage html failed"; status=1; }; \
 	exit $$status
 
 ## Every test: robocop, pytest and the Robot suites under pabot, with the coverage threshold.
