@@ -37,6 +37,10 @@ ISOLATED_SPLIT := --testlevelsplit --processes $(PROCESSES)
 PABOT_OUTPUTS = --outputdir $(RESULTS)$(1) --output output.xml --log log.html --report report.html --xunit xunit.xml
 PABOT_ARGS := --no-pabotlib $(PABOT_SPLIT) $(call PABOT_OUTPUTS,) $(ROBOT_PATHS) $(ROBOT_DIRS)
 ISOLATED_ARGS := --no-pabotlib $(ISOLATED_SPLIT) $(call PABOT_OUTPUTS,/isolated) $(ROBOT_PATHS) $(ROBOT_DIRS)
+# `make coverage`: the same split in two chunks: beside the two pytest runs it finishes as early as with four
+# and spends less CPU on starting traced robot workers
+COVERAGE_PABOT_SPLIT ?= --testlevelsplit --chunk --processes 2
+COVERAGE_PABOT_ARGS := --no-pabotlib $(COVERAGE_PABOT_SPLIT) $(call PABOT_OUTPUTS,) $(ROBOT_PATHS) $(ROBOT_DIRS)
 # pytest in parallel (pytest-xdist): the tests wait on sockets more than they compute
 PYTEST_ARGS := -n 4
 # `make coverage`: the tests marked `untraced` (pyproject.toml) run in their own pytest process without the
@@ -77,7 +81,7 @@ coverage: venv
 	$(COVERAGE) erase
 	@status=0; \
 	$(BIN)/python -m pytest $(UNTRACED_PYTEST_ARGS) > $(RESULTS)/pytest-untraced.log 2>&1 & untraced=$$!; \
-	$(COVERAGE) run -m pabot.pabot $(PABOT_ARGS) > $(RESULTS)/pabot-coverage.log 2>&1 & pabot=$$!; \
+	$(COVERAGE) run -m pabot.pabot $(COVERAGE_PABOT_ARGS) > $(RESULTS)/pabot-coverage.log 2>&1 & pabot=$$!; \
 	echo "$(COVERAGE) run -m pytest $(TRACED_PYTEST_ARGS)   (beside: pytest -m untraced, pabot)"; \
 	$(COVERAGE) run -m pytest $(TRACED_PYTEST_ARGS) || status=1; \
 	echo "--- pytest -m untraced, no tracer ($(RESULTS)/pytest-untraced.log):"; \
