@@ -14,6 +14,9 @@ KEYWORD_LIBRARIES := MockServices MediaClients ServiceHealth ResilienceTimeline
 COVERED_PACKAGES := mockservers libraries/companion $(addprefix libraries/,$(KEYWORD_LIBRARIES))
 # pabot starts `robot` by name: the venv's must come first
 export PATH := $(abspath $(BIN)):$(PATH)
+# every Python process of a run (pytest workers, robot workers, mock CLIs) can reuse the compiled project
+# and test modules in __pycache__ (git-ignored) after a change, rather than compiling them again each time
+unexport PYTHONDONTWRITEBYTECODE
 
 .PHONY: all venv acceptance acceptance-isolated robot-serial pytest lint test coverage docs bench clean
 
@@ -34,8 +37,19 @@ ISOLATED_SPLIT := --testlevelsplit --processes $(PROCESSES)
 PABOT_OUTPUTS = --outputdir $(RESULTS)$(1) --output output.xml --log log.html --report report.html --xunit xunit.xml
 PABOT_ARGS := --no-pabotlib $(PABOT_SPLIT) $(call PABOT_OUTPUTS,) $(ROBOT_PATHS) $(ROBOT_DIRS)
 ISOLATED_ARGS := --no-pabotlib $(ISOLATED_SPLIT) $(call PABOT_OUTPUTS,/isolated) $(ROBOT_PATHS) $(ROBOT_DIRS)
+# `make coverage`: the same split in two chunks: beside the two pytest runs it finishes as early as with four
+# and spends less CPU on starting traced robot workers
+COVERAGE_PABOT_SPLIT ?= --testlevelsplit --chunk --processes 2
+COVERAGE_PABOT_ARGS := --no-pabotlib $(COVERAGE_PABOT_SPLIT) $(call PABOT_OUTPUTS,) $(ROBOT_PATHS) $(ROBOT_DIRS)
 # pytest in parallel (pytest-xdist): the tests wait on sockets more than they compute
 PYTEST_ARGS := -n 4
+# `make coverage`: the tests marked `untraced` (pyproject.toml) run in their own pytest process without the
+# tracer, at the same time as the traced tests and the traced pabot run (the machine is busy with all three)
+PYTEST_TRACED_WORKERS ?= 2
+PYTEST_UNTRACED_WORKERS ?= 2
+TRACED_PYTEST_ARGS = -n $(PYTEST_TRACED_WORKERS) -m 'not untraced'
+# loadfile: one worker runs a whole fuzz module in file order, so its closing count check sees every route
+UNTRACED_PYTEST_ARGS = -n $(PYTEST_UNTRACED_WORKERS) --dist loadfile -rs -m untraced
 COVERAGE := $(BIN)/python -m coverage
 
 ## All Robot suites in parallel with pabot, split the fastest way; reports in results/.
@@ -59,22 +73,32 @@ pytest: venv
 lint: venv
 	$(BIN)/robocop check $(ROBOT_DIRS) resources
 
-## pytest and the pabot suites under coverage (every process measured, then combined);
+## pytest and the pabot suites under coverage (every process measured, then combined), all three runs at once:
+## the tests marked `untraced` (fuzzers, robot/benchmark runs) without the tracer, the rest traced;
 ## HTML in results/coverage/; fails when a package is below fail_under; per-package lines, total printed last.
 coverage: venv
 	mkdir -p $(RESULTS)
 	$(COVERAGE) erase
-	$(COVERAGE) run -m pytest $(PYTEST_ARGS)
-	$(COVERAGE) run -m pabot.pabot $(PABOT_ARGS)
+	@status=0; \
+	$(BIN)/python -m pytest $(UNTRACED_PYTEST_ARGS) > $(RESULTS)/pytest-untraced.log 2>&1 & untraced=$$!; \
+	$(COVERAGE) run -m pabot.pabot $(COVERAGE_PABOT_ARGS) > $(RESULTS)/pabot-coverage.log 2>&1 & pabot=$$!; \
+	echo "$(COVERAGE) run -m pytest $(TRACED_PYTEST_ARGS)   (beside: pytest -m untraced, pabot)"; \
+	$(COVERAGE) run -m pytest $(TRACED_PYTEST_ARGS) || status=1; \
+	echo "--- pytest -m untraced, no tracer ($(RESULTS)/pytest-untraced.log):"; \
+	if wait $$untraced; then tail -n 1 $(RESULTS)/pytest-untraced.log; else status=1; cat $(RESULTS)/pytest-untraced.log; fi; \
+	echo "--- pabot under coverage ($(RESULTS)/pabot-coverage.log):"; \
+	if wait $$pabot; then tail -n 8 $(RESULTS)/pabot-coverage.log; else status=1; cat $(RESULTS)/pabot-coverage.log; fi; \
+	exit $$status
 	$(COVERAGE) combine --quiet
-	$(COVERAGE) html --quiet
-	@status=0; for part in $(COVERED_PACKAGES); do \
+	@$(COVERAGE) html --quiet & html=$$!; \
+	status=0; for part in $(COVERED_PACKAGES); do \
 		$(COVERAGE) report --include="$$part/*" > $(RESULTS)/coverage-$$(basename $$part).txt || status=1; \
 		grep '^TOTAL' $(RESULTS)/coverage-$$(basename $$part).txt | awk -v p=$$part '{print "coverage (branch) " p ": " $$NF}'; \
 	done; \
 	$(COVERAGE) report > $(RESULTS)/coverage.txt || status=1; \
 	[ $$status -eq 0 ] || echo "coverage below fail_under (pyproject.toml): see $(RESULTS)/coverage*.txt"; \
 	grep '^TOTAL' $(RESULTS)/coverage.txt | awk '{print "coverage (branch) total: " $$NF}'; \
+	wait $$html || { echo "coverage html failed"; status=1; }; \
 	exit $$status
 
 ## Every test: robocop, pytest and the Robot suites under pabot, with the coverage threshold.

@@ -18,7 +18,7 @@ from benchmarks.stats import percentile
 from benchmarks.wrk import WrkError, parse_wrk_output
 from mockservers import PlexMock
 
-pytestmark = pytest.mark.timeout(60)
+pytestmark = [pytest.mark.timeout(60), pytest.mark.untraced]
 
 
 def quiet(*_args) -> None:

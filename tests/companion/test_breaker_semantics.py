@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import pathlib
 import threading
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, timezone
 
 import pytest
 
@@ -39,6 +39,23 @@ def ok():
 @pytest.fixture
 def clock() -> VirtualClock:
     return VirtualClock()
+
+
+class StillWallClock(VirtualClock):
+    """A VirtualClock whose wall-clock part stands still: only ``advance`` moves it (exact remaining times)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._wall_monotonic, self._wall_time = VirtualClock.monotonic(self), VirtualClock.time(self)
+
+    def monotonic(self) -> float:
+        return self._wall_monotonic + self.advanced_s
+
+    def time(self) -> float:
+        return self._wall_time + self.advanced_s
+
+    def now(self) -> datetime:
+        return datetime.fromtimestamp(self.time(), timezone.utc)
 
 
 @pytest.fixture
@@ -107,7 +124,9 @@ def test_the_caller_gets_its_own_error_with_its_own_traceback(breaker):
 
 
 # -- open ---------------------------------------------------------------------------------
-def test_open_fails_fast_until_the_reset_timeout_has_passed_on_the_clock(breaker, clock):
+def test_open_fails_fast_until_the_reset_timeout_has_passed_on_the_clock():
+    clock = StillWallClock()  # "in 1.00s" exactly, however busy the machine
+    breaker = CircuitBreakerFactory(clock=clock).create("plex", fail_max=3, reset_timeout=RESET_S)
     open_it(breaker)
     calls = []
     clock.advance(RESET_S - 1)

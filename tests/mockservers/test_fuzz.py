@@ -28,7 +28,8 @@ from hypothesis import strategies as st
 from mockservers import OverseerrMock, PlexMock, UptimeKumaMock
 from mockservers.core.clock import MAX_ADVANCE_S
 
-pytestmark = pytest.mark.timeout(120)
+# untraced: `make test` runs it outside coverage (pyproject.toml markers)
+pytestmark = [pytest.mark.timeout(120), pytest.mark.untraced]
 
 #: bad inputs per API and run
 EXAMPLES = 500
@@ -181,6 +182,7 @@ class Harness:
     def __init__(self, mock, normal: Callable[[requests.Session], None], state: Callable[[], Any]) -> None:
         self.mock, self.normal, self.state = mock, normal, state
         self.session = requests.Session()
+        self.session.trust_env = False  # localhost only: skips reading proxy settings from the environment per request
         self.count = 0
 
     def alive(self) -> None:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import threading
 from typing import Any
 
+import pytest
 import requests
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -52,6 +53,7 @@ plex_steps = st.lists(st.one_of(
 ), min_size=1, max_size=15)
 
 
+@pytest.mark.untraced  # `make test` runs it outside coverage (pyproject.toml markers)
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(steps=plex_steps)
 def test_plex_never_serves_an_answer_from_before_a_change(steps):
@@ -96,6 +98,7 @@ overseerr_steps = st.lists(st.one_of(
 ), min_size=1, max_size=15)
 
 
+@pytest.mark.untraced  # `make test` runs it outside coverage (pyproject.toml markers)
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(steps=overseerr_steps)
 def test_overseerr_never_serves_an_answer_from_before_a_change(steps):

@@ -15,7 +15,7 @@ import socketio
 import websocket
 from atest_support.waiting import wait_until
 
-from mockservers import UptimeKumaMock
+from mockservers import OverseerrMock, PlexMock, UptimeKumaMock
 
 WAIT = 10.0  # generous deadline; every wait returns as soon as its condition holds
 TIME_FORMAT = re.compile(r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{3}$")
@@ -71,6 +71,20 @@ class Probe:
 
     def close(self) -> None:
         self.sio.disconnect()
+
+
+@pytest.fixture(scope="module")
+def plex_mock():
+    """The Plex mock the monitors watch: one for the module (the tests read only its URL)."""
+    with PlexMock(token="mock-token") as mock:
+        yield mock
+
+
+@pytest.fixture(scope="module")
+def overseerr_mock():
+    """The Overseerr mock the monitors watch: one for the module (the tests read only its URL)."""
+    with OverseerrMock(api_key="mock-api-key") as mock:
+        yield mock
 
 
 @pytest.fixture

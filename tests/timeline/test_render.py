@@ -142,6 +142,7 @@ def test_html_holds_the_picture_then_the_table(clock):
     assert html.index("<svg") < html.index("resilience-timeline-table")
 
 
+@pytest.mark.untraced  # a timing: `make test` runs it outside the coverage tracer (pyproject.toml markers)
 def test_rendering_a_few_hundred_events_takes_at_most_50_ms(clock):
     timeline = Timeline(clock)
     rng = random.Random(13)
