@@ -42,7 +42,7 @@ ISOLATED_ARGS := --no-pabotlib $(ISOLATED_SPLIT) $(call PABOT_OUTPUTS,/isolated)
 COVERAGE_PABOT_SPLIT ?= --testlevelsplit --chunk --processes 2
 COVERAGE_PABOT_ARGS := --no-pabotlib $(COVERAGE_PABOT_SPLIT) $(call PABOT_OUTPUTS,) $(ROBOT_PATHS) $(ROBOT_DIRS)
 # pytest in parallel (pytest-xdist): the tests wait on sockets more than they compute
-PYTEST_ARGS := -n 4
+PYTEST_ARGS := -n 4 --dist loadfile
 # `make coverage`: the tests marked `untraced` (pyproject.toml) run in their own pytest process without the
 # tracer, at the same time as the traced tests and the traced pabot run (the machine is busy with all three)
 PYTEST_TRACED_WORKERS ?= 2
