@@ -87,7 +87,7 @@ coverage: venv
 	echo "--- pytest -m untraced, no tracer ($(RESULTS)/pytest-untraced.log):"; \
 	if wait $$untraced; then tail -n 1 $(RESULTS)/pytest-untraced.log; else status=1; cat $(RESULTS)/pytest-untraced.log; fi; \
 	echo "--- pabot under coverage ($(RESULTS)/pabot-coverage.log):"; \
-	if wait $$pabot; then tail -n 8 $(RESULTS)/pabot-coverage.log; else status=1; cat $(RESULTS)/pabot-coverage.log; fi; \
+	if wait $$pabot; then grep -E '^[0-9]+ tests, ' $(RESULTS)/pabot-coverage.log | tail -n 1; tail -n 3 $(RESULTS)/pabot-coverage.log; else status=1; cat $(RESULTS)/pabot-coverage.log; fi; \
 	exit $$status
 	$(COVERAGE) combine --quiet
 	@$(COVERAGE) html --quiet & html=$$!; \
