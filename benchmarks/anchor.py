@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
 import statistics
 import subprocess
 import sys
@@ -31,9 +30,10 @@ import requests
 
 from .loadgen import LoadGenerator
 from .model import BenchConfig, Section
+from .processes import free_port, local_url, pin, serving
 from .targets import PLEX_ITEMS_PATH, Target, plex_targets
 
-__all__ = ["run", "PEER_SCRIPT", "express_modules", "cores_apart"]
+__all__ = ["run", "PEER_SCRIPT", "express_modules"]
 
 ROOT = Path(__file__).resolve().parent.parent
 #: where the seed plan's Express mock may lie: ``shared/peers/`` beside the repository, or beside the
@@ -77,58 +77,6 @@ def express_modules(log: Callable[[str], None] = print) -> tuple[str | None, str
     return str(modules), ""
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-def _pin(pid: int, cpus: set[int]) -> None:
-    if hasattr(os, "sched_setaffinity") and (os.cpu_count() or 1) >= 2:
-        os.sched_setaffinity(pid, cpus)
-
-
-@contextmanager
-def cores_apart() -> Iterator[Callable[[], None]]:
-    """Pin what this thread starts now (a mock's threads) to core 0; call the yielded function to move this
-    thread to core 1 before it starts the load generator. The thread's cores are restored afterwards."""
-    previous = os.sched_getaffinity(0) if hasattr(os, "sched_getaffinity") else None
-    _pin(0, {0})
-    try:
-        yield lambda: _pin(0, {1})
-    finally:
-        if previous is not None:
-            os.sched_setaffinity(0, previous)
-
-
-@contextmanager
-def _server(command: list[str], url: str, env: dict[str, str] | None = None) -> Iterator[None]:
-    """Start a server process pinned to core 0, wait until ``url`` answers, stop it afterwards."""
-    process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    try:
-        _pin(process.pid, {0})
-        deadline = time.monotonic() + 15
-        while True:
-            try:
-                requests.get(url, timeout=1)
-                break
-            except requests.ConnectionError:
-                if process.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError(f"{command[0]} did not start serving {url}") from None
-                time.sleep(0.05)
-        yield None
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-
-
-def _base(port: int) -> str:
-    return f"http://127.0.0.1:{port}"
-
-
 def run(config: BenchConfig, load: LoadGenerator, *, rounds: int = 2, log: Callable[[str], None] = print) -> Section:
     """Express anchor, project JSON, project XML at 32 connections; interleaved rounds; medians."""
     started = time.perf_counter()
@@ -140,7 +88,7 @@ def run(config: BenchConfig, load: LoadGenerator, *, rounds: int = 2, log: Calla
     modules, why_not = express_modules(log)
     json_target, xml_target = plex_targets()
     express_target = Target("express", PLEX_ITEMS_PATH, "json", {"Accept": "application/json"})
-    plex_port, express_port = _free_port(), _free_port()
+    plex_port, express_port = free_port(), free_port()
     plan: list[tuple[str, Target, int]] = [("project Plex mock", json_target, plex_port),
                                            ("project Plex mock", xml_target, plex_port)]
     if modules:
@@ -149,19 +97,19 @@ def run(config: BenchConfig, load: LoadGenerator, *, rounds: int = 2, log: Calla
         section.notes.append(f"Express anchor not measured: {why_not}. The project's mock is shown alone.")
     samples: dict[int, list[dict]] = {i: [] for i in range(len(plan))}
     previous_affinity = os.sched_getaffinity(0) if hasattr(os, "sched_getaffinity") else None
-    with _server([sys.executable, "-m", "mockservers", "--only", "plex", "--plex-port", str(plex_port)],
-                 _base(plex_port) + "/identity"), \
-            (_server(["node", str(PEER_SCRIPT), str(express_port)], _base(express_port) + "/",
+    with serving([sys.executable, "-m", "mockservers", "--only", "plex", "--plex-port", str(plex_port)],
+                 local_url(plex_port) + "/identity"), \
+            (serving(["node", str(PEER_SCRIPT), str(express_port)], local_url(express_port) + "/",
                      env=dict(os.environ, NODE_PATH=modules)) if modules else _nothing()):
-        _pin(0, {1})  # wrk inherits this process's core
+        pin(0, {1})  # wrk inherits this process's core
         try:
             for index, (_, target, port) in enumerate(plan):
-                requests.get(target.url(_base(port)), headers=target.headers, timeout=10)  # warm up
+                requests.get(target.url(local_url(port)), headers=target.headers, timeout=10)  # warm up
                 section.raw.setdefault("page_bytes", {})[index] = len(
-                    requests.get(target.url(_base(port)), headers=target.headers, timeout=10).content)
+                    requests.get(target.url(local_url(port)), headers=target.headers, timeout=10).content)
             for round_no in range(rounds):
                 for index, (name, target, port) in enumerate(plan):
-                    result = load.run(target.url(_base(port)), headers=target.headers, connections=CONNECTIONS,
+                    result = load.run(target.url(local_url(port)), headers=target.headers, connections=CONNECTIONS,
                                       duration_s=config.load_duration_s)
                     samples[index].append(result)
                     log(f"  round {round_no + 1} {name} {target.fmt}: {result['rps']:.0f} req/s, "

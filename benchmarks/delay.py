@@ -7,7 +7,7 @@ from typing import Callable, Sequence
 
 from mockservers import PlexMock
 
-from .anchor import cores_apart
+from .processes import cores_apart
 from .loadgen import LoadGenerator
 from .model import BenchConfig, Section
 from .targets import plex_targets, warm_up

@@ -73,44 +73,26 @@ WARM_REQUESTS = 2000
 
 def resident_mb() -> float | None:
     """VmRSS of a ``python -m mockservers --only plex`` process after some traffic (Linux; else None)."""
-    import socket
-    import subprocess
     import sys
     from pathlib import Path
 
     import requests
 
+    from .processes import free_port, local_url, serving
     from .targets import plex_targets
 
     if not Path("/proc/self/status").exists():
         return None
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    process = subprocess.Popen([sys.executable, "-m", "mockservers", "--only", "plex", "--plex-port", str(port)],
-                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    port = free_port()
     try:
-        base = f"http://127.0.0.1:{port}"
-        deadline = time.monotonic() + 15
-        while True:
-            try:
-                requests.get(base + "/identity", timeout=1)
-                break
-            except requests.ConnectionError:
-                if process.poll() is not None or time.monotonic() > deadline:
-                    return None
-                time.sleep(0.05)
-        with requests.Session() as session:
+        with serving([sys.executable, "-m", "mockservers", "--only", "plex", "--plex-port", str(port)],
+                     local_url(port) + "/identity") as process, requests.Session() as session:
             for index in range(WARM_REQUESTS):
                 target = plex_targets()[index % 2]
-                session.get(target.url(base), headers=target.headers, timeout=10)
-        for line in Path(f"/proc/{process.pid}/status").read_text().splitlines():
-            if line.startswith("VmRSS:"):
-                return round(int(line.split()[1]) / 1024, 1)
-        return None
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
+                session.get(target.url(local_url(port)), headers=target.headers, timeout=10)
+            for line in Path(f"/proc/{process.pid}/status").read_text().splitlines():
+                if line.startswith("VmRSS:"):
+                    return round(int(line.split()[1]) / 1024, 1)
+    except RuntimeError:
+        return None  # the mock did not start: the report shows no figure
+    return None

@@ -27,9 +27,9 @@ import sys
 import time
 from typing import Callable
 
-from .anchor import _base, _free_port, _pin, _server
 from .loadgen import LoadGenerator
 from .model import BenchConfig, Section
+from .processes import free_port, local_url, pin, serving
 from .targets import PLEX_ITEMS_PATH, Target, plex_targets, warm_up
 
 __all__ = ["run", "CANDIDATES"]
@@ -82,7 +82,7 @@ def serve(name: str, port: int) -> None:
             def log_request(self, *args: object, **kwargs: object) -> None:
                 pass
 
-        make_server("127.0.0.1", port, wsgi, threaded=True, request_handler=Quiet).serve_forever()
+        makeserving("127.0.0.1", port, wsgi, threaded=True, request_handler=Quiet).serve_forever()
     elif name in ("uvicorn", "uvicorn+a2wsgi"):
         import uvicorn
 
@@ -134,12 +134,12 @@ def run(config: BenchConfig, load: LoadGenerator, *, rounds: int = 2, log: Calla
     try:
         for round_no in range(rounds):
             for name in names:
-                port = _free_port()
-                with _server([sys.executable, "-m", "benchmarks.servers", "serve", name, str(port)],
-                             target.url(_base(port))):
-                    _pin(0, {1})  # wrk inherits this process's core
-                    warm_up(_base(port), target)
-                    result = load.run(target.url(_base(port)), headers=target.headers, connections=CONNECTIONS,
+                port = free_port()
+                with serving([sys.executable, "-m", "benchmarks.servers", "serve", name, str(port)],
+                             target.url(local_url(port))):
+                    pin(0, {1})  # wrk inherits this process's core
+                    warm_up(local_url(port), target)
+                    result = load.run(target.url(local_url(port)), headers=target.headers, connections=CONNECTIONS,
                                       duration_s=config.load_duration_s)
                 samples[name].append(result)
                 log(f"  round {round_no + 1} {name}: {result['rps']:.0f} req/s, p99 {result['p99_ms']:.1f} ms")
