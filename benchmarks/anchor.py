@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -31,6 +30,7 @@ import requests
 from .loadgen import LoadGenerator
 from .model import BenchConfig, Section
 from .processes import free_port, local_url, pin, serving
+from .stats import median_load
 from .targets import PLEX_ITEMS_PATH, Target, plex_targets
 
 __all__ = ["run", "PEER_SCRIPT", "express_modules"]
@@ -117,16 +117,15 @@ def run(config: BenchConfig, load: LoadGenerator, *, rounds: int = 2, log: Calla
         finally:
             if previous_affinity is not None:
                 os.sched_setaffinity(0, previous_affinity)
-    anchor_rps = statistics.median(r["rps"] for r in samples[0]) if modules else None
+    medians = {index: median_load(runs) for index, runs in samples.items()}
+    anchor_rps = medians[0]["rps"] if modules else None
     for index, (name, target, _) in enumerate(plan):
-        rps = statistics.median(r["rps"] for r in samples[index])
+        m = medians[index]
         section.rows.append({
             "server": name, "format": target.fmt.upper(),
             "page KB": round(section.raw["page_bytes"][index] / 1024, 1),
-            "req/s": round(rps), "p50 ms": round(statistics.median(r["p50_ms"] for r in samples[index]), 2),
-            "p99 ms": round(statistics.median(r["p99_ms"] for r in samples[index]), 2),
-            "x Express": round(rps / anchor_rps, 2) if anchor_rps else "n/a",
-            "errors": sum(r["errors"] for r in samples[index])})
+            "req/s": round(m["rps"]), "p50 ms": round(m["p50_ms"], 2), "p99 ms": round(m["p99_ms"], 2),
+            "x Express": round(m["rps"] / anchor_rps, 2) if anchor_rps else "n/a", "errors": m["errors"]})
     section.notes.append("Servers pinned to core 0, the load generator to core 1 (when the platform can pin). "
                          "The project page carries more fields per item than the Express page (page KB).")
     if load.note:

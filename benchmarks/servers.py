@@ -22,7 +22,6 @@ they are measured when importable, else the section says so.
 from __future__ import annotations
 
 import os
-import statistics
 import sys
 import time
 from typing import Callable
@@ -30,6 +29,7 @@ from typing import Callable
 from .loadgen import LoadGenerator
 from .model import BenchConfig, Section
 from .processes import free_port, local_url, pin, serving
+from .stats import median_load
 from .targets import PLEX_ITEMS_PATH, Target, plex_targets, warm_up
 
 __all__ = ["run", "CANDIDATES"]
@@ -146,15 +146,14 @@ def run(config: BenchConfig, load: LoadGenerator, *, rounds: int = 2, log: Calla
     finally:
         if previous_affinity is not None:
             os.sched_setaffinity(0, previous_affinity)
-    base = statistics.median(r["rps"] for r in samples["werkzeug"]) if "werkzeug" in samples else None
+    medians = {name: median_load(runs) for name, runs in samples.items()}
+    base = medians["werkzeug"]["rps"] if "werkzeug" in medians else None
     for name in names:
-        rps = statistics.median(r["rps"] for r in samples[name])
+        m = medians[name]
         section.rows.append({
-            "server": name, "what it serves": _WHAT[name], "req/s": round(rps),
-            "p50 ms": round(statistics.median(r["p50_ms"] for r in samples[name]), 2),
-            "p99 ms": round(statistics.median(r["p99_ms"] for r in samples[name]), 2),
-            "x werkzeug": round(rps / base, 2) if base else "n/a",
-            "errors": sum(r["errors"] for r in samples[name])})
+            "server": name, "what it serves": _WHAT[name], "req/s": round(m["rps"]),
+            "p50 ms": round(m["p50_ms"], 2), "p99 ms": round(m["p99_ms"], 2),
+            "x werkzeug": round(m["rps"] / base, 2) if base else "n/a", "errors": m["errors"]})
     section.notes.append("Each server is its own process pinned to core 0; the load generator runs on core 1 "
                          "(when the platform can pin).")
     if load.note:

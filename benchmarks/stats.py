@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import math
+import statistics
 from typing import Sequence
 
-__all__ = ["percentile", "summarize_ns", "summarize_s"]
+__all__ = ["percentile", "summarize_ns", "summarize_s", "median_load"]
 
 
 def percentile(values: Sequence[float], pct: float) -> float:
@@ -38,3 +39,11 @@ def _summary(ms: list[float]) -> dict[str, float]:
     return {"n": len(ms), "p50_ms": percentile(ms, 50), "p90_ms": percentile(ms, 90),
             "p99_ms": percentile(ms, 99), "mean_ms": (sum(ms) / len(ms)) if ms else math.nan,
             "max_ms": max(ms) if ms else math.nan}
+
+
+def median_load(runs: Sequence[dict]) -> dict[str, float]:
+    """The median ``rps``, ``p50_ms`` and ``p99_ms`` of several load runs, and their summed ``errors``."""
+    return {"rps": statistics.median(r["rps"] for r in runs),
+            "p50_ms": statistics.median(r["p50_ms"] for r in runs),
+            "p99_ms": statistics.median(r["p99_ms"] for r in runs),
+            "errors": sum(r["errors"] for r in runs)}

@@ -268,19 +268,24 @@ async def _disconnected(receive: Receive) -> None:
         pass
 
 
+def reset_transport(transport: asyncio.BaseTransport) -> None:
+    """Drop the connection with a real TCP reset: linger 0, then abort, so the peer gets RST, not FIN."""
+    sock = transport.get_extra_info("socket")
+    try:
+        if sock is not None:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+    except OSError:
+        pass
+    transport.abort()
+
+
 async def _close(scope: Scope, receive: Receive, *, abort: bool) -> None:
     """Close the request's connection (``abort``: with a TCP reset) and wait until the server has seen it."""
     transport = scope.get(TRANSPORT)
     if transport is None:
         return
     if abort:
-        sock = transport.get_extra_info("socket")
-        try:
-            if sock is not None:
-                sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
-        except OSError:
-            pass
-        transport.abort()  # linger 0: the peer gets RST, not FIN
+        reset_transport(transport)
     else:
         transport.close()
     try:

@@ -26,7 +26,6 @@ import logging
 import os
 import secrets
 import socket
-import struct
 import sys
 import threading
 import time
@@ -43,7 +42,7 @@ from .admin import AdminApi
 from .clock import ScheduledCall, VirtualClock
 from .faults import FaultPlan
 from .journal import RequestJournal
-from .middleware import TRANSPORT, FaultMiddleware
+from .middleware import TRANSPORT, FaultMiddleware, reset_transport
 from .readybytes import DataVersion, ReadyBytes
 from .validation import EdgeGuard
 
@@ -104,7 +103,7 @@ class _MockHttpProtocol(HttpToolsProtocol):
         path = unquote(raw_path.decode("latin-1"))
         headers = list(self.scope["headers"])
         if self.admit is not None and not self.admit(path, query, headers):
-            _reset_transport(transport)
+            reset_transport(transport)
             return
         try:
             handed = _duplicate(transport.get_extra_info("socket"))
@@ -129,16 +128,6 @@ def _duplicate(sock: Any) -> socket.socket:
     except (OSError, AttributeError, TypeError, NotImplementedError):
         pass
     return socket.socket(sock.family, sock.type, sock.proto, fileno=os.dup(sock.fileno()))  # uvloop's socket
-
-
-def _reset_transport(transport: asyncio.BaseTransport) -> None:
-    sock = transport.get_extra_info("socket")
-    try:
-        if sock is not None:
-            sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
-    except OSError:
-        pass
-    transport.abort()
 
 
 def _websocket_environ(path: str, query: bytes, headers: list[tuple[bytes, bytes]], server: Any, client: Any,
