@@ -31,7 +31,7 @@ venv: $(STAMP)
 
 # How `make acceptance` splits the suites: the fastest way by measurement
 # (`python -m benchmarks.suite_times`, table in benchmarks/README.md).
-PABOT_SPLIT ?= --testlevelsplit --chunk --processes $(PROCESSES)
+PABOT_SPLIT ?= --ordering robot/pabot_ordering.txt --processes $(PROCESSES)
 # The isolation proof: every test in its own process (`make acceptance-isolated`, part of `make test`).
 ISOLATED_SPLIT := --testlevelsplit --processes $(PROCESSES)
 PABOT_OUTPUTS = --outputdir $(RESULTS)$(1) --output output.xml --log log.html --report report.html --xunit xunit.xml

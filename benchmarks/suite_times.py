@@ -1,8 +1,9 @@
 """``python -m benchmarks.suite_times [--out results/bench] [--rounds 2]``: which way of running the suites is fastest.
 
 Runs every Robot suite, from the repository root, in each candidate way —
-plain serial ``robot`` and pabot split by suite, by test (``--testlevelsplit``)
-and by test in chunks (``--testlevelsplit --chunk``), at 2 and 4 processes —
+plain serial ``robot``; pabot split by suite, by test (``--testlevelsplit``),
+by test in chunks (``--testlevelsplit --chunk``), at 2 and 4 processes; and
+pabot with the balanced suite groups of :data:`ORDERING` (``--ordering``) —
 ``--rounds`` times with the candidates interleaved (round 1: every candidate,
 round 2: every candidate, …) so that a busy moment of the machine does not
 favour one of them. Prints and writes (``suite_times.json``, which
@@ -12,6 +13,12 @@ purpose (``Wait Until ...`` keywords and tests tagged ``slow``).
 
 ``make acceptance`` uses the winner of this benchmark; ``benchmarks/README.md``
 records the table it was chosen by.
+
+``python -m benchmarks.suite_times --write-ordering`` rewrites :data:`ORDERING`:
+it runs the suites once with serial ``robot`` and deals them, longest first,
+to whichever of ``--groups`` groups has the least time so far (each group is
+one pabot process). Run it after adding a suite or when one has grown;
+``tests/repository/test_pabot_ordering.py`` fails while a suite is missing.
 """
 
 from __future__ import annotations
@@ -32,6 +39,10 @@ from robot.api import ExecutionResult, ResultVisitor
 
 ROOT = Path(__file__).resolve().parent.parent
 PATHS = ["--pythonpath", ".", "--pythonpath", "libraries"]
+#: pabot's ordering file for ``make acceptance``: the suites in balanced groups, one group per process
+ORDERING = Path("robot") / "pabot_ordering.txt"
+#: the top-level suite's name when robot runs the ``robot`` folder
+TOP_SUITE = "Robot"
 
 
 @dataclass(frozen=True)
@@ -55,6 +66,7 @@ CANDIDATES = (
     Candidate("pabot --testlevelsplit --chunk, 2 processes", ("--testlevelsplit", "--chunk", "--processes", "2")),
     Candidate("pabot --testlevelsplit --chunk, 4 processes", ("--testlevelsplit", "--chunk", "--processes", "4")),
     Candidate("pabot --testlevelsplit, 4 processes", ("--testlevelsplit", "--processes", "4")),
+    Candidate("pabot --ordering (4 suite groups), 4 processes", ("--ordering", str(ORDERING), "--processes", "4")),
 )
 
 
@@ -137,11 +149,52 @@ def as_section(m: dict) -> dict:
                       f"tests tagged slow {m['slow_tests_s']:.1f} s"]}
 
 
+def suite_seconds(output_xml: Path) -> dict[str, float]:
+    """Wall seconds of each top-level suite in a run's ``output.xml``, by suite name."""
+    top = ExecutionResult(str(output_xml)).suite
+    return {suite.name: suite.elapsed_time.total_seconds() for suite in top.suites}
+
+
+def balanced_groups(seconds: dict[str, float], groups: int) -> list[list[str]]:
+    """The suites dealt into ``groups`` groups, longest first, each to the group with the least time so far
+    (the longest-processing-time rule); empty groups are left out."""
+    loads: list[tuple[float, list[str]]] = [(0.0, []) for _ in range(groups)]
+    for name in sorted(seconds, key=lambda suite: (-seconds[suite], suite)):
+        index = min(range(groups), key=lambda i: loads[i][0])
+        total, names = loads[index]
+        loads[index] = (total + seconds[name], [*names, name])
+    return [names for _, names in loads if names]
+
+
+def ordering_text(groups: list[list[str]]) -> str:
+    """pabot's ordering file for ``groups``: one ``{ ... }`` block of ``--suite`` lines per group."""
+    blocks = ["{\n" + "".join(f"--suite {TOP_SUITE}.{name}\n" for name in names) + "}\n" for names in groups]
+    return "".join(blocks)
+
+
+def write_ordering(groups: int, path: Path = ROOT / ORDERING) -> list[list[str]]:
+    """Run the suites once with serial robot and write the balanced groups to ``path``."""
+    with tempfile.TemporaryDirectory(prefix="suite-groups-") as tmp:
+        _run(SERIAL.command(Path(sys.executable).parent, tmp))
+        seconds = suite_seconds(Path(tmp) / "output.xml")
+    grouped = balanced_groups(seconds, groups)
+    path.write_text(ordering_text(grouped), encoding="utf-8")
+    for names in grouped:
+        print(f"{sum(seconds[n] for n in names):5.2f} s  {', '.join(names)}")
+    return grouped
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m benchmarks.suite_times", description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, default=Path("results/bench"))
     parser.add_argument("--rounds", type=int, default=2, help="interleaved rounds (default %(default)s)")
+    parser.add_argument("--write-ordering", action="store_true",
+                        help=f"only rewrite {ORDERING.as_posix()} from one serial run's suite times")
+    parser.add_argument("--groups", type=int, default=4, help="groups for --write-ordering (default %(default)s)")
     args = parser.parse_args(argv)
+    if args.write_ordering:
+        write_ordering(args.groups)
+        return 0
     section = as_section(measure(args.rounds))
     args.out.mkdir(parents=True, exist_ok=True)
     (args.out / "suite_times.json").write_text(json.dumps(section, indent=2), encoding="utf-8")

@@ -2,34 +2,9 @@
 
 from __future__ import annotations
 
-import copy
-import pickle
-
 import pytest
 
-import mockservers.plex.data as plex_data
 from mockservers import OverseerrMock, PlexMock, UptimeKumaMock
-
-
-def _default_library_built_once(parse):
-    """Test-only speed-up: each PlexMock parses and generates its default library (tens of thousands of
-    items, always the same: one fixture, one seed). Build it the first time in a test process, then give
-    every later mock its own copy of that result (a pickle round trip: fresh objects, same rng state).
-    Other fixtures go through ``parse`` itself; so does the default one once per process (coverage unchanged)."""
-    built: list[bytes] = []
-    default = copy.deepcopy(dict(plex_data.DEFAULT_FIXTURE))
-
-    def parse_once(fixture):
-        if fixture != default:
-            return parse(fixture)
-        if not built:
-            built.append(pickle.dumps(parse(fixture), protocol=pickle.HIGHEST_PROTOCOL))
-        return pickle.loads(built[0])
-
-    return parse_once
-
-
-plex_data._parse = _default_library_built_once(plex_data._parse)
 
 
 @pytest.fixture

@@ -32,6 +32,7 @@ generated movies and section ``2`` "TV Shows" with 100 generated shows.
 from __future__ import annotations
 
 import copy
+import hashlib
 import json
 import math
 import random
@@ -41,6 +42,8 @@ import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator, Mapping
+
+from cachetools import LRUCache
 
 from mockservers.core import validation as check
 from mockservers.core.readybytes import DataVersion, changes_data
@@ -396,7 +399,23 @@ def read_fixture(path: str | Path) -> dict[str, Any]:
     return data
 
 
-def _parse(fixture: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str, Section], _Builder]:
+@dataclass(frozen=True)
+class _Plan:
+    """A checked fixture: everything the library is built from, and nothing else."""
+
+    seed: int
+    sections: list[tuple[dict[str, Any], list[dict[str, Any]]]]
+    explicit_keys: frozenset[str]
+
+    @property
+    def key(self) -> str:
+        """Equal for plans that build equal libraries: a digest of the checked values (plain data, so their
+        ``repr`` tells any two apart)."""
+        return hashlib.sha256(repr((self.seed, self.sections)).encode()).hexdigest()
+
+
+def _check(fixture: Mapping[str, Any]) -> tuple[dict[str, Any], _Plan]:
+    """The server identity and the build plan of ``fixture``; ``ValueError`` naming the place otherwise."""
     fixture = _check_keys("", fixture, ("seed", "server", "sections"), "the fixture")
     seed = _integer("seed", fixture.get("seed", 42))
     server_data = _check_keys("server", fixture.get("server", {}), SERVER_FIELDS, "server")
@@ -442,11 +461,24 @@ def _parse(fixture: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str, Sectio
     total = sum(info["generate"] + len(items) for info, items in checked)
     if total > MAX_ITEMS:
         raise _fail("sections", f"expected at most {MAX_ITEMS} movies and shows in all, got {total}")
+    return server, _Plan(seed, checked, frozenset(explicit_keys))
 
-    rng = random.Random(seed)
-    builder = _Builder(rng, set(explicit_keys))
+
+@dataclass(frozen=True)
+class _Built:
+    """What a plan builds: the sections, every item by ratingKey, and the builder that hands out the next ids."""
+
+    sections: dict[str, Section]
+    index: dict[str, Item]
+    builder: _Builder
+
+
+def _build(plan: _Plan) -> _Built:
+    """Build the library ``plan`` describes (the costly part: thousands of generated items)."""
+    rng = random.Random(plan.seed)
+    builder = _Builder(rng, set(plan.explicit_keys))
     sections: dict[str, Section] = {}
-    for number, (info, items) in enumerate(checked, start=1):
+    for number, (info, items) in enumerate(plan.sections, start=1):
         kind = info["type"]
         defaults = _SECTION_DEFAULTS[kind]
         section = Section(key=info["key"], title=info["title"], type=kind,
@@ -458,7 +490,30 @@ def _parse(fixture: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str, Sectio
         generated = generate_items(kind, info["generate"], rng, taken)
         section.items = [builder.top_item(section, item) for item in items + generated]
         sections[section.key] = section
-    return server, sections, builder
+    index = {item.rating_key: item for s in sections.values() for top in s.items for item in top.walk()}
+    return _Built(sections, index, builder)
+
+
+class _SharedBuilds:
+    """The libraries built lately, by plan, shared read-only by every :class:`PlexLibrary` that loads an equal
+    fixture (a reset, a new mock, another suite in the same process): only the first load builds."""
+
+    def __init__(self, size: int = 8) -> None:
+        self._builds: LRUCache[str, _Built] = LRUCache(maxsize=size)
+        self._lock = threading.Lock()
+
+    def get(self, plan: _Plan) -> _Built:
+        key = plan.key
+        with self._lock:
+            built = self._builds.get(key)
+        if built is None:
+            built = _build(plan)
+            with self._lock:
+                built = self._builds.setdefault(key, built)
+        return built
+
+
+_SHARED_BUILDS = _SharedBuilds()
 
 
 class PlexLibrary:
@@ -466,6 +521,10 @@ class PlexLibrary:
 
     :attr:`version` is bumped after every change (:func:`~mockservers.core.readybytes.changes_data`):
     the mock's ready answers expire with it.
+
+    Loading a fixture that was built lately in this process (the default library, a reset, a second mock)
+    takes the shared, read-only build instead of generating thousands of items again; the first change
+    (:meth:`add_item`, :meth:`remove_item`) builds this library its own copy, so no other library sees it.
     """
 
     def __init__(self, fixture: Mapping[str, Any] | None = None) -> None:
@@ -475,15 +534,25 @@ class PlexLibrary:
         self.sections: dict[str, Section] = {}
         self._items: dict[str, Item] = {}
         self._builder: _Builder | None = None
+        self._plan: _Plan | None = None
+        self._shared = False
         self.load(DEFAULT_FIXTURE if fixture is None else fixture)
 
     @changes_data
     def load(self, fixture: Mapping[str, Any]) -> None:
         """Replace everything with ``fixture`` (checked first: on ``ValueError`` nothing changes)."""
-        server, sections, builder = _parse(copy.deepcopy(dict(fixture)) if isinstance(fixture, Mapping) else fixture)
-        index = {item.rating_key: item for s in sections.values() for top in s.items for item in top.walk()}
+        server, plan = _check(copy.deepcopy(dict(fixture)) if isinstance(fixture, Mapping) else fixture)
+        built = _SHARED_BUILDS.get(plan)
         with self.lock:
-            self.server, self.sections, self._items, self._builder = server, sections, index, builder
+            self.server, self._plan, self._shared = server, plan, True
+            self.sections, self._items, self._builder = built.sections, built.index, built.builder
+
+    def _own(self) -> None:
+        """Before a change: replace a shared build with a copy of this library's own (hold :attr:`lock`)."""
+        if self._shared:
+            built = _build(self._plan)
+            self.sections, self._items, self._builder, self._shared = (built.sections, built.index,
+                                                                       built.builder, False)
 
     def section(self, key: str) -> Section | None:
         with self.lock:
@@ -506,11 +575,12 @@ class PlexLibrary:
     def add_item(self, section_key: str, attrs: Mapping[str, Any]) -> Item:
         """Add one fixture-shaped item to a section; ``ValueError``/``KeyError`` for bad input."""
         with self.lock:
-            section = self.require_section(section_key)
-            data = validate_item("item", section.type, dict(attrs))
+            data = validate_item("item", self.require_section(section_key).type, dict(attrs))
             explicit = data.get("ratingKey")
             if explicit is not None and explicit in self._items:
                 raise ValueError(f"item.ratingKey: {explicit!r} is already used by {self._items[explicit].title!r}")
+            self._own()
+            section = self.require_section(section_key)
             item = self._builder.top_item(section, data)
             section.items.append(item)
             self._items.update((node.rating_key, node) for node in item.walk())
@@ -523,6 +593,8 @@ class PlexLibrary:
             item = self._items.get(str(rating_key))
             if item is None or item.parent is not None:
                 raise KeyError(f"no movie or show with ratingKey {rating_key!r}")
+            self._own()
+            item = self._items[str(rating_key)]
             item.section.items.remove(item)
             for node in item.walk():
                 self._items.pop(node.rating_key, None)

@@ -12,6 +12,7 @@ import requests
 
 from mockservers.core.journal import REDACTED
 from mockservers.plex import PlexMock
+from mockservers.plex.data import DEFAULT_FIXTURE, PlexLibrary
 
 TOKEN = "mock-token"
 UNAUTHORIZED_BODY = "<html><head><title>Unauthorized</title></head><body><h1>401 Unauthorized</h1></body></html>"
@@ -405,6 +406,49 @@ def test_legacy_search(plex):
 def test_search_needs_a_query(plex, path, params):
     response = get(plex, path, params=params)
     assert response.status_code == 400 and "query is required" in response.text
+
+
+def test_libraries_of_one_fixture_share_a_build_until_one_changes():
+    first, second = PlexLibrary(), PlexLibrary()
+    assert first.sections["1"] is second.sections["1"]  # built once in this process
+    movie = first.sections["1"].items[0]
+    added = first.add_item("1", {"title": "Only In The First"})
+    first.remove_item(movie.rating_key)
+    assert first.sections["1"] is not second.sections["1"]
+    assert [i.title for i in first.search("Only In The First")] == ["Only In The First"]
+    assert first.item(movie.rating_key) is None
+    assert second.search("Only In The First") == [] and second.item(added.rating_key) is None
+    assert second.item(movie.rating_key).title == movie.title and len(second.sections["1"].items) == 100
+    first.load(DEFAULT_FIXTURE)  # a reset: the shared build again, unchanged by what the first library did
+    assert first.sections["1"] is second.sections["1"] and len(first.sections["1"].items) == 100
+
+
+def test_a_changed_copy_hands_out_the_same_ids_as_a_fresh_build():
+    fixture = {"seed": 7, "sections": [{"key": "1", "title": "Movies", "type": "movie", "generate": 3}]}
+    fresh, changed = PlexLibrary(fixture), PlexLibrary(fixture)
+    changed.remove_item(changed.sections["1"].items[0].rating_key)
+    assert fresh.add_item("1", {"title": "Next"}).rating_key == changed.add_item("1", {"title": "Next"}).rating_key
+
+
+def test_bad_input_to_a_change_leaves_the_shared_build_alone():
+    library, other = PlexLibrary(), PlexLibrary()
+    with pytest.raises(ValueError):
+        library.add_item("1", {"year": 2001})
+    with pytest.raises(KeyError):
+        library.remove_item("no-such-key")
+    assert library.sections["1"] is other.sections["1"]
+
+
+@pytest.mark.parametrize("change", [
+    {"seed": 43},
+    {"sections": [{"key": "1", "title": "Movies", "type": "movie", "generate": 99}]},
+    {"sections": [{"key": "1", "title": "Movies", "type": "movie", "generate": 100, "items": [{"title": "Extra"}]}]},
+])
+def test_different_fixtures_build_different_libraries(change):
+    base = {"seed": 42, "sections": [{"key": "1", "title": "Movies", "type": "movie", "generate": 100}]}
+    one, two = PlexLibrary(base), PlexLibrary({**base, **change})
+    assert one.sections["1"] is not two.sections["1"]
+    assert [i.title for i in one.sections["1"].items] != [i.title for i in two.sections["1"].items]
 
 
 # -- fixtures -------------------------------------------------------------------------
