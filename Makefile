@@ -30,7 +30,8 @@ $(STAMP): requirements.txt
 venv: $(STAMP)
 
 # How `make acceptance` splits the suites: the fastest way by measurement
-# (`python -m benchmarks.suite_times`, table in benchmarks/README.md).
+# (`python -m benchmarks.suite_times`, table in benchmarks/README.md): one process per group of whole suites
+# in robot/pabot_ordering.txt, balanced by measured suite time (`python -m benchmarks.suite_times --write-ordering`).
 PABOT_SPLIT ?= --ordering robot/pabot_ordering.txt --processes $(PROCESSES)
 # The isolation proof: every test in its own process (`make acceptance-isolated`, part of `make test`).
 ISOLATED_SPLIT := --testlevelsplit --processes $(PROCESSES)
