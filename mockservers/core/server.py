@@ -233,6 +233,22 @@ class _Serving:
         self.thread.join(timeout=5)
 
 
+def _finish_wsgi_calls(executors: Iterable[Any], timeout_s: float) -> None:
+    """Shut down a2wsgi's thread pools, waiting up to ``timeout_s`` for the WSGI calls still running.
+
+    A call outlives its connection when the client went away mid-answer; it must hand its last bytes to a
+    loop that still runs (into a closed loop they would be an unawaited coroutine). ``shutdown`` has no
+    timeout, so a helper thread waits on it: a call that is stuck still cannot hold up the stop.
+    """
+    def shut_down() -> None:
+        for executor in executors:
+            executor.shutdown(wait=True, cancel_futures=True)
+
+    waiter = threading.Thread(target=shut_down, name="wsgi-pools-shutdown", daemon=True)
+    waiter.start()
+    waiter.join(timeout_s)
+
+
 class MockServer:
     """Base class of every mock: lifecycle, fault plan, journal and admin API.
 
@@ -467,11 +483,10 @@ class MockServer:
         if serving is None:
             return
         serving.call(serving.drain(STOP_GRACE_S))
+        _finish_wsgi_calls(self._executors, STOP_GRACE_S)
         serving.close()
         if self._faulted is not None:
             self.faults.remove_release_listener(self._faulted.release)
-        for executor in self._executors:
-            executor.shutdown(wait=False, cancel_futures=True)
 
     def _listen(self, port: int, retry_s: float = 5.0) -> None:
         """Serve on ``port``; re-binding the port we just closed may be retried for ``retry_s``."""

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import gc
 import socket
 import threading
 import time
+import warnings
 
 import pytest
 import requests
@@ -87,6 +89,43 @@ def test_fixed_port_is_reused_after_stop():
     with EchoMock(port=port) as again:
         assert again.port == port
         assert get(again).status_code == 200
+
+
+class HeldAnswerMock(EchoMock):
+    """``GET /held`` answers only once :attr:`release` is set, which stopping the mock does (just before it
+    ends serving)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.entered, self.release, self.answered = threading.Event(), threading.Event(), threading.Event()
+
+    def create_app(self):
+        app = super().create_app()
+
+        @app.get("/held")
+        def held():
+            self.entered.set()
+            self.release.wait(5)
+            self.answered.set()
+            return {"held": True}
+
+        return app
+
+    def on_take_down(self) -> None:
+        self.release.set()
+
+
+def test_stop_lets_a_call_whose_client_went_away_finish_cleanly():
+    mock = HeldAnswerMock().start()
+    with socket.create_connection(("127.0.0.1", mock.port)) as client:
+        client.sendall(b"GET /held HTTP/1.1\r\nHost: mock\r\n\r\n")
+        assert mock.entered.wait(5)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        mock.stop()
+        gc.collect()
+    assert mock.answered.is_set()
+    assert [str(w.message) for w in caught if "never awaited" in str(w.message)] == []
 
 
 # -- faults over the wire -----------------------------------------------------------------
