@@ -43,7 +43,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator, Mapping
 
-from cachetools import LRUCache
+from cachetools import LRUCache, cached
 
 from mockservers.core import validation as check
 from mockservers.core.readybytes import DataVersion, changes_data
@@ -494,26 +494,11 @@ def _build(plan: _Plan) -> _Built:
     return _Built(sections, index, builder)
 
 
-class _SharedBuilds:
-    """The libraries built lately, by plan, shared read-only by every :class:`PlexLibrary` that loads an equal
-    fixture (a reset, a new mock, another suite in the same process): only the first load builds."""
-
-    def __init__(self, size: int = 8) -> None:
-        self._builds: LRUCache[str, _Built] = LRUCache(maxsize=size)
-        self._lock = threading.Lock()
-
-    def get(self, plan: _Plan) -> _Built:
-        key = plan.key
-        with self._lock:
-            built = self._builds.get(key)
-        if built is None:
-            built = _build(plan)
-            with self._lock:
-                built = self._builds.setdefault(key, built)
-        return built
-
-
-_SHARED_BUILDS = _SharedBuilds()
+@cached(LRUCache(maxsize=8), key=lambda plan: plan.key, lock=threading.Lock())
+def _shared_build(plan: _Plan) -> _Built:
+    """The build of ``plan``, made once and then shared read-only by every :class:`PlexLibrary` that loads an
+    equal fixture (a reset, a new mock, another suite in the same process); the 8 latest plans are kept."""
+    return _build(plan)
 
 
 class PlexLibrary:
@@ -531,28 +516,29 @@ class PlexLibrary:
         self.lock = threading.RLock()
         self.version = DataVersion()
         self.server: dict[str, Any] = {}
-        self.sections: dict[str, Section] = {}
-        self._items: dict[str, Item] = {}
-        self._builder: _Builder | None = None
         self._plan: _Plan | None = None
+        self._built: _Built | None = None
         self._shared = False
         self.load(DEFAULT_FIXTURE if fixture is None else fixture)
+
+    @property
+    def sections(self) -> dict[str, Section]:
+        """The sections by key (read them under :attr:`lock`; never change them: they may be shared)."""
+        return self._built.sections
 
     @changes_data
     def load(self, fixture: Mapping[str, Any]) -> None:
         """Replace everything with ``fixture`` (checked first: on ``ValueError`` nothing changes)."""
         server, plan = _check(copy.deepcopy(dict(fixture)) if isinstance(fixture, Mapping) else fixture)
-        built = _SHARED_BUILDS.get(plan)
+        built = _shared_build(plan)
         with self.lock:
-            self.server, self._plan, self._shared = server, plan, True
-            self.sections, self._items, self._builder = built.sections, built.index, built.builder
+            self.server, self._plan, self._built, self._shared = server, plan, built, True
 
-    def _own(self) -> None:
-        """Before a change: replace a shared build with a copy of this library's own (hold :attr:`lock`)."""
+    def _own(self) -> _Built:
+        """Before a change: this library's own build, made from its plan if it still shares one (hold :attr:`lock`)."""
         if self._shared:
-            built = _build(self._plan)
-            self.sections, self._items, self._builder, self._shared = (built.sections, built.index,
-                                                                       built.builder, False)
+            self._built, self._shared = _build(self._plan), False
+        return self._built
 
     def section(self, key: str) -> Section | None:
         with self.lock:
@@ -560,7 +546,7 @@ class PlexLibrary:
 
     def item(self, rating_key: str) -> Item | None:
         with self.lock:
-            return self._items.get(str(rating_key))
+            return self._built.index.get(str(rating_key))
 
     def require_section(self, key: str) -> Section:
         """The section with ``key``; ``KeyError`` naming the sections there are otherwise."""
@@ -577,27 +563,28 @@ class PlexLibrary:
         with self.lock:
             data = validate_item("item", self.require_section(section_key).type, dict(attrs))
             explicit = data.get("ratingKey")
-            if explicit is not None and explicit in self._items:
-                raise ValueError(f"item.ratingKey: {explicit!r} is already used by {self._items[explicit].title!r}")
-            self._own()
+            if explicit is not None and explicit in self._built.index:
+                raise ValueError(f"item.ratingKey: {explicit!r} is already used by "
+                                 f"{self._built.index[explicit].title!r}")
+            built = self._own()
             section = self.require_section(section_key)
-            item = self._builder.top_item(section, data)
+            item = built.builder.top_item(section, data)
             section.items.append(item)
-            self._items.update((node.rating_key, node) for node in item.walk())
+            built.index.update((node.rating_key, node) for node in item.walk())
             return item
 
     @changes_data
     def remove_item(self, rating_key: str) -> Item:
         """Remove a movie or show (and what is below it); ``KeyError`` when there is none."""
         with self.lock:
-            item = self._items.get(str(rating_key))
+            item = self._built.index.get(str(rating_key))
             if item is None or item.parent is not None:
                 raise KeyError(f"no movie or show with ratingKey {rating_key!r}")
-            self._own()
-            item = self._items[str(rating_key)]
+            index = self._own().index
+            item = index[str(rating_key)]
             item.section.items.remove(item)
             for node in item.walk():
-                self._items.pop(node.rating_key, None)
+                index.pop(node.rating_key, None)
             return item
 
     def search(self, query: str, section_key: str | None = None) -> list[Item]:
