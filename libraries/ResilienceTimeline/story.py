@@ -138,6 +138,26 @@ def check_no_request_while_open(timeline: Timeline, service: str) -> str:
     return f"{service}'s breaker was open in {len(open_periods)} period(s), with no request reaching it"
 
 
+def _check_all_stale(timeline: Timeline, events: list[Event], answers: list[Event], who: str, during: str,
+                     nothing: tuple[str, str, list[Event]]) -> str:
+    """The two stale checks' shared part: ``answers`` (of ``who``, recorded ``during``) exist and are all stale.
+
+    ``nothing`` says what to show when there is no answer: a detail after ``during``, a label, the events."""
+    if not answers:
+        detail, label, context = nothing
+        raise AssertionError(
+            f"No {who} was recorded {during}{detail}; answers are recorded by the library that calls the "
+            f"clients (observe_call). {label}:\n{format_events(timeline, context)}")
+    fresh = [e for e in answers if not e.get("stale")]
+    if fresh:
+        first = fresh[0]
+        raise AssertionError(
+            f"Every {who} {during} should have been stale, but {len(fresh)} of {len(answers)} were fresh; "
+            f"the first at {timeline.elapsed(first.time):+.3f} s:\n"
+            f"{format_events(timeline, around(events, first.time, first.service), first)}")
+    return f"all {len(answers)} {who}(s) {during} were stale"
+
+
 def check_answers_stale_between(timeline: Timeline, start_s: float, end_s: float, service: str | None = None) -> str:
     """Every answer between ``start_s`` and ``end_s`` (seconds from the test's start) was stale; at least one."""
     if not (math.isfinite(start_s) and math.isfinite(end_s)) or end_s < start_s:
@@ -147,20 +167,9 @@ def check_answers_stale_between(timeline: Timeline, start_s: float, end_s: float
     lo, hi = timeline.started_at + start_s, timeline.started_at + end_s
     answers = [e for e in events if e.kind == "answer" and lo <= e.time <= hi
                and (service is None or e.service == service)]
-    who = f"{service} answer" if service else "answer"
-    if not answers:
-        raise AssertionError(
-            f"No {who} was recorded between {start_s:g} s and {end_s:g} s; answers are recorded by the "
-            f"library that calls the clients (observe_call). Events around {start_s:g} s:\n"
-            f"{format_events(timeline, around(events, lo, service))}")
-    fresh = [e for e in answers if not e.get("stale")]
-    if fresh:
-        first = fresh[0]
-        raise AssertionError(
-            f"Every {who} between {start_s:g} s and {end_s:g} s should have been stale, but {len(fresh)} of "
-            f"{len(answers)} were fresh; the first at {timeline.elapsed(first.time):+.3f} s:\n"
-            f"{format_events(timeline, around(events, first.time, service or first.service), first)}")
-    return f"all {len(answers)} {who}(s) between {start_s:g} s and {end_s:g} s were stale"
+    return _check_all_stale(timeline, events, answers, f"{service} answer" if service else "answer",
+                            f"between {start_s:g} s and {end_s:g} s",
+                            ("", f"Events around {start_s:g} s", around(events, lo, service)))
 
 
 def check_answers_stale_while_open(timeline: Timeline, service: str) -> str:
@@ -169,16 +178,6 @@ def check_answers_stale_while_open(timeline: Timeline, service: str) -> str:
     open_periods = [p for p in breaker_periods(events, service, timeline.started_at) if p.state == "open"]
     answers = [e for e in events if e.service == service and e.kind == "answer"
                and any(p.holds(e.time) for p in open_periods)]
-    if not answers:
-        raise AssertionError(
-            f"No {service} answer was recorded while its breaker was open ({len(open_periods)} open period(s)); "
-            f"answers are recorded by the library that calls the clients (observe_call). Last {service} events:\n"
-            f"{format_events(timeline, [e for e in events if e.service == service][-2 * CONTEXT:])}")
-    fresh = [e for e in answers if not e.get("stale")]
-    if fresh:
-        first = fresh[0]
-        raise AssertionError(
-            f"Every {service} answer while its breaker was open should have been stale, but {len(fresh)} of "
-            f"{len(answers)} were fresh; the first at {timeline.elapsed(first.time):+.3f} s:\n"
-            f"{format_events(timeline, around(events, first.time, service), first)}")
-    return f"all {len(answers)} {service} answer(s) while its breaker was open were stale"
+    return _check_all_stale(timeline, events, answers, f"{service} answer", "while its breaker was open",
+                            (f" ({len(open_periods)} open period(s))", f"Last {service} events",
+                             [e for e in events if e.service == service][-2 * CONTEXT:]))
