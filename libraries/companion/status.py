@@ -7,7 +7,8 @@ Two sources, chosen per service at every call:
   (matched by name, case-insensitively, or by an explicit name/id mapping);
 * ``poll`` - otherwise (disabled, not connected, login rejected, monitor
   unknown or without heartbeat): the service's own health call is timed
-  (``plex.test_connection()``, ``overseerr.get_status()``).
+  (``plex.test_connection()``, ``overseerr.get_status()``; for plex.tv, always
+  polled, the sign-in's ``check_account()``: the account read with the token kept).
 
 Verdicts (see :meth:`StatusService.get_all_statuses`):
 
@@ -41,8 +42,8 @@ UPTIME_KUMA = "uptime-kuma"
 
 #: service name -> the Uptime Kuma monitor (name or id) reporting on it
 DEFAULT_MONITOR_NAMES: dict[str, str | int] = {"plex": "Plex", "overseerr": "Overseerr"}
-#: service name -> the client method that checks its health
-HEALTH_CALLS: dict[str, str] = {"plex": "test_connection", "overseerr": "get_status"}
+#: service name -> the client method that checks its health (plex.tv's "client" is the sign-in)
+HEALTH_CALLS: dict[str, str] = {"plex": "test_connection", "plextv": "check_account", "overseerr": "get_status"}
 #: Uptime Kuma monitor status -> our verdict
 KUMA_VERDICTS: dict[str, str] = {"up": UP, "down": DOWN, "pending": DEGRADED, "maintenance": DEGRADED}
 
@@ -69,7 +70,9 @@ class StatusService:
     """Answers "is each service up?" from Uptime Kuma's live view or by polling.
 
     Parameters: the clients (``plex``, ``overseerr``, ``uptime_kuma``; None =
-    not configured, not reported), ``breakers`` (a ``CircuitBreakerFactory``,
+    not configured, not reported), ``plextv`` (a ``companion.signin.PlexSignIn``: plex.tv
+    is reported as its own service, through the sign-in's account check; not signed in
+    or a refused token is ``down`` saying "sign in again"), ``breakers`` (a ``CircuitBreakerFactory``,
     read through ``all_metrics()``), ``use_uptime_kuma`` (False = always poll),
     ``slow_threshold_ms`` (slower = degraded), ``clock`` (a
     :class:`~companion.clock.Clock`: ``now()`` for ``last_check``, ``monotonic()``
@@ -80,10 +83,11 @@ class StatusService:
     """
 
     def __init__(self, *, plex: Any = None, overseerr: Any = None, uptime_kuma: Any = None, breakers: Any = None,
+                 plextv: Any = None,
                  use_uptime_kuma: bool = True, slow_threshold_ms: float = 1000,
                  clock: Clock = SYSTEM_CLOCK, monitor_names: Mapping[str, str | int] | None = None,
                  breaker_names: Mapping[str, str] | None = None) -> None:
-        self.clients: dict[str, Any] = {"plex": plex, "overseerr": overseerr}
+        self.clients: dict[str, Any] = {"plex": plex, "plextv": plextv, "overseerr": overseerr}
         self.uptime_kuma = uptime_kuma
         self.breakers = breakers
         self.use_uptime_kuma = use_uptime_kuma
@@ -118,7 +122,7 @@ class StatusService:
         return statuses
 
     def get_status(self, service: str) -> dict[str, Any]:
-        """The status of one service (``plex``, ``overseerr`` or ``uptime-kuma``)."""
+        """The status of one service (``plex``, ``plextv``, ``overseerr`` or ``uptime-kuma``)."""
         if service == UPTIME_KUMA:
             return self._kuma_self_status()
         if service not in self.clients:
