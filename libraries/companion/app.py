@@ -39,10 +39,13 @@ from .clock import SYSTEM_CLOCK, Clock, OffsetFileClock
 from .overseerr import OverseerrClient
 from .plex import PlexClient
 from .status import StatusService
+from .timeutil import iso_utc
 
-__all__ = ["Companion", "HEALTH_PATH", "clock_for"]
+__all__ = ["Companion", "HEALTH_PATH", "WORKER_HEADER", "clock_for"]
 
 HEALTH_PATH = "/health"
+#: the response header naming the worker process that answered
+WORKER_HEADER = "X-Companion-Worker"
 
 log = logging.getLogger("companion.app")
 
@@ -108,17 +111,28 @@ class Companion:
 
     @cached_property
     def web_app(self) -> Any:
-        """The Flask app: dashboard API, webhook receiver, ``GET /health`` (see :func:`health`)."""
+        """The Flask app: dashboard API, webhook receiver, ``GET /health`` (see :meth:`health`); every answer
+        carries ``X-Companion-Worker: <pid>`` (which worker process answered; nothing secret)."""
         from .dashboard import create_dashboard_app
 
-        return create_dashboard_app(self.status, self.breakers, jwt_secret=self.settings.jwt_secret.reveal(),
-                                    webhook_secret=reveal(self.settings.webhook_secret), clock=self.clock,
-                                    inbox=self.inbox, health=self.health)
+        app = create_dashboard_app(self.status, self.breakers, jwt_secret=self.settings.jwt_secret.reveal(),
+                                   webhook_secret=reveal(self.settings.webhook_secret), clock=self.clock,
+                                   inbox=self.inbox, health=self.health)
+        pid = str(os.getpid())
+
+        @app.after_request
+        def name_the_worker(response: Any) -> Any:
+            response.headers[WORKER_HEADER] = pid
+            return response
+
+        return app
 
     def health(self) -> dict[str, Any]:
         """What ``GET /health`` answers: ``status``, ``instance`` (new at every start of the app, the same in
-        all its workers: proves which app answers), ``pid`` (the worker process that answered)."""
-        return {"status": "ok", "instance": self.settings.instance, "pid": os.getpid()}
+        all its workers: proves which app answers), ``pid`` (the worker process that answered) and ``time``
+        (the moment on the app's clock, ISO 8601 UTC). Nothing secret: the route needs no authentication."""
+        return {"status": "ok", "instance": self.settings.instance, "pid": os.getpid(),
+                "time": iso_utc(self.clock.now())}
 
     # -- lifecycle -------------------------------------------------------------------------------------------
     def start(self) -> "Companion":
