@@ -256,6 +256,10 @@ def _shown(option: Option, value: Any) -> str:
     return text if len(text) <= 80 else text[:80] + f"... ({len(str(value))} characters)"
 
 
+def _number(value: float) -> str:
+    return f"{int(value):,}" if float(value).is_integer() else f"{value:,g}"
+
+
 def _where(option: Option) -> str:
     return f"{option.flag} / {option.env}"
 
@@ -284,7 +288,7 @@ def _check(option: Option, value: Any, label: str) -> None:
                 option.kind == "int" and not isinstance(value, int)):
             fail("a whole number" if option.kind == "int" else "a number")
         if not math.isfinite(value) or not option.minimum <= value <= option.maximum:
-            fail(f"from {option.minimum:g} to {option.maximum:g}")
+            fail(f"from {_number(option.minimum)} to {_number(option.maximum)}")
         return
     if option.kind == "bool":
         if not isinstance(value, bool):
