@@ -31,8 +31,9 @@ __all__ = ["BEHAVIOURS", "Door", "DoorLoop"]
 BEHAVIOURS = ("answers", "refuses", "slow", "hangs")
 #: bytes read per step when forwarding
 CHUNK = 65536
-#: how long a loop call from another thread may take before it is abandoned (real seconds)
-CALL_TIMEOUT_S = 5.0
+#: how long a loop call from another thread may take before it is abandoned (real seconds; generous: a busy
+#: machine can hold the loop's thread back for seconds)
+CALL_TIMEOUT_S = 30.0
 
 
 class DoorLoop:
