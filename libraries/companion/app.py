@@ -6,8 +6,9 @@ one way: web -> status / inbox -> clients -> breakers -> clock):
 1. the clock: the one given, else the wall clock, or, when the test-only
    ``clock_file`` setting is set, an :class:`~companion.clock.OffsetFileClock`;
 2. the breaker registry (:class:`~companion.breakers.CircuitBreakerFactory`);
-3. the clients of the services that have a URL (Plex, Overseerr, Uptime Kuma);
-4. the status service over them, and the webhook inbox;
+3. the clients of the services that have a URL (Plex, Overseerr, Uptime Kuma), and the
+   sign-in with Plex when plex.tv has one (:class:`~companion.signin.PlexSignIn`);
+4. the status service over them (plex.tv reported through the sign-in), and the webhook inbox;
 5. the web app (:attr:`Companion.web_app`): the service-health dashboard API and
    the Overseerr webhook receiver (:func:`companion.dashboard.create_dashboard_app`)
    plus ``GET /health`` saying which app instance and which worker answered.
@@ -63,7 +64,9 @@ class Companion:
     """The companion app assembled from ``settings`` (an :class:`~companion.app_settings.AppSettings`).
 
     Parts, as attributes: ``settings``, ``clock``, ``breakers``, ``plex``,
-    ``overseerr``, ``uptime_kuma`` (None for a service without a URL),
+    ``overseerr``, ``uptime_kuma`` (None for a service without a URL), ``sign_in``
+    (the sign-in with Plex, None without ``plextv_url``; once signed in, its
+    ``plex_client`` reaches the account's server),
     ``status``, ``inbox``, ``web_app`` (the Flask app, built on first use).
     """
 
@@ -78,7 +81,9 @@ class Companion:
         self.plex = self._build_plex()
         self.overseerr = self._build_overseerr()
         self.uptime_kuma = self._build_uptime_kuma()
-        self.status = StatusService(plex=self.plex, overseerr=self.overseerr, uptime_kuma=self.uptime_kuma,
+        self.sign_in = self._build_sign_in()
+        self.status = StatusService(plex=self.plex, overseerr=self.overseerr, plextv=self.sign_in,
+                                    uptime_kuma=self.uptime_kuma,
                                     breakers=self.breakers, use_uptime_kuma=self.uptime_kuma is not None,
                                     slow_threshold_ms=settings.slow_threshold_ms, clock=self.clock)
         from .dashboard.webhooks import WebhookInbox  # the dashboard package imports Flask: only here
@@ -99,6 +104,16 @@ class Companion:
             return None
         return OverseerrClient(s.overseerr_url, reveal(s.overseerr_api_key), settings=s.client,
                                breakers=self.breakers, clock=self.clock)
+
+    def _build_sign_in(self) -> Any:
+        s = self.settings
+        if not s.plextv_url:
+            return None
+        from .signin import PlexSignIn, SignInSettings
+
+        options = SignInSettings(plextv_url=s.plextv_url,
+                                 client_identifier=s.plex_client_identifier or f"companion-{s.instance}")
+        return PlexSignIn(settings=s.client, sign_in=options, breakers=self.breakers, clock=self.clock)
 
     def _build_uptime_kuma(self) -> Any:
         s = self.settings
@@ -173,7 +188,7 @@ class Companion:
         if self._connector is not None:  # a connection being made is finished (or given up) before closing
             kuma = self.uptime_kuma
             self._connector.join(timeout=kuma.connect_timeout + kuma.login_timeout + 1)
-        for client in (self.uptime_kuma, self.overseerr, self.plex):
+        for client in (self.uptime_kuma, self.overseerr, self.plex, self.sign_in):
             if client is not None:
                 try:
                     client.close()

@@ -148,6 +148,10 @@ OPTIONS: tuple[Option, ...] = (
     Option("overseerr_url", "Overseerr URL, e.g. http://overseerr.local:5055 (unset = not reported)", "url",
            group="services"),
     Option("overseerr_api_key", "Overseerr X-Api-Key (required with --overseerr-url)", "secret", group="services"),
+    Option("plextv_url", "plex.tv, for signing in with Plex, e.g. https://plex.tv (unset = no sign-in, plex.tv not "
+                         "reported)", "url", group="services"),
+    Option("plex_client_identifier", "this app's X-Plex-Client-Identifier at plex.tv, the same in every worker "
+                                     "(default companion-<instance>)", group="services"),
     Option("uptime_kuma_url", "Uptime Kuma URL (unset = every service is polled)", "url", group="services"),
     Option("uptime_kuma_username", "Uptime Kuma login user (required with --uptime-kuma-url)", group="services"),
     Option("uptime_kuma_password", "Uptime Kuma login password (required with --uptime-kuma-url)", "secret",
@@ -180,6 +184,8 @@ class AppSettings:
     plex_token: SecretText | None = None
     overseerr_url: str | None = None
     overseerr_api_key: SecretText | None = None
+    plextv_url: str | None = None
+    plex_client_identifier: str | None = None
     uptime_kuma_url: str | None = None
     uptime_kuma_username: str | None = None
     uptime_kuma_password: SecretText | None = None
@@ -220,7 +226,7 @@ class AppSettings:
     def describe(self) -> str:
         """One line for the log: what is configured, secrets only as set / unset."""
         parts = [f"{self.workers} worker{'s' if self.workers != 1 else ''}"]
-        for name in ("plex_url", "overseerr_url", "uptime_kuma_url"):
+        for name in ("plex_url", "plextv_url", "overseerr_url", "uptime_kuma_url"):
             value = getattr(self, name)
             parts.append(f"{name.removesuffix('_url')} {value or 'off'}")
         parts.append(f"state {self.state_url}")
@@ -280,7 +286,8 @@ def _check(option: Option, value: Any, label: str) -> None:
         if option.name == "jwt_secret":
             raise SettingsError(f"{_where(option)} is required: the secret the dashboard's bearer tokens are "
                                 f"signed with (at least {MIN_JWT_SECRET_LENGTH} characters)")
-        if option.kind in ("url", "secret") or option.name in ("uptime_kuma_username", "clock_file"):
+        if option.kind in ("url", "secret") or option.name in ("uptime_kuma_username", "clock_file",
+                                                               "plex_client_identifier"):
             return
         fail("set")
     if option.kind in ("int", "float"):
@@ -314,7 +321,7 @@ def _check(option: Option, value: Any, label: str) -> None:
         fail(f"at least {MIN_JWT_SECRET_LENGTH} characters")
     if option.kind == "url":
         _check_url(option, text, fail)
-    if option.name in ("host", "uptime_kuma_username", "clock_file") and not text.strip():
+    if option.name in ("host", "uptime_kuma_username", "clock_file", "plex_client_identifier") and not text.strip():
         fail("non-empty")
     if option.name in ("state_url", "database_url") and "://" not in text:
         fail("a URL such as memory:// or redis://host:6379/0" if option.name == "state_url"
