@@ -22,8 +22,11 @@ from pathlib import Path
 
 import pytest
 
-# untraced: `make test` runs it outside coverage (pyproject.toml markers); pabot measures the libraries
-pytestmark = pytest.mark.untraced
+# untraced: `make test` runs it outside coverage (pyproject.toml markers); pabot measures the libraries.
+# The module's one Robot run (eight suites at TRACE level) gets the subprocess's own bound, not pytest's 60 s:
+# beside the rest of `make test` on a busy machine it takes longer than a minute.
+ROBOT_RUN_TIMEOUT_S = 300
+pytestmark = [pytest.mark.untraced, pytest.mark.timeout(ROBOT_RUN_TIMEOUT_S + 30)]
 ROOT = Path(__file__).resolve().parents[2]
 #: the suites whose keywords carry credentials, tokens or webhook secrets
 SUITES = ["dashboard.robot", "webhooks.robot", "uptime_kuma.robot", "plex.robot", "overseerr.robot",
@@ -71,8 +74,8 @@ def run(tmp_path_factory: pytest.TempPathFactory) -> dict:
             "--console", "none", "--variable", f"DASHBOARD_JWT_SECRET: Secret:{secrets['jwt_secret']}",
             "--variable", f"DASHBOARD_WEBHOOK_SECRET: Secret:{secrets['webhook_secret']}",
             "--variable", f"PLANTED:{planted}", *(f"robot/{suite}" for suite in SUITES), str(out / "planted.robot")]
-    result = subprocess.run([sys.executable, "-c", RUNNER, *credentials, *args], cwd=ROOT, timeout=300,
-                            capture_output=True, text=True)
+    result = subprocess.run([sys.executable, "-c", RUNNER, *credentials, *args], cwd=ROOT,
+                            timeout=ROBOT_RUN_TIMEOUT_S, capture_output=True, text=True)
     assert result.returncode == 0, f"the suites failed (rc {result.returncode}): see {out}\n{result.stderr[-2000:]}"
     del secrets["uptime_kuma_username"], secrets["plextv_username"]  # a user name is not a secret: logs may name it
     return {"secrets": secrets, "planted": planted, "output": (out / "output.xml").read_text(encoding="utf-8"),
