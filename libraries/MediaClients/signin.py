@@ -38,12 +38,13 @@ class SignInKeywords:
         return self.ctx.sign_in
 
     @keyword("Create Plex Sign-In", tags=[TAG])
-    def create_plex_sign_in(self, plextv_url: str, probe_timeout: timedelta = timedelta(seconds=2),
+    def create_plex_sign_in(self, plextv_url: str, probe_timeout: timedelta = timedelta(seconds=5),
                             product: str = "Companion") -> str:
         """Creates the app's sign-in with Plex against plex.tv at ``plextv_url`` (usually ``${PLEXTV_URL}``),
         with the library's client settings, its breakers and the test clock; returns the app's client
         identifier (what plex.tv issues its tokens to). ``probe_timeout`` bounds each connection probe
-        (real time). Not signed in yet; lives until the end of the test.
+        (real time; generous by default, so that a busy machine never makes an answering connection look
+        dead; a test of a hanging connection waits that long). Not signed in yet; lives until the end of the test.
 
         | ${client} =    `Create Plex Sign-In`    ${PLEXTV_URL}
         """
