@@ -31,7 +31,7 @@ from ..clock import SYSTEM_CLOCK, Clock
 from .live import LiveFeed, StatusChecker, TooManyStreams
 from .sessions import (CSRF_FIELD, SESSION_COOKIE, Accounts, SessionKeeper, SignInError, check_sign_in_form,
                        session_key)
-from .view import clock_time, health_view
+from .view import clock_time, health_view, service_card
 
 __all__ = ["register_page", "PAGE_PATH", "EVENTS_PATH", "SIGN_IN_PATH", "SIGN_OUT_PATH", "LIVE_EXTENSION",
            "CONTENT_SECURITY_POLICY"]
@@ -102,8 +102,10 @@ def register_page(app: Flask, status_service: Any, breakers: Any, *, accounts: A
         if not account.is_admin:
             return page("forbidden.html", 403, account=account, csrf=keeper.csrf_token(session))
         view = health_view(status_service, breakers, clock=clock, check_unknown=True)
+        now = clock.now()
+        # the template's blank card: what the page's script copies for a service that appears later
         return page("health.html", view=view, account=account, csrf=keeper.csrf_token(session),
-                    as_of=clock_time(clock.now().isoformat()), blank=BLANK_CARD)
+                    as_of=clock_time(now.isoformat()), blank=service_card({}, None, None, now))
 
     @app.get(EVENTS_PATH)
     def events():
@@ -155,7 +157,3 @@ def register_page(app: Flask, status_service: Any, breakers: Any, *, accounts: A
 
 
 PATHS = {"page": PAGE_PATH, "events": EVENTS_PATH, "sign_in": SIGN_IN_PATH, "sign_out": SIGN_OUT_PATH}
-#: the card the page's script copies for a service that appears after the page loaded
-BLANK_CARD = {"name": "", "title": "", "status": "unknown", "reason": "", "source": "", "checked": "",
-              "responseTime": "", "breaker": "none", "breakerNote": "", "probeIn": None, "failures": "",
-              "rejected": "", "lastFailure": "", "stale": False, "answers": "", "staleReason": ""}

@@ -64,8 +64,8 @@ def _count(metrics: Mapping[str, Any], key: str) -> str:
 def _breaker(metrics: Any, now: datetime) -> dict[str, Any]:
     """The breaker part of a card: effective state, countdown to the next probe, failures, rejections."""
     if not isinstance(metrics, Mapping):
-        return {"breaker": "none", "breakerNote": "no circuit breaker", "probeIn": None, "failures": NO_VALUE,
-                "rejected": NO_VALUE, "lastFailure": ""}
+        return {"hasBreaker": False, "breaker": "none", "breakerNote": "", "probeIn": None, "failures": "",
+                "rejected": "", "lastFailure": ""}
     state = metrics.get("state") if metrics.get("state") in BREAKER_STATES else "unknown"
     probe_in = None
     note = {"closed": "calls pass", "half-open": "probe allowed now", "open": "failing fast"}.get(state, "")
@@ -77,7 +77,7 @@ def _breaker(metrics: Any, now: datetime) -> dict[str, Any]:
     last_failure = ""
     if isinstance(last, Mapping) and last.get("error"):
         last_failure = f"{clock_time(last.get('time'))}: {last.get('error')}"
-    return {"breaker": state, "breakerNote": note, "probeIn": probe_in, "failures": _count(metrics, "failures"),
+    return {"hasBreaker": True, "breaker": state, "breakerNote": note, "probeIn": probe_in, "failures": _count(metrics, "failures"),
             "rejected": _count(metrics, "rejected"), "lastFailure": last_failure}
 
 
@@ -102,7 +102,7 @@ def service_card(entry: Mapping[str, Any], metrics: Any, stale: Any, now: dateti
         "source": SOURCE_LABELS.get(source, str(source or NO_VALUE)),
         "checked": clock_time(entry.get("last_check")),
         "responseTime": (f"{response_time:.0f} ms" if isinstance(response_time, (int, float))
-                         and not isinstance(response_time, bool) and math.isfinite(response_time) else NO_VALUE),
+                         and not isinstance(response_time, bool) and math.isfinite(response_time) else ""),
         **_breaker(metrics, now),
         **_stale(stale),
     }

@@ -31,7 +31,7 @@
     });
     element.querySelectorAll("[data-show]").forEach(function (part) {
       var value = values[part.dataset.show];
-      part.hidden = value === null || value === undefined || value === false;
+      part.hidden = value === null || value === undefined || value === false || value === "";
     });
   }
 
