@@ -10,7 +10,7 @@
 
 from .app import DASHBOARD_PATH, INBOX_EXTENSION, WEBHOOK_PATH, build_dashboard, create_dashboard_app, summarize
 from .live import LiveFeed, StatusChecker
-from .page import EVENTS_PATH, PAGE_PATH, SIGN_IN_PATH, SIGN_OUT_PATH
+from .page import EVENTS_PATH, LIVE_EXTENSION, PAGE_PATH, SIGN_IN_PATH, SIGN_OUT_PATH
 from .server import DashboardServer
 from .sessions import Accounts
 from .view import health_view
@@ -18,7 +18,7 @@ from .tokens import ADMIN_ROLE, MAX_TOKEN_LIFETIME_S, TokenError, mint_token, ve
 from .webhooks import (MAX_BODY_BYTES, MAX_DEPTH, NOTIFICATION_TYPES, WebhookInbox, WebhookValidationError,
                        parse_notification, validate_notification)
 
-__all__ = ["Accounts", "EVENTS_PATH", "LiveFeed", "PAGE_PATH", "SIGN_IN_PATH", "SIGN_OUT_PATH", "StatusChecker",
+__all__ = ["Accounts", "EVENTS_PATH", "LIVE_EXTENSION", "LiveFeed", "PAGE_PATH", "SIGN_IN_PATH", "SIGN_OUT_PATH", "StatusChecker",
            "health_view", "ADMIN_ROLE", "DASHBOARD_PATH", "INBOX_EXTENSION", "MAX_BODY_BYTES", "MAX_DEPTH", "MAX_TOKEN_LIFETIME_S",
            "NOTIFICATION_TYPES", "WEBHOOK_PATH", "DashboardServer", "TokenError", "WebhookInbox",
            "WebhookValidationError", "build_dashboard", "create_dashboard_app", "mint_token", "parse_notification",

@@ -2,7 +2,8 @@
 
 Routes:
 
-* ``GET /health`` - no authentication: ``{"status": "ok"}``.
+* ``GET /health`` - no authentication: ``{"status": "ok"}``, or what the app's
+  ``health()`` callable returns (the companion app adds its instance and worker pid).
 * ``GET /api/v1/admin/service-health/dashboard`` - ``Authorization: Bearer <JWT>``
   (HS256, ``jwt_secret``), ``role`` claim ``admin``. 401 without a token or
   with a malformed / wrongly signed / expired one, 403 for another role.
@@ -24,13 +25,14 @@ from __future__ import annotations
 import hmac
 import logging
 from datetime import datetime
-from typing import Any, Mapping
+from typing import Any, Callable, Mapping
 
 from flask import Flask, Response, jsonify, request
 from werkzeug.exceptions import HTTPException
 
 from ..clock import SYSTEM_CLOCK, Clock
 from ..timeutil import iso_utc
+from .live import MAX_STREAMS
 from .page import register_page
 from .sessions import Accounts
 from .summary import summarize
@@ -83,8 +85,10 @@ def build_dashboard(status_service: Any, breakers: Any, *, now: datetime | None 
 
 def create_dashboard_app(status_service: Any, breakers: Any, *, jwt_secret: str, webhook_secret: str | None,
                          clock: Clock = SYSTEM_CLOCK, inbox: WebhookInbox | None = None,
-                         max_token_lifetime_s: float = MAX_TOKEN_LIFETIME_S, accounts: Accounts | None = None,
-                         secure_cookie: bool = False, check_interval_s: float | None = None) -> Flask:
+                         max_token_lifetime_s: float = MAX_TOKEN_LIFETIME_S,
+                         health: Callable[[], Mapping[str, Any]] | None = None, accounts: Accounts | None = None,
+                         secure_cookie: bool = False, check_interval_s: float | None = None,
+                         max_streams: int = MAX_STREAMS) -> Flask:
     """Build the Flask app: the JSON dashboard, the webhook receiver and the health page (:mod:`.page`).
 
     ``status_service`` needs ``get_all_statuses()`` (and may map service names to
@@ -92,9 +96,10 @@ def create_dashboard_app(status_service: Any, breakers: Any, *, jwt_secret: str,
     is None. ``clock`` (a :class:`~companion.clock.Clock`) gives the current
     time for timestamps and token expiry. ``webhook_secret=None`` accepts webhooks without an
     ``Authorization`` header (Overseerr's header is optional). The inbox is
-    ``app.extensions["companion.webhook_inbox"]``. ``accounts`` (who may sign in
-    to the page), ``secure_cookie`` and ``check_interval_s``: see
-    :func:`~.page.register_page`.
+    ``app.extensions["companion.webhook_inbox"]``. ``health()`` gives the body of ``GET /health``
+    (default ``{"status": "ok"}``; it must not hold secrets: the route needs no authentication).
+    ``accounts`` (who may sign in to the page), ``secure_cookie``, ``check_interval_s`` and
+    ``max_streams``: see :func:`~.page.register_page`.
     """
     if not jwt_secret:
         raise ValueError("jwt_secret must not be empty")
@@ -116,8 +121,8 @@ def create_dashboard_app(status_service: Any, breakers: Any, *, jwt_secret: str,
         return None
 
     @app.get("/health")
-    def health():
-        return jsonify({"status": "ok"})
+    def health_check():
+        return jsonify(dict(health()) if health is not None else {"status": "ok"})
 
     @app.get(DASHBOARD_PATH)
     def dashboard():
@@ -175,7 +180,7 @@ def create_dashboard_app(status_service: Any, breakers: Any, *, jwt_secret: str,
         return jsonify({"success": True, "data": {"count": 0}})
 
     register_page(app, status_service, breakers, accounts=accounts, jwt_secret=jwt_secret, clock=clock,
-                  secure_cookie=secure_cookie, check_interval_s=check_interval_s)
+                  secure_cookie=secure_cookie, check_interval_s=check_interval_s, max_streams=max_streams)
 
     @app.errorhandler(HTTPException)
     def http_error(exc: HTTPException):

@@ -18,8 +18,12 @@ shared state store), without any message between workers.
 
 A stream starts with ``retry: 1000`` (the browser reconnects after 1 s when
 the connection drops) and the current content, then sends each change, and a
-comment line every ``keepalive_s`` (so a closed connection is noticed). At
-most ``max_streams`` streams are open at once.
+comment line every ``keepalive_s`` (so a closed connection is noticed where
+the server can tell). It ends after ``max_stream_s`` (60 s) and the browser
+reconnects at once, getting the current content: a page that went away
+unnoticed (a WSGI app behind an ASGI bridge is not told that its client left)
+holds its server thread at most that long. At most ``max_streams`` streams
+are open at once per process, since each holds one of its server's threads.
 
 :class:`StatusChecker` asks the status service for fresh verdicts every
 ``interval_s`` of the companion's clock, while pages are connected: without
@@ -38,11 +42,16 @@ from typing import Any, Callable, Iterator
 from ..clock import SYSTEM_CLOCK, Clock
 from ..timeutil import iso_utc
 
-__all__ = ["LiveFeed", "Stream", "StatusChecker", "TooManyStreams", "EVENT_NAME"]
+__all__ = ["LiveFeed", "Stream", "StatusChecker", "TooManyStreams", "EVENT_NAME", "MAX_STREAMS", "MAX_STREAM_S"]
 
 log = logging.getLogger("companion.dashboard.live")
 EVENT_NAME = "health"
 RECONNECT_MS = 1000
+#: pages one process serves live at once: each open stream holds one of its server's threads (a companion
+#: worker runs 16), so the dashboard API keeps the others
+MAX_STREAMS = 8
+#: how long one stream lasts before the page reconnects (bounds what a page that left unnoticed holds)
+MAX_STREAM_S = 60.0
 
 
 class TooManyStreams(RuntimeError):
@@ -91,8 +100,10 @@ class LiveFeed:
     """Server-sent events of ``read()`` (the page's content, JSON-able) to every connected page."""
 
     def __init__(self, read: Callable[[], dict[str, Any]], *, clock: Clock = SYSTEM_CLOCK, interval_s: float = 0.1,
-                 keepalive_s: float = 10.0, max_streams: int = 64, checker: StatusChecker | None = None) -> None:
+                 keepalive_s: float = 10.0, max_streams: int = MAX_STREAMS, max_stream_s: float = MAX_STREAM_S,
+                 checker: StatusChecker | None = None) -> None:
         self.read = read
+        self.max_stream_s = max_stream_s
         self.clock = clock
         self.interval_s = interval_s
         self.keepalive_s = keepalive_s
@@ -181,15 +192,16 @@ class LiveFeed:
 
     def _events(self, generation: int, alive: Callable[[], bool]) -> Iterator[str]:
         sent = 0
+        ends = time.monotonic() + self.max_stream_s
         yield f"retry: {RECONNECT_MS}\n\n"
         while True:
             with self._cond:
                 self._cond.wait_for(lambda: self._version != sent or self._generation != generation,
-                                    timeout=self.keepalive_s)
+                                    timeout=max(0.0, min(self.keepalive_s, ends - time.monotonic())))
                 if self._generation != generation:
                     return
                 version, payload = self._version, self._payload
-            if not alive():
+            if not alive() or (version == sent and time.monotonic() >= ends):
                 return
             if version != sent and payload is not None:
                 sent = version

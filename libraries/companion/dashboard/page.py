@@ -28,7 +28,7 @@ from typing import Any
 from flask import Flask, Response, redirect, render_template, request, session
 
 from ..clock import SYSTEM_CLOCK, Clock
-from .live import LiveFeed, StatusChecker, TooManyStreams
+from .live import MAX_STREAMS, LiveFeed, StatusChecker, TooManyStreams
 from .sessions import (CSRF_FIELD, SESSION_COOKIE, Accounts, SessionKeeper, SignInError, check_sign_in_form,
                        session_key)
 from .view import clock_time, health_view, service_card
@@ -52,13 +52,15 @@ log = logging.getLogger("companion.dashboard.page")
 
 def register_page(app: Flask, status_service: Any, breakers: Any, *, accounts: Accounts | None, jwt_secret: str,
                   clock: Clock = SYSTEM_CLOCK, secure_cookie: bool = False,
-                  check_interval_s: float | None = None, live_interval_s: float = 0.1) -> LiveFeed:
+                  check_interval_s: float | None = None, live_interval_s: float = 0.1,
+                  max_streams: int = MAX_STREAMS) -> LiveFeed:
     """Add the page's routes to ``app``; return its :class:`LiveFeed` (also ``app.extensions[LIVE_EXTENSION]``).
 
     ``accounts`` None or empty: nobody can sign in (the form says so).
     ``secure_cookie``: send the session cookie over HTTPS only (behind a TLS
     proxy). ``check_interval_s``: while pages are connected, check the
     services that often (on ``clock``); None: only when something else checks.
+    ``max_streams``: pages this process serves live at once (more get 429).
     """
     accounts = accounts if accounts is not None else Accounts()
     keeper = SessionKeeper(clock)
@@ -71,7 +73,7 @@ def register_page(app: Flask, status_service: Any, breakers: Any, *, accounts: A
 
     checker = (StatusChecker(status_service.get_all_statuses, check_interval_s, clock)
                if check_interval_s is not None and status_service is not None else None)
-    feed = LiveFeed(read, clock=clock, interval_s=live_interval_s, checker=checker)
+    feed = LiveFeed(read, clock=clock, interval_s=live_interval_s, max_streams=max_streams, checker=checker)
     app.extensions[LIVE_EXTENSION] = feed
 
     def page(template: str, status: int = 200, **context: Any) -> Response:
