@@ -94,8 +94,8 @@ def _end_live_updates_on_exit(companion: Companion) -> None:
         return
     for number in (signal.SIGINT, signal.SIGTERM):
         previous = signal.getsignal(number)
-        if not callable(previous):
-            continue
+        if not callable(previous) or previous is signal.default_int_handler:
+            continue  # not the server's own handler: nothing to run first
 
         def handler(signum: int, frame: Any, previous: Any = previous) -> None:
             companion.end_live_updates()
