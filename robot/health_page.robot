@@ -32,7 +32,8 @@ A Non-Admin Is Refused The Page
 Plex Going Down Shows Live: Card Down, Breaker Open With A Countdown
     [Documentation]    The open page follows Plex going down without a reload: its card turns down, its breaker opens
     ...    and counts down to the next probe, the failed calls are counted, the summary counts it.
-    [Tags]    unavailable
+    ...    (``make docs`` runs this test alone, tag readme-picture, for the README's picture.)
+    [Tags]    unavailable    readme-picture
     Given An Admin Has The Health Page Open
     When Plex Goes Down While The Companion Calls It
     Then The Plex Card Should Show Down
