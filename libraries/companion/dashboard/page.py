@@ -140,7 +140,7 @@ def register_page(app: Flask, status_service: Any, breakers: Any, *, accounts: A
             return sign_in_form(exc.status, exc.message)
         account = accounts.authenticate(name, password)
         if account is None:
-            log.info("health page: sign-in refused for %r", name)
+            log.info("health page: a sign-in was refused (wrong user name or password)")
             return sign_in_form(401, "Wrong user name or password.")
         keeper.sign_in(session, account)
         log.info("health page: %r signed in (role %r)", account.name, account.role)
