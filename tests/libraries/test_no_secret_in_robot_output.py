@@ -22,8 +22,10 @@ from pathlib import Path
 
 import pytest
 
-# untraced: `make test` runs it outside coverage (pyproject.toml markers); pabot measures the libraries
-pytestmark = pytest.mark.untraced
+# untraced: `make test` runs it outside coverage (pyproject.toml markers); pabot measures the libraries.
+# The run of eight suites (a browser and companion processes among them) takes more than pytest's default 60 s
+# on a busy machine: it has the subprocess's own 300 s.
+pytestmark = [pytest.mark.untraced, pytest.mark.timeout(320)]
 ROOT = Path(__file__).resolve().parents[2]
 #: the suites whose keywords carry credentials, tokens or webhook secrets
 SUITES = ["dashboard.robot", "webhooks.robot", "uptime_kuma.robot", "plex.robot", "overseerr.robot",
