@@ -185,7 +185,11 @@ class OverseerrMock(MockServer):
         Media notifications describe the stored request ``request_id``;
         ``payload_overrides`` replaces top-level payload keys. ``ValueError`` for
         an unknown type or a missing request; a failed connection is reported in
-        the returned :class:`WebhookDelivery` (``status_code`` ``None``).
+        the returned :class:`WebhookDelivery` (``status_code`` ``None``). What
+        is kept and returned hides secrets as the journal does: the URL's
+        credentials (``user:secret@``), secret-named query values (``?key=``)
+        and the mock's API key are ``*****`` in ``url``, ``error`` and
+        ``response_text``; the ``Authorization`` header is never kept.
         """
         check_notification_type(notification_type)
         request = None
@@ -202,7 +206,7 @@ class OverseerrMock(MockServer):
         with self.store.lock:
             payload = build_payload(notification_type, request, self.store.user())
         payload.update(copy.deepcopy(payload_overrides or {}))
-        delivery = deliver(url, payload, authorization=authorization, timeout=timeout)
+        delivery = deliver(url, payload, authorization=authorization, timeout=timeout).redacted(self.journal.redactor)
         with self._deliveries_lock:
             self._deliveries.append(delivery)
         return delivery

@@ -8,10 +8,12 @@ objects are ``null`` when the notification has none.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from typing import Any
 
 import requests
+
+from mockservers.core.redaction import Redactor
 
 from .catalogue import IMAGE_BASE
 from .store import MEDIA_STATUS, MediaRequest
@@ -53,6 +55,12 @@ class WebhookDelivery:
     def to_dict(self) -> dict[str, Any]:
         """JSON form (no ``Authorization`` header: it is never kept)."""
         return asdict(self)
+
+    def redacted(self, redactor: Redactor) -> "WebhookDelivery":
+        """A copy whose ``url``, ``error`` and ``response_text`` hide secrets (URL credentials, secret-named query
+        values, the mock's own secrets by value): what the mock keeps and answers."""
+        error = None if self.error is None else redactor.text(self.error)
+        return replace(self, url=redactor.text(self.url), error=error, response_text=redactor.text(self.response_text))
 
 
 def check_notification_type(notification_type: Any) -> str:
