@@ -13,7 +13,11 @@ Routes:
   most :data:`~.webhooks.MAX_DEPTH` deep, no lone surrogates. 202 on accept,
   400 naming the field, the value and what is allowed, 401 on a wrong secret.
 * ``GET`` / ``DELETE /api/v1/webhooks/overseerr`` - read (``?type=`` one of
-  the notification types) / clear what was accepted (same secret).
+  the notification types) / clear what was accepted, with the same secret (no
+  admin token: the records are what the secret's holder sent). ``GET`` answers
+  ``{"success": true, "data": {"count": n, "notifications": [record, ...]}}``,
+  oldest first, a record being ``{"id", "received_at", "notification_type",
+  "subject", "payload"}``; ``DELETE`` answers ``{"count": 0}`` the same way.
 
 Every error is JSON ``{"success": false, "error": "<what was wrong>"}``; no
 message ever echoes a token or a secret. Bad input never gets a 5xx.
