@@ -74,7 +74,9 @@ class ResilienceTimeline(SuiteLibrary):
       has passed and the next call will be the probe, amber half-open; a black
       tick marks each transition (its tooltip gives the cause).
     - Pink shading: a fault window, labelled (the mock's fault plan, a mock
-      taken down, or a fault schedule's entry); a dashed pink line: an instant
+      taken down, or a fault schedule's entry); a flapping mock's window phase
+      by phase, each down phase shaded and each up phase outlined (dashed),
+      counted from when the flapping began; a dashed pink line: an instant
       fault (sockets dropped).
 
     Every mark has a tooltip; the table below lists the same events with times

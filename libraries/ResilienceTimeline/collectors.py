@@ -259,6 +259,7 @@ class MockWatcher:
         self._sockets: dict[str, int] = {}
         self._rejected: dict[str, int] = {}
         self._ends: dict[str, float] = {}
+        self._flapping: dict[str, tuple[str, float]] = {}
 
     def forget(self) -> None:
         """Start over (a new test): the next look sets the baseline and records the faults already on."""
@@ -268,6 +269,7 @@ class MockWatcher:
         self._sockets.clear()
         self._rejected.clear()
         self._ends.clear()
+        self._flapping.clear()
 
     def look(self, timeline: Timeline, mocks: dict[str, Any], breakers: dict[str, Any]) -> None:
         """Record what changed in ``mocks`` (service -> MockServer) and ``breakers`` (service -> breaker)."""
@@ -308,10 +310,27 @@ class MockWatcher:
             timeline.record("fault", service, state="off", label=old_label, window="plan", at=ended)
         self._ends.pop(service, None)
         if label:
-            timeline.record("fault", service, state="on", label=label, window="plan")
+            phases = self._phases(service, plan, label, now)
+            timeline.record("fault", service, state="on", label=label, window="plan", at=now,
+                            **({} if phases is None else {"phases": phases}))
             remaining = (plan.get("outage") or {}).get("remaining_s")
             if isinstance(remaining, (int, float)) and len(label.split("; ")) == 1:
                 self._ends[service] = now + remaining
+
+    def _phases(self, service: str, plan: dict[str, Any], label: str, now: float) -> dict[str, Any] | None:
+        """A flapping plan's phases, for the picture: ``down_s``, ``up_s``, which comes first (``start``), since
+        when they count (``since``: when this flapping was first seen, kept while other faults change) and
+        whether other faults apply all along (``steady``)."""
+        flapping = plan.get("flapping")
+        if not flapping:
+            self._flapping.pop(service, None)
+            return None
+        key = json.dumps(_stable(flapping), sort_keys=True, default=str)
+        known, since = self._flapping.get(service, ("", now))
+        since = since if known == key else now
+        self._flapping[service] = (key, since)
+        return {"down_s": float(flapping["down_s"]), "up_s": float(flapping["up_s"]),
+                "start": flapping.get("start", "down"), "steady": len(label.split("; ")) > 1, "since": since}
 
     def _look_at_listener(self, timeline: Timeline, service: str, mock: Any) -> None:
         running = bool(mock.is_running())
