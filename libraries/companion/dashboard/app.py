@@ -27,7 +27,6 @@ from __future__ import annotations
 
 import hmac
 import logging
-from datetime import datetime
 from typing import Any, Mapping
 
 from flask import Flask, Response, jsonify, request
@@ -85,8 +84,12 @@ def summarize(services: list[Mapping[str, Any]], breaker_metrics: Mapping[str, M
     }
 
 
-def build_dashboard(status_service: Any, breakers: Any, *, now: datetime | None = None) -> dict[str, Any]:
-    """The dashboard ``data`` object: ``timestamp``, ``services`` (with ``circuitBreaker``), ``summary``."""
+def build_dashboard(status_service: Any, breakers: Any, *, clock: Clock = SYSTEM_CLOCK) -> dict[str, Any]:
+    """The dashboard ``data`` object: ``timestamp``, ``services`` (with ``circuitBreaker``), ``summary``.
+
+    ``timestamp`` is read from ``clock`` once the statuses and breaker metrics are in (checking the services
+    may take time): the moment the data describes, never earlier than any status in it.
+    """
     statuses = list(status_service.get_all_statuses())
     metrics: dict[str, Any] = dict(breakers.all_metrics()) if breakers is not None else {}
     breaker_names: Mapping[str, str] = getattr(status_service, "breaker_names", None) or {}
@@ -96,7 +99,7 @@ def build_dashboard(status_service: Any, breakers: Any, *, now: datetime | None 
         breaker = breaker_names.get(item.get("name"), item.get("name"))
         item["circuitBreaker"] = metrics.get(breaker)
         services.append(item)
-    return {"timestamp": iso_utc(now or SYSTEM_CLOCK.now()), "services": services, "summary": summarize(services, metrics)}
+    return {"timestamp": iso_utc(clock.now()), "services": services, "summary": summarize(services, metrics)}
 
 
 def create_dashboard_app(status_service: Any, breakers: Any, *, jwt_secret: str, webhook_secret: str | None,
@@ -144,7 +147,7 @@ def create_dashboard_app(status_service: Any, breakers: Any, *, jwt_secret: str,
             return _fail(exc.status, exc.message, headers)
         log.debug("dashboard read by %r", claims.get("sub"))
         try:
-            data = build_dashboard(status_service, breakers, now=now())
+            data = build_dashboard(status_service, breakers, clock=clock)
         except Exception as exc:  # noqa: BLE001 - the dashboard answers JSON, never an HTML 500
             log.exception("building the service-health dashboard failed")
             return _fail(500, f"could not build the dashboard: {type(exc).__name__}: {exc}")
