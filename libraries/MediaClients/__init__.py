@@ -62,13 +62,18 @@ class MediaClients(SuiteLibrary):
 
     = Settings =
 
-    The defaults are test-sized (see `Importing`): timeouts in hundreds of
-    milliseconds, three attempts with millisecond backoff, a breaker that
-    opens after 3 failed calls and lets a probe through after 1 s.
+    The defaults (see `Importing`) are the project's one set of test settings
+    (``atest_support.settings.TestSettings``, also what the ServiceHealth
+    library builds its clients with): durations that pass on the test clock
+    are production-size, a retry backoff from 200 ms doubling up to 2 s
+    (at most 15 s of retrying per call), a 60 s cache TTL, and a breaker that
+    opens after 3 failed calls and lets a probe through after 30 s; only the
+    network timeouts are test-sized (connect 500 ms, read 2 s). Tests let the
+    durations pass with ``Advance Time By`` instead of waiting.
     `Create Plex Client` and `Create Overseerr Client` may override the
-    timeouts, retry attempts, cache TTL and breaker settings for one client
-    (the breaker of its service is reconfigured; it is reset, not recreated,
-    between tests).
+    timeouts, retry attempts and backoff, cache TTL and breaker settings for
+    one client (the breaker of its service is reconfigured; it is reset, not
+    recreated, between tests).
 
     = Calls and results =
 
@@ -121,13 +126,14 @@ class MediaClients(SuiteLibrary):
 
     ROBOT_LIBRARY_VERSION = __version__
 
-    def __init__(self, connect_timeout: timedelta = timedelta(milliseconds=500),
-                 read_timeout: timedelta = timedelta(seconds=2), retry_attempts: int = 3,
-                 retry_backoff: timedelta = timedelta(milliseconds=20),
-                 retry_max_backoff: timedelta = timedelta(milliseconds=100),
-                 retry_max_total: timedelta = timedelta(seconds=10), cache_ttl: timedelta = timedelta(seconds=60),
-                 fail_max: int = 3, reset_timeout: timedelta = timedelta(seconds=1),
-                 success_threshold: int = 1, timeout: timedelta = DEFAULT_TIMEOUT) -> None:
+    def __init__(self, connect_timeout: timedelta = TestSettings.connect_timeout,
+                 read_timeout: timedelta = TestSettings.read_timeout, retry_attempts: int = TestSettings.retry_attempts,
+                 retry_backoff: timedelta = TestSettings.retry_backoff,
+                 retry_max_backoff: timedelta = TestSettings.retry_max_backoff,
+                 retry_max_total: timedelta = TestSettings.retry_max_total,
+                 cache_ttl: timedelta = TestSettings.cache_ttl, fail_max: int = TestSettings.fail_max,
+                 reset_timeout: timedelta = TestSettings.reset_timeout,
+                 success_threshold: int = TestSettings.success_threshold, timeout: timedelta = DEFAULT_TIMEOUT) -> None:
         """Sets the default client settings for this library instance, and how long keywords wait.
 
         Timeouts are Robot times (``500ms``, ``2s``). ``retry_attempts`` counts
