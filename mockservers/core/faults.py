@@ -21,11 +21,14 @@ make, without using them, so a test can pick a seed that suits it.
 
 Limits (:mod:`.validation`): delays 0..1 h, durations above 0 up to one day,
 counts and seeds within 64 bits, header names/values without control
-characters, at most :data:`MAX_ROUTES` route faults.
+characters (and none that frames the body: ``Content-Length``,
+``Transfer-Encoding``), at most :data:`MAX_ROUTES` route faults. Statuses
+are final answers, 200 to 599 (:data:`STATUS_RANGE`); 204 and 304 are sent
+without a body, 205 with an empty one.
 
 An *action* is what happens to one request. Written compactly:
 
-| ``200`` (any status < 400) or ``"pass"`` | the real handler answers  |
+| ``200`` (any status 200-399) or ``"pass"`` | the real handler answers  |
 | ``503`` (any status >= 400)               | that status, JSON error body |
 | ``{"status": 429, "headers": {"Retry-After": "1"}}`` | status with headers/body |
 | ``"reset"``     | the TCP connection is reset (RST) before any answer |
@@ -51,7 +54,8 @@ from . import validation as check
 from .validation import ValidationError
 
 __all__ = ["Action", "Decision", "FaultKind", "FaultPlan", "FaultSpecError", "RouteFault", "ACTION_KINDS",
-           "MAX_ROUTES", "MAX_SEQUENCE", "MAX_PREVIEW", "MAX_CHUNK_SIZE"]
+           "MAX_ROUTES", "MAX_SEQUENCE", "MAX_PREVIEW", "MAX_CHUNK_SIZE", "STATUS_RANGE", "NO_BODY_STATUSES",
+           "EMPTY_BODY_STATUSES", "final_status"]
 
 #: a fault specification is invalid: the message says what and what was expected (a :class:`ValidationError`)
 FaultSpecError = ValidationError
@@ -90,8 +94,21 @@ _PLAN_KEYS = ("delay_ms", "jitter_ms", "failure_rate", "failure_status", "seed",
               "flapping", "hang_max_s")
 
 
-def _status(value: Any, name: str = "status") -> int:
-    return check.whole_number(value, name, minimum=100, maximum=599)
+#: the statuses a fault may answer with: final answers only (a 1xx is informational: the client waits on)
+STATUS_RANGE = (200, 599)
+#: statuses whose answers never carry a body (RFC 9110 15.3.5, 15.4.5); 205 has an empty one (15.3.6)
+NO_BODY_STATUSES = frozenset({204, 304})
+EMPTY_BODY_STATUSES = frozenset({205})
+#: headers that frame the body: the mock sets them itself, an injected one would corrupt the connection
+FRAMING_HEADERS = ("content-length", "transfer-encoding")
+
+
+def final_status(value: Any, name: str = "status") -> int:
+    """A final HTTP status, 200 to 599 (:class:`FaultSpecError` otherwise; the message says why a 1xx is refused)."""
+    try:
+        return check.whole_number(value, name, minimum=STATUS_RANGE[0], maximum=STATUS_RANGE[1])
+    except ValidationError as exc:
+        raise FaultSpecError(f"{exc} (a 1xx status is informational, never a final answer)") from None
 
 
 def _seed(value: Any) -> int | None:
@@ -105,7 +122,12 @@ def _headers(value: Any) -> dict[str, str]:
         raise FaultSpecError(f"headers must be an object of header names to values, got {type(value).__name__}")
     if len(value) > 64:
         raise FaultSpecError(f"headers may name at most 64 headers, got {len(value)}")
-    return {check.header_name(k, "header name"): check.header_value(v, f"header {k!r}") for k, v in value.items()}
+    headers = {check.header_name(k, "header name"): check.header_value(v, f"header {k!r}") for k, v in value.items()}
+    framing = sorted(name for name in headers if name.lower() in FRAMING_HEADERS)
+    if framing:
+        raise FaultSpecError(f"headers may not set {', '.join(framing)}: the mock frames the body itself "
+                             f"(an injected {framing[0]} would corrupt the connection)")
+    return headers
 
 
 @dataclass(frozen=True)
@@ -136,7 +158,7 @@ class Action:
         if isinstance(spec, bool):
             raise FaultSpecError(f"action must be a status, a fault name or an object, got {spec!r}")
         if isinstance(spec, int):
-            status = _status(spec, "action status")
+            status = final_status(spec, "action status")
             return cls(FaultKind.PASS) if status < 400 else cls(FaultKind.STATUS, status=status)
         if isinstance(spec, str):
             name = spec.strip().lower()
@@ -162,7 +184,7 @@ class Action:
         kind = spec.get("kind") or spec.get("fault")
         if kind is None:
             if "status" in spec:
-                kind = "status" if _status(spec["status"]) >= 400 or spec.get("body") is not None else "pass"
+                kind = "status" if final_status(spec["status"]) >= 400 or spec.get("body") is not None else "pass"
             elif "delay_ms" in spec:
                 kind = "delay"
             else:
@@ -172,7 +194,7 @@ class Action:
         body = spec.get("body")
         if body is not None:
             body = check.text(body, "body", max_length=MAX_FAULT_BODY, allow_empty=True, allow_newlines=True)
-        status = _status(spec["status"]) if "status" in spec else None
+        status = final_status(spec["status"]) if "status" in spec else None
         if kind == "status" and status is None:
             raise FaultSpecError("a 'status' action needs a status code")
         return cls(
@@ -518,7 +540,7 @@ class FaultPlan:
         if "failure_rate" in spec:
             out["failure_rate"] = check.finite_number(spec["failure_rate"], "failure_rate", maximum=1.0)
         if "failure_status" in spec:
-            out["failure_status"] = _status(spec["failure_status"], "failure_status")
+            out["failure_status"] = final_status(spec["failure_status"], "failure_status")
         if "seed" in spec:
             out["seed"] = _seed(spec["seed"])
         if "hang_max_s" in spec:

@@ -24,7 +24,7 @@ import struct
 import time
 from typing import Any, Awaitable, Callable
 
-from .faults import Action, Decision, FaultKind, FaultPlan
+from .faults import EMPTY_BODY_STATUSES, NO_BODY_STATUSES, Action, Decision, FaultKind, FaultPlan
 from .journal import RequestJournal
 from .validation import BODY
 
@@ -156,16 +156,22 @@ class FaultMiddleware:
 
     async def _status_answer(self, action: Action, scope: Scope, receive: Receive, send: Send,
                              recorder: "_Recorder") -> None:
-        """The action's status, headers and body (a JSON error body unless one is given)."""
+        """The action's status, headers and body (a JSON error body unless one is given; none for 204 and 304,
+        an empty one for 205)."""
         status = action.status or 503
-        if action.body is not None:
-            payload = action.body.encode()
-            content_type = "text/plain; charset=utf-8"
+        if status in NO_BODY_STATUSES:  # no body and no Content-Length: the next answer follows at once
+            payload, headers = b"", {}
+        elif status in EMPTY_BODY_STATUSES:
+            payload, headers = b"", {"Content-Length": "0"}
         else:
-            payload = json.dumps({"error": _REASONS.get(status, "Injected fault"), "status": status,
-                                  "injected": True}).encode()
-            content_type = "application/json"
-        headers = {"Content-Type": content_type, "Content-Length": str(len(payload))}
+            if action.body is not None:
+                payload = action.body.encode()
+                content_type = "text/plain; charset=utf-8"
+            else:
+                payload = json.dumps({"error": _REASONS.get(status, "Injected fault"), "status": status,
+                                      "injected": True}).encode()
+                content_type = "application/json"
+            headers = {"Content-Type": content_type, "Content-Length": str(len(payload))}
         headers.update(action.headers)
         await recorder.answer(send, status, [(k.lower().encode("latin-1"), v.encode("latin-1"))
                                              for k, v in headers.items()], payload)
