@@ -11,6 +11,11 @@ A plan holds:
 - an outage window (down for ``duration_s`` seconds or the next ``requests``
   requests) and flapping (alternating ``up_s`` / ``down_s`` phases).
 
+Clearing the plan (:meth:`FaultPlan.clear`, :meth:`FaultPlan.replace`) lifts
+the waits in progress: a request waiting in a delay, a hang or a dribble
+pause goes on at once with the real answer. Only stopping or taking the
+server down cuts waiting requests (:meth:`FaultPlan.release_hangs`).
+
 Time: outage windows, ``remaining_s`` and flapping phases are read from the
 plan's ``clock`` (the mock's :class:`~mockservers.core.clock.VirtualClock`), so
 tests advance them; delays, jitter, hangs and dribbling are real network time.
@@ -287,6 +292,8 @@ class Decision:
     action: Action
     delay_s: float = 0.0
     source: str | None = None  # which part of the plan decided: route #id, failure-rate, outage, ...
+    #: the plan's :attr:`FaultPlan.generation` when it decided: a wait begun after a clear ends at once
+    generation: int = 0
 
 
 class FaultPlan:
@@ -309,7 +316,9 @@ class FaultPlan:
         self._lock = threading.RLock()
         self._ids = itertools.count(1)
         self._hang_release = threading.Event()
-        self._release_listeners: list[Callable[[], None]] = []
+        self._release_listeners: list[Callable[[bool], None]] = []
+        #: bumped by every clear/replace: waits decided by an older generation are lifted
+        self.generation = 0
         self._started_at = clock()
         self._reset_fields()
 
@@ -328,10 +337,11 @@ class FaultPlan:
 
     # -- Python API ------------------------------------------------------------------
     def clear(self) -> None:
-        """Remove every fault; hanging requests are released."""
+        """Remove every fault. Requests waiting in a delay, hang or dribble go on at once with the real answer
+        (:meth:`lift_waits`)."""
         with self._lock:
             self._reset_fields()
-        self.release_hangs()
+        self.lift_waits()
 
     def set_delay(self, delay_ms: float, jitter_ms: float = 0.0) -> None:
         """Delay every answer by ``delay_ms`` plus up to ``jitter_ms`` (seeded); real time, each at most one hour."""
@@ -398,18 +408,30 @@ class FaultPlan:
         """Alternate ``down_s`` seconds down (answering ``action``) and ``up_s`` up, by the mock's clock."""
         self.update({"flapping": {"up_s": up_s, "down_s": down_s, "action": action, "start": start}})
 
+    def lift_waits(self) -> None:
+        """The faults were cleared: every request waiting in a delay, a hang or a dribble pause goes on at once
+        and gets the real answer (release listeners are called with ``stopping=False``)."""
+        with self._lock:
+            self.generation += 1
+        self._release(stopping=False)
+
     def release_hangs(self) -> None:
-        """Wake every request that is hanging or waiting on a delay (:attr:`hang_event`, release listeners)."""
+        """The server stops or is taken down: every request that is hanging or waiting on a delay is cut
+        (:attr:`hang_event`; release listeners are called with ``stopping=True``)."""
+        self._release(stopping=True)
+
+    def _release(self, *, stopping: bool) -> None:
         self._hang_release.set()
         self._hang_release = threading.Event()
         for listener in list(self._release_listeners):
-            listener()
+            listener(stopping)
 
-    def add_release_listener(self, listener: Callable[[], None]) -> None:
-        """Call ``listener`` (from any thread) whenever :meth:`release_hangs` runs."""
+    def add_release_listener(self, listener: Callable[[bool], None]) -> None:
+        """Call ``listener(stopping)`` (from any thread) whenever :meth:`lift_waits` (``stopping`` False)
+        or :meth:`release_hangs` (True) runs."""
         self._release_listeners.append(listener)
 
-    def remove_release_listener(self, listener: Callable[[], None]) -> None:
+    def remove_release_listener(self, listener: Callable[[bool], None]) -> None:
         """Stop calling ``listener`` (no error if it was not added)."""
         if listener in self._release_listeners:
             self._release_listeners.remove(listener)
@@ -420,7 +442,7 @@ class FaultPlan:
 
     @property
     def hang_event(self) -> threading.Event:
-        """The event that ends current hangs and delays early (set on stop/clear)."""
+        """The event that ends current hangs and delays early (set on stop, take-down, clear and replace)."""
         return self._hang_release
 
     @property
@@ -432,12 +454,13 @@ class FaultPlan:
 
     # -- dict API (admin, CLI) -------------------------------------------------------
     def replace(self, spec: dict[str, Any]) -> None:
-        """Replace the whole plan with ``spec`` (validated first: all or nothing)."""
+        """Replace the whole plan with ``spec`` (validated first: all or nothing); waiting requests go on at once
+        with the real answer, as after :meth:`clear`."""
         validated = self._validate(self._checked(spec))
         with self._lock:
             self._reset_fields()
             self._apply(validated)
-        self.release_hangs()
+        self.lift_waits()
 
     def update(self, spec: dict[str, Any]) -> None:
         """Change the keys given in ``spec``; the rest of the plan stays."""
@@ -494,9 +517,9 @@ class FaultPlan:
                 outage = self._outage
                 if outage["requests"] is not None:
                     outage["requests"] -= 1
-                return Decision(outage["action"], source="outage")
+                return Decision(outage["action"], source="outage", generation=self.generation)
             if self._flapping and self._flap_down():
-                return Decision(self._flapping["action"], source="flapping")
+                return Decision(self._flapping["action"], source="flapping", generation=self.generation)
             delay_s = 0.0
             if not exempt:
                 delay_s = self.delay_ms / 1000.0
@@ -507,10 +530,11 @@ class FaultPlan:
                     action = rule.take()
                     if rule.exhausted:
                         self.routes.remove(rule)
-                    return Decision(action, delay_s, source=f"route #{rule.id}")
+                    return Decision(action, delay_s, source=f"route #{rule.id}", generation=self.generation)
             if not exempt and self.failure_rate and self._failure_rng.random() < self.failure_rate:
-                return Decision(Action(FaultKind.STATUS, status=self.failure_status), delay_s, source="failure-rate")
-            return Decision(PASS, delay_s)
+                return Decision(Action(FaultKind.STATUS, status=self.failure_status), delay_s, source="failure-rate",
+                                generation=self.generation)
+            return Decision(PASS, delay_s, generation=self.generation)
 
     # -- internals ---------------------------------------------------------------------
     def _outage_active(self) -> bool:

@@ -113,6 +113,8 @@ class RequestJournal:
         self.clock = clock
         self._opaque_body_prefixes = tuple(opaque_body_prefixes)
         self.total_recorded = 0
+        #: bumped by :meth:`clear`: a request that came in before (still in flight then) is not recorded
+        self.epoch = 0
 
     @property
     def maxlen(self) -> int:
@@ -140,12 +142,17 @@ class RequestJournal:
         return entry
 
     def record_raw(self, method: str, path: str, query_string: bytes, status: int, duration_ms: float,
-                   raw_headers: list[tuple[bytes, bytes]], body: bytes, fault: str | None) -> None:
+                   raw_headers: list[tuple[bytes, bytes]], body: bytes, fault: str | None,
+                   epoch: int | None = None) -> None:
         """Add an entry from what the server has at hand (ASGI header pairs, the raw query and body).
 
         Cheap: the entry is built and redacted (as :meth:`record` does) the
         first time the journal is read, with the secret values in use now.
+        ``epoch``: the journal's :attr:`epoch` when the request came in; a
+        request that was in flight when the journal was cleared is not recorded.
         """
+        if epoch is not None and epoch != self.epoch:
+            return
         secrets = self.redactor.current_values()
         kept: bytes | str = body
         if len(body) > RAW_BODY_LIMIT:  # a large body is redacted and cut now, not kept whole
@@ -198,9 +205,10 @@ class RequestJournal:
             return self._built(self._entries[-1]) if self._entries else None
 
     def clear(self) -> None:
-        """Forget every entry."""
+        """Forget every entry; requests in flight now are not recorded when they finish."""
         with self._lock:
             self._entries.clear()
+            self.epoch += 1
 
     def closest(self, method: str | None, path: str | None, limit: int = 3) -> list[JournalEntry]:
         """The recorded requests most like ``method path`` (best first)."""

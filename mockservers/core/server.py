@@ -10,7 +10,8 @@ told otherwise. The layers, outermost first, all ASGI on that loop::
         -> the service's WSGI app (Flask / Socket.IO) via a2wsgi's thread pool
 
 Injected delays, hangs and dribbling are ``asyncio`` waits: they hold no
-thread. A websocket upgrade (Uptime Kuma's Socket.IO) is handed over, with
+thread. Clearing the faults lets them go on at once with the real answer;
+only :meth:`MockServer.stop` and :meth:`MockServer.take_down` cut them. A websocket upgrade (Uptime Kuma's Socket.IO) is handed over, with
 its socket, to the service's WSGI app in a thread of its own, as a threaded
 WSGI server would (:class:`_MockHttpProtocol`).
 
@@ -384,6 +385,11 @@ class MockServer:
             self.on_take_down()
             self._end_serving()
 
+    @property
+    def requests_waiting(self) -> int:
+        """How many requests wait in an injected delay, hang or dribble pause now."""
+        return 0 if self._faulted is None else self._faulted.waiting
+
     def is_running(self) -> bool:
         """True while started and listening (False when taken down); waits for a bring-up in progress."""
         with self._lock:
@@ -425,11 +431,15 @@ class MockServer:
                 self._listen(self.port)
 
     def reset(self) -> None:
-        """As new: no faults, an empty journal, the service's initial data (admin ``POST /__admin/reset``)."""
-        self.faults.clear()
+        """As new: no faults, an empty journal, the service's initial data (admin ``POST /__admin/reset``).
+
+        Requests waiting in a fault then get the real answer from the initial
+        data (they are not journaled: they came in before the reset).
+        """
         self.journal.clear()
         self.reset_state()
         self.data_changed()
+        self.faults.clear()
 
     def __enter__(self) -> "MockServer":
         return self.start()

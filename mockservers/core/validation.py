@@ -38,7 +38,7 @@ __all__ = [
     "ValidationError", "BodyTooLarge", "INT64_MAX", "INT64_MIN", "MAX_DELAY_MS", "MAX_DURATION_S", "MAX_TEXT",
     "MAX_BODY_BYTES", "MAX_JSON_DEPTH", "MAX_QUERY_BYTES", "MAX_HEADER_VALUE", "BODY",
     "finite_number", "delay_ms", "duration_s", "whole_number", "digits", "text", "shown", "is_clean_text",
-    "header_name", "header_value", "parse_json", "json_depth", "strict_json", "read_body", "EdgeGuard",
+    "header_name", "header_value", "parse_json", "json_depth", "strict_json", "read_body", "replay_body", "EdgeGuard",
 ]
 
 INT64_MAX = 2**63 - 1
@@ -342,7 +342,7 @@ async def _drain(receive: Callable) -> None:
             return
 
 
-def _replaying(body: bytes, receive: Callable) -> Callable:
+def replay_body(body: bytes, receive: Callable) -> Callable:
     """A ``receive`` that hands the body already read to the app, then passes on to the server's."""
     pending = [{"type": "http.request", "body": body, "more_body": False}]
 
@@ -388,7 +388,7 @@ class EdgeGuard:
                 self.on_refused(scope, exc.status, str(exc))
             return
         scope[BODY] = body
-        await self.app(scope, _replaying(body, receive), send)
+        await self.app(scope, replay_body(body, receive), send)
 
 
 class _UriTooLong(ValidationError):
