@@ -156,10 +156,10 @@ class MonitorStore:
     def load_defaults(self) -> None:
         """The three default monitors, all UP, each with five beats one interval apart (oldest important)."""
         with self.lock:
+            now = self._clock()  # first: should reading the time fail, the monitors stay as they were
             self._monitors.clear()
             self._beats.clear()
             self._next_beat_id = 1
-            now = self._clock()
             for index, (name, path, pings) in enumerate(DEFAULT_MONITORS, start=1):
                 url = self._service_urls[name].rstrip("/") + path
                 self._monitors[index] = new_monitor(index, name, "http", url, self.interval_s)
