@@ -27,7 +27,8 @@ make, without using them, so a test can pick a seed that suits it.
 Limits (:mod:`.validation`): delays 0..1 h, durations above 0 up to one day,
 counts and seeds within 64 bits, header names/values without control
 characters (and none that frames the body: ``Content-Length``,
-``Transfer-Encoding``), at most :data:`MAX_ROUTES` route faults. Statuses
+``Transfer-Encoding``), at most :data:`MAX_ROUTES` route faults holding at
+most :data:`MAX_PLAN_BYTES`. Statuses
 are final answers, 200 to 599 (:data:`STATUS_RANGE`); 204 and 304 are sent
 without a body, 205 with an empty one.
 
@@ -60,7 +61,7 @@ from .validation import ValidationError
 
 __all__ = ["Action", "Decision", "FaultKind", "FaultPlan", "FaultSpecError", "RouteFault", "ACTION_KINDS",
            "MAX_ROUTES", "MAX_SEQUENCE", "MAX_PREVIEW", "MAX_CHUNK_SIZE", "STATUS_RANGE", "NO_BODY_STATUSES",
-           "EMPTY_BODY_STATUSES", "final_status"]
+           "EMPTY_BODY_STATUSES", "final_status", "MAX_PLAN_BYTES"]
 
 #: a fault specification is invalid: the message says what and what was expected (a :class:`ValidationError`)
 FaultSpecError = ValidationError
@@ -68,6 +69,10 @@ FaultSpecError = ValidationError
 #: at most this many route faults at once, and this many actions in one sequence
 MAX_ROUTES = 1000
 MAX_SEQUENCE = 1000
+#: the most bytes the route faults of a plan may hold: their paths, injected bodies and headers, plus
+#: :data:`ACTION_COST` per action (the object holding it)
+MAX_PLAN_BYTES = 16 * 1024 * 1024
+ACTION_COST = 256
 #: at most this many decisions in one :meth:`FaultPlan.preview_failures`
 MAX_PREVIEW = 1000
 #: the largest dribble chunk (bytes)
@@ -229,6 +234,11 @@ class Action:
             out["chunk_delay_ms"] = self.chunk_delay_ms
         return out
 
+    @property
+    def size(self) -> int:
+        """The bytes it counts in a plan: its body and headers plus :data:`ACTION_COST`."""
+        return ACTION_COST + len(self.body or "") + sum(len(k) + len(v) for k, v in self.headers.items())
+
     def describe(self) -> str:
         """Short text for the journal: ``status 503``, ``reset``, ``delay 300 ms``."""
         if self.kind is FaultKind.STATUS:
@@ -252,6 +262,11 @@ class RouteFault:
     remaining: int | None = None  # None = always (for a sequence: actions left)
     sequence: bool = False
     hits: int = 0
+    #: the bytes it counts in the plan (path and actions, as it was set: see :data:`MAX_PLAN_BYTES`)
+    size: int = field(default=0, compare=False)
+
+    def __post_init__(self) -> None:
+        self.size = len(self.path) + sum(action.size for action in self.actions)
 
     def matches(self, method: str, path: str) -> bool:
         """True when this rule applies to ``method path``."""
@@ -457,6 +472,7 @@ class FaultPlan:
         """Replace the whole plan with ``spec`` (validated first: all or nothing); waiting requests go on at once
         with the real answer, as after :meth:`clear`."""
         validated = self._validate(self._checked(spec))
+        self._check_size(validated.get("routes", []))
         with self._lock:
             self._reset_fields()
             self._apply(validated)
@@ -466,7 +482,18 @@ class FaultPlan:
         """Change the keys given in ``spec``; the rest of the plan stays."""
         validated = self._validate(self._checked(spec))
         with self._lock:
+            if "routes" in validated:
+                self._check_size(validated["routes"])
             self._apply(validated)
+
+    @staticmethod
+    def _check_size(routes: list[RouteFault]) -> None:
+        """:class:`FaultSpecError` when ``routes`` would hold more than :data:`MAX_PLAN_BYTES`."""
+        total = sum(rule.size for rule in routes)
+        if total > MAX_PLAN_BYTES:
+            raise FaultSpecError(f"route faults may hold at most {MAX_PLAN_BYTES} bytes (paths, injected bodies "
+                                 f"and headers, plus {ACTION_COST} per action), these would hold {total}: "
+                                 "clear some first")
 
     @staticmethod
     def _checked(spec: Any) -> dict[str, Any]:
@@ -484,6 +511,7 @@ class FaultPlan:
         with self._lock:
             if len(self.routes) >= MAX_ROUTES:
                 raise FaultSpecError(f"at most {MAX_ROUTES} route faults may be set at once: clear some first")
+            self._check_size([*self.routes, rule])
             rule.id = next(self._ids)
             self.routes.append(rule)
         return rule
