@@ -7,6 +7,7 @@ told otherwise. The layers, outermost first, all ASGI on that loop::
 
     EdgeGuard (body/query size limits) -> AdminApi (/__admin/..., Flask via a2wsgi)
         -> FaultMiddleware (faults, journal) -> ReadyBytes (answers rendered once)
+        -> the service's own ASGI layers (:meth:`MockServer.wrap_service`)
         -> the service's WSGI app (Flask / Socket.IO) via a2wsgi's thread pool
 
 Injected delays, hangs and dribbling are ``asyncio`` waits: they hold no
@@ -431,6 +432,11 @@ class MockServer:
     def register_admin(self, admin: AdminApi) -> None:
         """Add service-specific admin routes with ``admin.route(...)``."""
 
+    def wrap_service(self, app: Callable) -> Callable:
+        """Put ASGI layers between the fault middleware and the service's WSGI app (``app``, run in the
+        thread pool); the default adds none. Uptime Kuma holds its long-polls here without a thread."""
+        return app
+
     def reset_state(self) -> None:
         """Return the service's data to its initial state (part of :meth:`reset`)."""
 
@@ -576,9 +582,10 @@ class MockServer:
     def _new_serving(self) -> _Serving:
         """The ASGI stack (see the module doc) on a fresh event loop thread."""
         service_app, admin_app = self._apps
-        service = WSGIMiddleware(service_app, workers=SERVICE_WORKERS)
+        threaded = WSGIMiddleware(service_app, workers=SERVICE_WORKERS)
         admin = WSGIMiddleware(admin_app, workers=ADMIN_WORKERS)
-        self._executors = (service.executor, admin.executor)
+        self._executors = (threaded.executor, admin.executor)
+        service = self.wrap_service(threaded)
         answers: Callable = service
         self.ready_bytes = None
         if self.data_version() is not None:
