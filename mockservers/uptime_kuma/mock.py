@@ -91,7 +91,7 @@ class UptimeKumaMock(MockServer):
         return socketio.WSGIApp(self.sockets.sio, http_app, socketio_path="socket.io")
 
     def wrap_service(self, app: Callable) -> Callable:
-        """Long-polling ``GET``\ s wait on the event loop until there is something to send, not in a worker
+        """Long-polling ``GET`` requests wait on the event loop until there is something to send, not in a worker
         thread each (:class:`~.polling.LongPollWaiter`)."""
         eio = self.sockets.sio.eio
         self.poll_waiter = LongPollWaiter(app, lambda: eio.sockets, lambda: eio.ping_interval + eio.ping_timeout,
