@@ -1,4 +1,4 @@
-"""MediaClients: drive the resilient Plex and Overseerr clients (the system under test) from Robot."""
+"""MediaClients: drive the resilient Plex and Overseerr clients and the sign-in with Plex (the system under test)."""
 
 from __future__ import annotations
 
@@ -16,6 +16,7 @@ from .failures import FailureKeywords
 from .overseerr import OverseerrKeywords
 from .plex import PlexKeywords
 from .results import ResultKeywords
+from .signin import SignInKeywords
 
 __version__ = "0.1.0"
 __all__ = ["MediaClients"]
@@ -26,7 +27,7 @@ class MediaClients(SuiteLibrary):
 
     %TOC%
 
-    Keywords about one service or part carry its tag (``plex`` and ``overseerr``): the
+    Keywords about one service or part carry its tag (``plex``, ``overseerr`` and ``sign-in``): the
     tag list below the keywords shows every keyword about it; keywords that
     take the service as an argument work for every service.
 
@@ -41,6 +42,23 @@ class MediaClients(SuiteLibrary):
     Clients live for one test: at the end of every test the library closes
     them and resets every breaker (closed, counters zeroed), so no test sees
     another's breaker state or cache. `Reset Clients` does the same mid-test.
+
+    = Signing in with Plex =
+
+    `Create Plex Sign-In` builds the app's sign-in (``companion.signin.PlexSignIn``)
+    against plex.tv (``${PLEXTV_URL}``), with this library's settings, breakers
+    (``plextv`` and ``plex``) and the test clock. `Start Plex Sign-In` returns the
+    auth URL the user opens; once the user approved (MockServices' `Approve Plex
+    Sign-In`), `Finish Plex Sign-In` looks at the PIN (pauses growing on the test
+    clock), reads the account, lists its servers and chooses the connection that
+    answers (local, then remote, then relay). The signed-in server's client then
+    *is* the test's Plex client: `Get Plex Libraries`, `Plex Call Should Fail
+    With` ... call it, through the chosen connection; when it stops answering the
+    client rediscovers the server once before its breaker and cache take over.
+    A revoked token fails every Plex call with ``SignInRequiredError`` ("sign in
+    again"), never a breaker failure. Expected sign-in failures: `Plex Sign-In
+    Should Fail With` (``PinDeniedError``, ``PinExpiredError``,
+    ``ServiceUnavailableError`` ...).
 
     = Settings =
 
@@ -89,7 +107,8 @@ class MediaClients(SuiteLibrary):
     = For other libraries =
 
     The library instance exposes ``plex``, ``overseerr`` (the clients of the
-    current test, ``None`` when not created) and ``breakers`` (the shared
+    current test, ``None`` when not created), ``sign_in`` (the sign-in with
+    Plex, ``None`` when not created) and ``breakers`` (the shared
     factory), e.g. to build a ``StatusService`` from them:
 
     | lib = BuiltIn().get_library_instance("MediaClients")
@@ -130,7 +149,7 @@ class MediaClients(SuiteLibrary):
         self._context = ClientContext(defaults, timeout)
         super().__init__([ClientKeywords(self._context), PlexKeywords(self._context),
                           OverseerrKeywords(self._context), FailureKeywords(self._context),
-                          BreakerKeywords(self._context), ResultKeywords()])
+                          BreakerKeywords(self._context), ResultKeywords(), SignInKeywords(self._context)])
 
     # -- for other libraries (e.g. ServiceHealth) ---------------------------------
     @property
@@ -142,6 +161,11 @@ class MediaClients(SuiteLibrary):
     def overseerr(self) -> Any:
         """The ``OverseerrClient`` of the current test, or None when none was created."""
         return self._context.clients.get("overseerr")
+
+    @property
+    def sign_in(self) -> Any:
+        """The app's sign-in with Plex (``companion.signin.PlexSignIn``) of the current test, or None."""
+        return self._context.sign_in
 
     @property
     def breakers(self) -> Any:
