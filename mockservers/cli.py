@@ -16,6 +16,7 @@ from typing import Any, Callable, Sequence
 
 from . import MONITOR_NAMES, SERVICES, create_mock
 from .core import validation as check
+from .core.faults import final_status
 from .credentials import DEFAULT_CREDENTIALS
 
 __all__ = ["build_parser", "main", "parse_only"]
@@ -64,7 +65,7 @@ def _checked(validate: Callable[[Any], Any], integer: bool = False) -> Callable[
 _rate = _checked(lambda v: check.finite_number(v, "failure rate", maximum=1.0))
 _delay = _checked(check.delay_ms)
 _jitter = _checked(lambda v: check.delay_ms(v, "jitter_ms"))
-_status = _checked(lambda v: check.whole_number(v, "failure status", minimum=100, maximum=599), integer=True)
+_status = _checked(lambda v: final_status(v, "failure status"), integer=True)
 _seed = _checked(lambda v: check.whole_number(v, "seed", minimum=check.INT64_MIN), integer=True)
 
 

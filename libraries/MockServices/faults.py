@@ -157,7 +157,8 @@ class FaultKeywords:
 
     @keyword
     def clear_mock_faults(self, service: ServiceName) -> None:
-        """Removes every fault of the mock's fault plan; requests hanging on a fault are released.
+        """Removes every fault of the mock's fault plan; requests waiting in a delay, hang or dribble get the
+        real answer at once (only stopping or taking the mock down cuts them).
 
         Only the fault plan: a mock taken down with `Take Mock Service Down`
         stays down until `Bring Mock Service Up` (the resilience resource's

@@ -16,6 +16,7 @@ from mockservers.credentials import DEFAULT_CREDENTIALS
 
 from .data import INTERVAL_S, MAX_MSG, STATUS_NAMES, UP, MonitorStore, parse_status
 from .http import create_http_app, status_page_config
+from .polling import LongPollWaiter
 from .pump import SocketFaults
 from .sockets import KumaSockets
 
@@ -76,6 +77,8 @@ class UptimeKumaMock(MockServer):
         self.sockets = KumaSockets(self.store, self.socket_faults, self._credentials,
                                    lambda: status_page_config(self.status_page_slug),
                                    ping_interval_s=ping_interval_s, clock=self.clock)
+        #: holds the long-polls of the current start (:meth:`wrap_service`)
+        self.poll_waiter: LongPollWaiter | None = None
 
     def __repr__(self) -> str:
         where = self.url if self._port else "not started"
@@ -85,6 +88,19 @@ class UptimeKumaMock(MockServer):
     def create_app(self) -> Callable:
         http_app = create_http_app(self.store, lambda: self.status_page_slug, self._credentials)
         return socketio.WSGIApp(self.sockets.sio, http_app, socketio_path="socket.io")
+
+    def wrap_service(self, app: Callable) -> Callable:
+        """Long-polling ``GET`` requests wait on the event loop until there is something to send, not in a worker
+        thread each (:class:`~.polling.LongPollWaiter`)."""
+        eio = self.sockets.sio.eio
+        self.poll_waiter = LongPollWaiter(app, lambda: eio.sockets, lambda: eio.ping_interval + eio.ping_timeout,
+                                          prefix=SOCKET_IO_PREFIX)
+        return self.poll_waiter
+
+    @property
+    def polls_waiting(self) -> int:
+        """Socket.IO long-polls held now, waiting for something to send (they hold no thread)."""
+        return 0 if self.poll_waiter is None else self.poll_waiter.waiting
 
     def on_take_down(self) -> None:
         """Cut every Socket.IO connection, as a crashed server would: clients see a transport error."""

@@ -141,7 +141,8 @@ def test_port_in_use_is_a_clear_error(cli_factory):
     (["--failure-rate", "nan"], "failure rate must be a finite number from 0 to 1, got NaN"),
     (["--delay-ms", "-3"], "delay_ms must be a finite number from 0 to 3600000, got -3.0"),
     (["--delay-ms", "inf"], "delay_ms must be a finite number from 0 to 3600000, got Infinity"),
-    (["--failure-status", "99"], "failure status must be a whole number from 100 to 599, got 99"),
+    (["--failure-status", "99"], "failure status must be a whole number from 200 to 599, got 99"),
+    (["--failure-status", "101"], "failure status must be a whole number from 200 to 599, got 101 (a 1xx"),
     (["--seed", "x"], "seed must be a whole number from"),
 ])
 def test_bad_flags_exit_2_with_a_message(args, message):
