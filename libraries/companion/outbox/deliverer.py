@@ -29,7 +29,8 @@ from dataclasses import dataclass
 from typing import Any, Callable
 
 from ..clock import SYSTEM_CLOCK, Clock
-from ..errors import CircuitOpenError, IntegrationError, RequestRejectedError
+from ..errors import (BadResponseError, CircuitOpenError, IntegrationError, RequestRejectedError,
+                      ServiceUnavailableError)
 from .model import DELIVERED, QUEUED, REJECTED, Submission
 from .store import Claim, OutboxStore, StoreUnavailableError
 
@@ -59,8 +60,11 @@ class DeliveryOutcome:
 
 
 def _maybe_sent(error: BaseException) -> bool:
-    """Could the failed POST have reached Overseerr? (The transport marks errors of requests that cannot.)"""
-    return not isinstance(error, CircuitOpenError) and getattr(error, "retry_safe", True) is False
+    """Could the failed POST have created the request? Not when Overseerr answered (401/403: nothing created),
+    nor when the request certainly did not arrive (the transport marks those errors ``retry_safe``)."""
+    if isinstance(error, CircuitOpenError) or not isinstance(error, (ServiceUnavailableError, BadResponseError)):
+        return False
+    return getattr(error, "retry_safe", True) is False
 
 
 class Deliverer:
