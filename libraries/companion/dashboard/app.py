@@ -83,7 +83,8 @@ def summarize(services: list[Mapping[str, Any]], breaker_metrics: Mapping[str, M
 
 
 def build_dashboard(status_service: Any, breakers: Any, *, now: datetime | None = None) -> dict[str, Any]:
-    """The dashboard ``data`` object: ``timestamp``, ``services`` (with ``circuitBreaker``), ``summary``."""
+    """The dashboard ``data`` object: ``timestamp``, ``services`` (with ``circuitBreaker``), ``summary``, and
+    ``outbox`` when the status service reports one (``get_outbox_status()``)."""
     statuses = list(status_service.get_all_statuses())
     metrics: dict[str, Any] = dict(breakers.all_metrics()) if breakers is not None else {}
     breaker_names: Mapping[str, str] = getattr(status_service, "breaker_names", None) or {}
@@ -93,13 +94,18 @@ def build_dashboard(status_service: Any, breakers: Any, *, now: datetime | None 
         breaker = breaker_names.get(item.get("name"), item.get("name"))
         item["circuitBreaker"] = metrics.get(breaker)
         services.append(item)
-    return {"timestamp": iso_utc(now or SYSTEM_CLOCK.now()), "services": services, "summary": summarize(services, metrics)}
+    data = {"timestamp": iso_utc(now or SYSTEM_CLOCK.now()), "services": services,
+            "summary": summarize(services, metrics)}
+    outbox = getattr(status_service, "get_outbox_status", lambda: None)()
+    if outbox is not None:
+        data["outbox"] = outbox
+    return data
 
 
 def create_dashboard_app(status_service: Any, breakers: Any, *, jwt_secret: str, webhook_secret: str | None,
                          clock: Clock = SYSTEM_CLOCK, inbox: WebhookInbox | None = None,
                          max_token_lifetime_s: float = MAX_TOKEN_LIFETIME_S,
-                         health: Callable[[], Mapping[str, Any]] | None = None) -> Flask:
+                         health: Callable[[], Mapping[str, Any]] | None = None, outbox: Any = None) -> Flask:
     """Build the Flask app.
 
     ``status_service`` needs ``get_all_statuses()`` (and may map service names to
@@ -109,6 +115,8 @@ def create_dashboard_app(status_service: Any, breakers: Any, *, jwt_secret: str,
     ``Authorization`` header (Overseerr's header is optional). The inbox is
     ``app.extensions["companion.webhook_inbox"]``. ``health()`` gives the body of ``GET /health``
     (default ``{"status": "ok"}``; it must not hold secrets: the route needs no authentication).
+    ``outbox`` (a :class:`~companion.outbox.RequestOutbox`): media requests at ``/api/v1/requests``
+    (:mod:`.requests`; any valid bearer token) and the outbox on the dashboard (``data.outbox``).
     """
     if not jwt_secret:
         raise ValueError("jwt_secret must not be empty")
@@ -148,6 +156,19 @@ def create_dashboard_app(status_service: Any, breakers: Any, *, jwt_secret: str,
             log.exception("building the service-health dashboard failed")
             return _fail(500, f"could not build the dashboard: {type(exc).__name__}: {exc}")
         return jsonify({"success": True, "data": data})
+
+    if outbox is not None:
+        from .requests import add_request_routes
+
+        def any_role() -> Response | None:
+            try:
+                verify_token(request.headers.get("Authorization"), jwt_secret, required_role=None, now=now(),
+                             max_lifetime_s=max_token_lifetime_s)
+            except TokenError as exc:
+                return _fail(exc.status, exc.message)
+            return None
+
+        add_request_routes(app, outbox, any_role, _fail)
 
     @app.post(WEBHOOK_PATH)
     def receive_webhook():

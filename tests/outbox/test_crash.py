@@ -1,0 +1,159 @@
+"""Crash proofs: ``python -m companion`` killed with SIGKILL mid-delivery and mid-write, on both stores.
+
+The companion runs as its own process (``CompanionProcess``) against the Overseerr mock of this test process,
+keeping this test's clock through its clock file; the outbox's database is a SQLite file or a database on the
+test process's PostgreSQL server. What happened is read from the mock's journal and store and from the outbox's
+own tables.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+from pathlib import Path
+
+import psycopg
+import pytest
+import requests
+
+from atest_support.followed_clock import FollowedClock
+from atest_support.waiting import wait_until
+from CompanionProcess.process import CompanionProcess
+from companion.outbox import DELIVERED, QUEUED, open_store
+from mockservers import OverseerrMock
+
+POST = ("POST", "/api/v1/request")
+LEASE_S = 300
+
+
+@pytest.fixture
+def clock() -> FollowedClock:
+    return FollowedClock()
+
+
+@pytest.fixture
+def mock(clock):
+    with OverseerrMock(api_key="mock-api-key", clock=clock) as server:
+        yield server
+
+
+@pytest.fixture
+def app(tmp_path, mock, clock, database_url):
+    process = CompanionProcess(tmp_path / "app", clock=clock, settings={
+        "overseerr_url": mock.url, "overseerr_api_key": "mock-api-key", "database_url": database_url,
+        "outbox_lease_s": LEASE_S, "fail_max": 3, "retry_seed": 1, "connect_timeout_s": 1, "read_timeout_s": 10})
+    process.start()
+    yield process
+    process.close()
+
+
+def submit(app: CompanionProcess, media_id: int, timeout: float = 30.0) -> requests.Response:
+    token = app.mint_token(role="user")
+    return requests.post(f"{app.url}/api/v1/requests", json={"mediaType": "movie", "mediaId": media_id},
+                         headers={"Authorization": f"Bearer {token}", "Connection": "close"}, timeout=timeout)
+
+
+def submit_in_background(app: CompanionProcess, media_id: int) -> threading.Thread:
+    """A submission whose caller will never see the answer (the process is killed meanwhile)."""
+    def run() -> None:
+        try:
+            submit(app, media_id)
+        except requests.RequestException:
+            pass
+
+    thread = threading.Thread(target=run, daemon=True)
+    thread.start()
+    return thread
+
+
+def test_killed_between_sent_and_answer_recorded_every_submission_reaches_overseerr_once(app, mock, clock,
+                                                                                          database_url):
+    mock.take_down()
+    queued = submit(app, 603)
+    assert queued.status_code == 202 and queued.json()["data"]["status"] == QUEUED
+    sid = queued.json()["data"]["id"]
+    # Overseerr will create the request but send its answer a byte every half second
+    mock.faults.add_route_fault("/api/v1/request", {"fault": "dribble", "chunk_size": 1, "chunk_delay_ms": 500},
+                                method="POST", times=1)
+    mock.bring_up()
+    store = open_store(database_url)
+    try:
+        clock.advance(5)  # the deliverer's next look at the outbox
+        wait_until(lambda: (len(mock.requests), store.get(sid).state), lambda seen: seen == (1, QUEUED),
+                   what="Overseerr and the outbox", expected="request created, answer not recorded", timeout=20)
+        app.kill()
+        mock.faults.clear()
+        app.start(app.port)
+        assert store.get(sid).state == QUEUED  # the dead run's claim still holds the row ...
+        clock.advance(LEASE_S)  # ... until its lease runs out: then it is taken, in doubt, and looked up
+        done = wait_until(lambda: store.get(sid), lambda s: s.state == DELIVERED, what=f"submission {sid}",
+                          expected="delivered", timeout=20)
+    finally:
+        store.close()
+    assert mock.journal.count(*POST) == 1
+    assert [r["media"]["tmdbId"] for r in mock.requests] == [603]
+    assert done.overseerr_request_id == mock.requests[0]["id"]
+    assert done.attempts == 3  # refused while down, the one killed mid-answer, the look-up that found it
+
+
+def _blocked_in_transaction(database_url: str) -> bool:
+    """Is the companion in the middle of writing the outbox (its transaction open, waiting on our lock)?"""
+    if database_url.startswith("sqlite"):
+        path = database_url.removeprefix("sqlite:///")
+        probe = sqlite3.connect(path, timeout=0, isolation_level=None)
+        try:
+            probe.execute("BEGIN IMMEDIATE")
+        except sqlite3.OperationalError:  # someone holds the write lock: the companion, mid-transaction
+            return Path(path + "-journal").exists()
+        else:
+            probe.execute("ROLLBACK")
+            return False
+        finally:
+            probe.close()
+    with psycopg.connect(database_url, autocommit=True) as conn:
+        return bool(conn.execute("SELECT count(*) FROM pg_stat_activity WHERE application_name = 'companion-outbox' "
+                                 "AND wait_event_type = 'Lock' AND query LIKE 'INSERT INTO companion_outbox%'"
+                                 ).fetchone()[0])
+
+
+class _WriteBarrier:
+    """Holds a lock that lets the companion begin writing the outbox but not finish: SQLite, a reader's shared
+    lock (the writer's commit waits for it); PostgreSQL, a lock on the outbox table (the second insert waits)."""
+
+    def __init__(self, database_url: str) -> None:
+        if database_url.startswith("sqlite"):
+            self.conn = sqlite3.connect(database_url.removeprefix("sqlite:///"), isolation_level=None)
+            self.conn.execute("BEGIN")
+            self.conn.execute("SELECT count(*) FROM companion_submissions").fetchall()
+        else:
+            self.conn = psycopg.connect(database_url)
+            self.conn.execute("LOCK TABLE companion_outbox IN EXCLUSIVE MODE")
+
+    def release(self) -> None:
+        self.conn.rollback()
+        self.conn.close()
+
+
+def test_killed_while_writing_the_outbox_nothing_half_written_is_kept_or_delivered(app, mock, clock,
+                                                                                   database_url):
+    barrier = _WriteBarrier(database_url)
+    try:
+        submit_in_background(app, 603)
+        wait_until(lambda: _blocked_in_transaction(database_url), bool, what="the companion",
+                   expected="in the middle of writing the outbox", timeout=10)
+        app.kill()
+    finally:
+        barrier.release()
+    app.start(app.port)
+    clock.advance(LEASE_S)
+    store = open_store(database_url)
+    try:
+        assert store.submissions() == []
+        assert store.summary(clock.time())["queued"] == 0
+    finally:
+        store.close()
+    listing = requests.get(f"{app.url}/api/v1/requests",
+                           headers={"Authorization": f"Bearer {app.mint_token(role='user')}"}, timeout=10).json()
+    assert listing["data"]["count"] == 0
+    assert mock.journal.count(*POST) == 0 and mock.requests == []
+    assert submit(app, 604).json()["data"]["status"] == DELIVERED  # the outbox works on after the crash
