@@ -36,6 +36,10 @@ class ClientContext(LibraryContext):
         self._breakers: Any = None
         self.clients: dict[str, Any] = {}
         self._secrets: dict[str, str] = {}
+        from .outbox import OutboxState
+
+        #: the request outboxes of this test and the PostgreSQL server of this library instance
+        self.outbox = OutboxState()
 
     # -- the shared factory ------------------------------------------------------
     @property
@@ -88,7 +92,8 @@ class ClientContext(LibraryContext):
             client.close()
 
     def reset(self) -> None:
-        """Per-test reset: close every client and put every breaker back to closed, counters zeroed."""
+        """Per-test reset: close every outbox and client and put every breaker back to closed, counters zeroed."""
+        self.outbox.reset()
         for service in list(self.clients):
             self.close(service)
         if self._breakers is not None:

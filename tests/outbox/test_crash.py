@@ -8,15 +8,13 @@ own tables.
 
 from __future__ import annotations
 
-import sqlite3
 import threading
-from pathlib import Path
 
-import psycopg
 import pytest
 import requests
 
 from atest_support.followed_clock import FollowedClock
+from atest_support.outbox_crash import WriteBarrier, writing_the_outbox
 from atest_support.waiting import wait_until
 from CompanionProcess.process import CompanionProcess
 from companion.outbox import DELIVERED, QUEUED, open_store
@@ -96,50 +94,12 @@ def test_killed_between_sent_and_answer_recorded_every_submission_reaches_overse
     assert done.attempts == 3  # refused while down, the one killed mid-answer, the look-up that found it
 
 
-def _blocked_in_transaction(database_url: str) -> bool:
-    """Is the companion in the middle of writing the outbox (its transaction open, waiting on our lock)?"""
-    if database_url.startswith("sqlite"):
-        path = database_url.removeprefix("sqlite:///")
-        probe = sqlite3.connect(path, timeout=0, isolation_level=None)
-        try:
-            probe.execute("BEGIN IMMEDIATE")
-        except sqlite3.OperationalError:  # someone holds the write lock: the companion, mid-transaction
-            return Path(path + "-journal").exists()
-        else:
-            probe.execute("ROLLBACK")
-            return False
-        finally:
-            probe.close()
-    with psycopg.connect(database_url, autocommit=True) as conn:
-        return bool(conn.execute("SELECT count(*) FROM pg_stat_activity WHERE application_name = 'companion-outbox' "
-                                 "AND wait_event_type = 'Lock' AND query LIKE 'INSERT INTO companion_outbox%'"
-                                 ).fetchone()[0])
-
-
-class _WriteBarrier:
-    """Holds a lock that lets the companion begin writing the outbox but not finish: SQLite, a reader's shared
-    lock (the writer's commit waits for it); PostgreSQL, a lock on the outbox table (the second insert waits)."""
-
-    def __init__(self, database_url: str) -> None:
-        if database_url.startswith("sqlite"):
-            self.conn = sqlite3.connect(database_url.removeprefix("sqlite:///"), isolation_level=None)
-            self.conn.execute("BEGIN")
-            self.conn.execute("SELECT count(*) FROM companion_submissions").fetchall()
-        else:
-            self.conn = psycopg.connect(database_url)
-            self.conn.execute("LOCK TABLE companion_outbox IN EXCLUSIVE MODE")
-
-    def release(self) -> None:
-        self.conn.rollback()
-        self.conn.close()
-
-
 def test_killed_while_writing_the_outbox_nothing_half_written_is_kept_or_delivered(app, mock, clock,
                                                                                    database_url):
-    barrier = _WriteBarrier(database_url)
+    barrier = WriteBarrier(database_url)
     try:
         submit_in_background(app, 603)
-        wait_until(lambda: _blocked_in_transaction(database_url), bool, what="the companion",
+        wait_until(lambda: writing_the_outbox(database_url), bool, what="the companion",
                    expected="in the middle of writing the outbox", timeout=10)
         app.kill()
     finally:
