@@ -145,7 +145,24 @@ class FaultKeywords:
 
     @keyword
     def start_mock_flapping(self, service: ServiceName, up: timedelta, down: timedelta, action: str = "503") -> None:
-        """Alternates ``down`` (answering ``action``) and ``up`` phases, starting down."""
+        """Makes the mock flap: ``down`` long it answers every request with ``action``, then ``up`` long it
+        answers normally, again and again, starting with a down phase now.
+
+        ``up`` and ``down`` are Robot times above 0 and at most a day
+        (``10s``, ``500ms``); ``action`` is what a down phase answers, as in
+        `Set Route Fault`: a status (default ``503``) or a connection fault
+        (``reset``, ``hang``, ...). The phases follow the mock's clock, the
+        test clock, so `Advance Time By` moves from one phase to the next at
+        once (``When 10 Seconds Pass``). Requests in a down phase do not draw
+        from a failure rate (see `Preview Mock Failures`). Setting flapping
+        again starts its phases over; `Clear Mock Faults` stops it, and
+        `Log Mock Faults` shows ``flapping`` with ``down_now``. On the
+        resilience timeline the window is drawn phase by phase: each down phase
+        shaded, each up phase outlined.
+
+        | `Start Mock Flapping`    plex    up=20s    down=10s
+        | `Start Mock Flapping`    overseerr    up=1m    down=5s    action=reset
+        """
         self._apply(service, lambda f: f.set_flapping(seconds(up), seconds(down), _action(action)))
 
     @keyword

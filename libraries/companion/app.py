@@ -6,9 +6,11 @@ one way: web -> status / inbox -> clients -> breakers -> clock):
 1. the clock: the one given, else the wall clock, or, when the test-only
    ``clock_file`` setting is set, an :class:`~companion.clock.OffsetFileClock`;
 2. the breaker registry (:class:`~companion.breakers.CircuitBreakerFactory`);
-3. the clients of the services that have a URL (Plex, Overseerr, Uptime Kuma);
+3. the clients of the services that have a URL (Plex, Overseerr, Uptime Kuma), and the
+   sign-in with Plex when plex.tv has one (:class:`~companion.signin.PlexSignIn`);
 4. the durable outbox for media requests (with Overseerr: :class:`~companion.outbox.RequestOutbox` in
-   ``database_url``), the status service over them, and the webhook inbox;
+   ``database_url``), the status service over them (plex.tv reported through the sign-in), and the
+   webhook inbox;
 5. the web app (:attr:`Companion.web_app`): the service-health dashboard API, media requests
    (``/api/v1/requests``) and the Overseerr webhook receiver (:func:`companion.dashboard.create_dashboard_app`)
    plus ``GET /health`` saying which app instance and which worker answered.
@@ -65,8 +67,10 @@ class Companion:
     """The companion app assembled from ``settings`` (an :class:`~companion.app_settings.AppSettings`).
 
     Parts, as attributes: ``settings``, ``clock``, ``breakers``, ``plex``,
-    ``overseerr``, ``uptime_kuma`` (None for a service without a URL), ``outbox`` (None without
-    Overseerr), ``status``, ``inbox``, ``web_app`` (the Flask app, built on first use).
+    ``overseerr``, ``uptime_kuma`` (None for a service without a URL), ``sign_in``
+    (the sign-in with Plex, None without ``plextv_url``; once signed in, its
+    ``plex_client`` reaches the account's server), ``outbox`` (None without Overseerr),
+    ``status``, ``inbox``, ``web_app`` (the Flask app, built on first use).
     """
 
     def __init__(self, settings: AppSettings, *, clock: Clock | None = None) -> None:
@@ -80,8 +84,10 @@ class Companion:
         self.plex = self._build_plex()
         self.overseerr = self._build_overseerr()
         self.uptime_kuma = self._build_uptime_kuma()
+        self.sign_in = self._build_sign_in()
         self.outbox = self._build_outbox()
-        self.status = StatusService(plex=self.plex, overseerr=self.overseerr, uptime_kuma=self.uptime_kuma,
+        self.status = StatusService(plex=self.plex, overseerr=self.overseerr, plextv=self.sign_in,
+                                    uptime_kuma=self.uptime_kuma,
                                     breakers=self.breakers, use_uptime_kuma=self.uptime_kuma is not None,
                                     slow_threshold_ms=settings.slow_threshold_ms, clock=self.clock,
                                     outbox=self.outbox)
@@ -103,6 +109,16 @@ class Companion:
             return None
         return OverseerrClient(s.overseerr_url, reveal(s.overseerr_api_key), settings=s.client,
                                breakers=self.breakers, clock=self.clock)
+
+    def _build_sign_in(self) -> Any:
+        s = self.settings
+        if not s.plextv_url:
+            return None
+        from .signin import PlexSignIn, SignInSettings
+
+        options = SignInSettings(plextv_url=s.plextv_url,
+                                 client_identifier=s.plex_client_identifier or f"companion-{s.instance}")
+        return PlexSignIn(settings=s.client, sign_in=options, breakers=self.breakers, clock=self.clock)
 
     def _build_uptime_kuma(self) -> Any:
         s = self.settings
@@ -126,13 +142,19 @@ class Companion:
 
     @cached_property
     def web_app(self) -> Any:
-        """The Flask app: dashboard API, webhook receiver, ``GET /health`` (see :meth:`health`); every answer
-        carries ``X-Companion-Worker: <pid>`` (which worker process answered; nothing secret)."""
-        from .dashboard import create_dashboard_app
+        """The Flask app: the health page (signed in with the ``admin_username`` account), dashboard API,
+        webhook receiver, ``GET /health`` (see :meth:`health`); every answer carries
+        ``X-Companion-Worker: <pid>`` (which worker process answered; nothing secret)."""
+        from .dashboard import Accounts, create_dashboard_app
 
-        app = create_dashboard_app(self.status, self.breakers, jwt_secret=self.settings.jwt_secret.reveal(),
-                                   webhook_secret=reveal(self.settings.webhook_secret), clock=self.clock,
-                                   inbox=self.inbox, health=self.health, outbox=self.outbox)
+        s = self.settings
+        accounts = (Accounts.from_passwords({s.admin_username: (reveal(s.admin_password), "admin")})
+                    if s.admin_username and s.admin_password is not None else Accounts())
+        app = create_dashboard_app(self.status, self.breakers, jwt_secret=s.jwt_secret.reveal(),
+                                   webhook_secret=reveal(s.webhook_secret), clock=self.clock,
+                                   inbox=self.inbox, health=self.health, accounts=accounts,
+                                   secure_cookie=s.secure_cookie, check_interval_s=s.check_interval_s,
+                                   outbox=self.outbox)
         pid = str(os.getpid())
 
         @app.after_request
@@ -180,6 +202,14 @@ class Companion:
                             attempt, exc)
             self.clock.wait(self._stopping, backoff.delay(attempt))
 
+    def end_live_updates(self) -> None:
+        """End the open health pages' event streams now (the server is stopping: it need not wait for them;
+        the pages reconnect by themselves to whichever worker serves next)."""
+        from .dashboard import LIVE_EXTENSION
+
+        if "web_app" in self.__dict__:
+            self.web_app.extensions[LIVE_EXTENSION].disconnect_all()
+
     def close(self) -> None:
         """Stop the background work and close every client (a second call does nothing)."""
         with self._lock:
@@ -187,12 +217,13 @@ class Companion:
                 return
             self._closed = True
         self._stopping.set()
+        self.end_live_updates()
         if self._connector is not None:  # a connection being made is finished (or given up) before closing
             kuma = self.uptime_kuma
             self._connector.join(timeout=kuma.connect_timeout + kuma.login_timeout + 1)
         if self.outbox is not None:
             self.outbox.close()  # the delivery in progress ends first
-        for client in (self.uptime_kuma, self.overseerr, self.plex):
+        for client in (self.uptime_kuma, self.overseerr, self.plex, self.sign_in):
             if client is not None:
                 try:
                     client.close()

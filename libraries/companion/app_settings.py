@@ -148,6 +148,10 @@ OPTIONS: tuple[Option, ...] = (
     Option("overseerr_url", "Overseerr URL, e.g. http://overseerr.local:5055 (unset = not reported)", "url",
            group="services"),
     Option("overseerr_api_key", "Overseerr X-Api-Key (required with --overseerr-url)", "secret", group="services"),
+    Option("plextv_url", "plex.tv, for signing in with Plex, e.g. https://plex.tv (unset = no sign-in, plex.tv not "
+                         "reported)", "url", group="services"),
+    Option("plex_client_identifier", "this app's X-Plex-Client-Identifier at plex.tv, the same in every worker "
+                                     "(default companion-<instance>)", group="services"),
     Option("uptime_kuma_url", "Uptime Kuma URL (unset = every service is polled)", "url", group="services"),
     Option("uptime_kuma_username", "Uptime Kuma login user (required with --uptime-kuma-url)", group="services"),
     Option("uptime_kuma_password", "Uptime Kuma login password (required with --uptime-kuma-url)", "secret",
@@ -158,6 +162,14 @@ OPTIONS: tuple[Option, ...] = (
                          f"{MIN_JWT_SECRET_LENGTH} characters)", "secret", group="security"),
     Option("webhook_secret", "Authorization value Overseerr's webhooks must carry (unset = webhooks are accepted "
                              "without one)", "secret", group="security"),
+    Option("admin_username", "the health page's admin account: user name (unset = nobody can sign in)",
+           group="security"),
+    Option("admin_password", "the health page's admin account: password (required with --admin-username; "
+                             "kept only as a salted hash)", "secret", group="security"),
+    Option("secure_cookie", "send the health page's session cookie over HTTPS only (set behind a TLS proxy; "
+                            "default off)", "bool", group="security"),
+    Option("check_interval_s", "while a health page is open, check the services this often (seconds, default 15)",
+           "float", minimum=1, maximum=MAX_SECONDS, group="services"),
     Option("state_url", "where breaker state, cached answers and webhooks are shared between workers "
                         "(default memory://: each worker its own)", group="stores"),
     Option("database_url", "the durable outbox's database: sqlite:///path (default sqlite:///companion.sqlite3) "
@@ -184,11 +196,17 @@ class AppSettings:
     plex_token: SecretText | None = None
     overseerr_url: str | None = None
     overseerr_api_key: SecretText | None = None
+    plextv_url: str | None = None
+    plex_client_identifier: str | None = None
     uptime_kuma_url: str | None = None
     uptime_kuma_username: str | None = None
     uptime_kuma_password: SecretText | None = None
     slow_threshold_ms: float = 1000.0
     webhook_secret: SecretText | None = None
+    admin_username: str | None = None
+    admin_password: SecretText | None = None
+    secure_cookie: bool = False
+    check_interval_s: float = 15.0
     host: str = "127.0.0.1"
     port: int = DEFAULT_PORT
     workers: int = 1
@@ -225,7 +243,7 @@ class AppSettings:
     def describe(self) -> str:
         """One line for the log: what is configured, secrets only as set / unset."""
         parts = [f"{self.workers} worker{'s' if self.workers != 1 else ''}"]
-        for name in ("plex_url", "overseerr_url", "uptime_kuma_url"):
+        for name in ("plex_url", "plextv_url", "overseerr_url", "uptime_kuma_url"):
             value = getattr(self, name)
             parts.append(f"{name.removesuffix('_url')} {value or 'off'}")
         parts.append(f"state {self.state_url}")
@@ -237,7 +255,8 @@ class AppSettings:
 def _check_pairs(settings: AppSettings) -> None:
     """A service URL needs its credentials (and credentials without their URL are a mistake too)."""
     pairs = {"plex_url": ("plex_token",), "overseerr_url": ("overseerr_api_key",),
-             "uptime_kuma_url": ("uptime_kuma_username", "uptime_kuma_password")}
+             "uptime_kuma_url": ("uptime_kuma_username", "uptime_kuma_password"),
+             "admin_username": ("admin_password",)}
     by_name = {o.name: o for o in OPTIONS}
     for url_name, credential_names in pairs.items():
         url_option = by_name[url_name]
@@ -285,7 +304,8 @@ def _check(option: Option, value: Any, label: str) -> None:
         if option.name == "jwt_secret":
             raise SettingsError(f"{_where(option)} is required: the secret the dashboard's bearer tokens are "
                                 f"signed with (at least {MIN_JWT_SECRET_LENGTH} characters)")
-        if option.kind in ("url", "secret") or option.name in ("uptime_kuma_username", "clock_file"):
+        if option.kind in ("url", "secret") or option.name in ("uptime_kuma_username", "admin_username",
+                                                                "clock_file", "plex_client_identifier"):
             return
         fail("set")
     if option.kind in ("int", "float"):
@@ -319,7 +339,8 @@ def _check(option: Option, value: Any, label: str) -> None:
         fail(f"at least {MIN_JWT_SECRET_LENGTH} characters")
     if option.kind == "url":
         _check_url(option, text, fail)
-    if option.name in ("host", "uptime_kuma_username", "clock_file") and not text.strip():
+    if option.name in ("host", "uptime_kuma_username", "admin_username", "clock_file",
+                       "plex_client_identifier") and not text.strip():
         fail("non-empty")
     if option.name == "state_url" and "://" not in text:
         fail("a URL such as memory:// or redis://host:6379/0")
@@ -349,7 +370,7 @@ def build_parser() -> argparse.ArgumentParser:
     """The command line of ``python -m companion``: one flag per option, every default None (= not given)."""
     parser = argparse.ArgumentParser(
         prog="python -m companion",
-        description="Serve the companion app (service-health dashboard API and Overseerr webhook receiver) "
+        description="Serve the companion app (service-health page, dashboard API and Overseerr webhook receiver) "
                     "with N worker processes on one port, until SIGINT/SIGTERM.",
         epilog=f"Every flag can be given as an environment variable instead: {ENV_PREFIX} + the flag's name in "
                f"capitals with underscores (--plex-url -> {ENV_PREFIX}PLEX_URL); a flag wins over its variable. "

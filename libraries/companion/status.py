@@ -7,7 +7,8 @@ Two sources, chosen per service at every call:
   (matched by name, case-insensitively, or by an explicit name/id mapping);
 * ``poll`` - otherwise (disabled, not connected, login rejected, monitor
   unknown or without heartbeat): the service's own health call is timed
-  (``plex.test_connection()``, ``overseerr.get_status()``).
+  (``plex.test_connection()``, ``overseerr.get_status()``; for plex.tv, always
+  polled, the sign-in's ``check_account()``: the account read with the token kept).
 
 Verdicts (see :meth:`StatusService.get_all_statuses`):
 
@@ -41,8 +42,8 @@ UPTIME_KUMA = "uptime-kuma"
 
 #: service name -> the Uptime Kuma monitor (name or id) reporting on it
 DEFAULT_MONITOR_NAMES: dict[str, str | int] = {"plex": "Plex", "overseerr": "Overseerr"}
-#: service name -> the client method that checks its health
-HEALTH_CALLS: dict[str, str] = {"plex": "test_connection", "overseerr": "get_status"}
+#: service name -> the client method that checks its health (plex.tv's "client" is the sign-in)
+HEALTH_CALLS: dict[str, str] = {"plex": "test_connection", "plextv": "check_account", "overseerr": "get_status"}
 #: Uptime Kuma monitor status -> our verdict
 KUMA_VERDICTS: dict[str, str] = {"up": UP, "down": DOWN, "pending": DEGRADED, "maintenance": DEGRADED}
 
@@ -69,7 +70,9 @@ class StatusService:
     """Answers "is each service up?" from Uptime Kuma's live view or by polling.
 
     Parameters: the clients (``plex``, ``overseerr``, ``uptime_kuma``; None =
-    not configured, not reported), ``breakers`` (a ``CircuitBreakerFactory``,
+    not configured, not reported), ``plextv`` (a ``companion.signin.PlexSignIn``: plex.tv
+    is reported as its own service, through the sign-in's account check; not signed in
+    or a refused token is ``down`` saying "sign in again"), ``breakers`` (a ``CircuitBreakerFactory``,
     read through ``all_metrics()``), ``use_uptime_kuma`` (False = always poll),
     ``slow_threshold_ms`` (slower = degraded), ``clock`` (a
     :class:`~companion.clock.Clock`: ``now()`` for ``last_check``, ``monotonic()``
@@ -81,10 +84,11 @@ class StatusService:
     """
 
     def __init__(self, *, plex: Any = None, overseerr: Any = None, uptime_kuma: Any = None, breakers: Any = None,
+                 plextv: Any = None,
                  use_uptime_kuma: bool = True, slow_threshold_ms: float = 1000,
                  clock: Clock = SYSTEM_CLOCK, monitor_names: Mapping[str, str | int] | None = None,
                  breaker_names: Mapping[str, str] | None = None, outbox: Any = None) -> None:
-        self.clients: dict[str, Any] = {"plex": plex, "overseerr": overseerr}
+        self.clients: dict[str, Any] = {"plex": plex, "plextv": plextv, "overseerr": overseerr}
         self.outbox = outbox
         self.uptime_kuma = uptime_kuma
         self.breakers = breakers
@@ -95,7 +99,7 @@ class StatusService:
         self.breaker_names: dict[str, str] = {name: name for name in HEALTH_CALLS}
         self.breaker_names.update(breaker_names or {})
         self._lock = threading.Lock()
-        self._last: list[dict[str, Any]] = []
+        self._latest: dict[str, dict[str, Any]] = {}
 
     # -- public API ------------------------------------------------------------------
     @property
@@ -114,13 +118,17 @@ class StatusService:
     def get_all_statuses(self) -> list[dict[str, Any]]:
         """One status per service: ``name``, ``status`` (up|down|degraded), ``response_time_ms``,
         ``last_check`` (ISO 8601 UTC), ``source`` (uptime-kuma|poll), ``message``."""
-        statuses = [self.get_status(name) for name in self.services]
-        with self._lock:
-            self._last = [dict(s) for s in statuses]
-        return statuses
+        return [self.get_status(name) for name in self.services]
 
     def get_status(self, service: str) -> dict[str, Any]:
-        """The status of one service (``plex``, ``overseerr`` or ``uptime-kuma``)."""
+        """The status of one service (``plex``, ``plextv``, ``overseerr`` or ``uptime-kuma``); kept as its latest
+        verdict."""
+        entry = self._check(service)
+        with self._lock:
+            self._latest[service] = dict(entry)
+        return entry
+
+    def _check(self, service: str) -> dict[str, Any]:
         if service == UPTIME_KUMA:
             return self._kuma_self_status()
         if service not in self.clients:
@@ -146,9 +154,21 @@ class StatusService:
 
     @property
     def last_statuses(self) -> list[dict[str, Any]]:
-        """What the last :meth:`get_all_statuses` returned."""
+        """The latest verdict of every service reported (from :meth:`get_all_statuses` or :meth:`get_status`),
+        in :attr:`services` order; a service not checked yet is left out. Reads state only: no check runs."""
         with self._lock:
-            return [dict(s) for s in self._last]
+            latest = dict(self._latest)
+        return [dict(latest[name]) for name in self.services if name in latest]
+
+    def stale_answers(self) -> dict[str, dict[str, Any]]:
+        """Per service whose reads are answered stale from the cache right now: ``{"since", "reason",
+        "answers"}`` (the client's ``serving_stale_since``). Reads state only: no check runs."""
+        answers = {}
+        for name, client in self.clients.items():
+            current = getattr(client, "serving_stale_since", None) if client is not None else None
+            if isinstance(current, Mapping):
+                answers[name] = dict(current)
+        return answers
 
     # -- sources -----------------------------------------------------------------------
     def _entry(self, name: str, status: str, response_time_ms: float | None, last_check: datetime,

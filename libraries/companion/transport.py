@@ -20,7 +20,7 @@ import requests
 from urllib3.exceptions import NewConnectionError
 
 from .breakers import CircuitBreakerFactory, ServiceBreaker
-from .cache import MISSING, ReadCache
+from .cache import MISSING, ReadCache, StaleSince
 from .clock import SYSTEM_CLOCK, Clock
 from .errors import (AuthenticationError, BadResponseError, CircuitOpenError, IntegrationError, RequestRejectedError,
                      ServiceTimeoutError, ServiceUnavailableError, redact, redact_text)
@@ -89,9 +89,26 @@ class HttpTransport:
         self.clock = clock
         self.retry = RetryPolicy(settings, clock)
         self.cache = ReadCache(settings.cache_ttl_s, settings.cache_max_entries, timer=clock.monotonic)
+        #: since when this transport's reads have been answered stale (what the health page shows)
+        self.stale_since = StaleSince(clock)
         self.session = requests.Session()
         self.session.headers.update({"User-Agent": USER_AGENT, **headers})
         self._last_call = threading.local()  # what this thread's last call reports
+        #: asked when a call's attempts have all failed, inside the breaker and before any stale fallback:
+        #: True makes the call go once more (e.g. the server was found at another address, see
+        #: :meth:`move_to`); it may raise another error instead (e.g. "sign in again"); None: nobody is asked
+        self.on_failure: Callable[[IntegrationError], bool] | None = None
+
+    def add_secret(self, secret: str) -> None:
+        """Mask ``secret`` (a credential learnt after construction) wherever it would appear in an error."""
+        if secret and secret not in self.secrets:
+            self.secrets = (*self.secrets, secret)
+
+    def move_to(self, base_url: str) -> None:
+        """Send the next requests to ``base_url``: the same service at another address (cache and breaker stay)."""
+        if not base_url.startswith(("http://", "https://")):
+            raise ValueError(f"{self.service} base URL must start with http:// or https://, got {base_url!r}")
+        self.base_url = base_url.rstrip("/")
 
     @property
     def last_call_stale(self) -> bool:
@@ -114,18 +131,29 @@ class HttpTransport:
             if cached is not MISSING:
                 return mark(cached, stale=False)
         try:
-            value = self.guarded(operation, lambda: self.retry.run(fetch))
+            value = self.guarded(operation, lambda: self._attempt(fetch))
         except (ServiceUnavailableError, BadResponseError) as error:
             stale = self.cache.get_stale(cache_key) if cache_key is not None else MISSING
             if stale is MISSING:
                 raise
             reason = self._stale_reason(error)
             self._last_call.stale, self._last_call.reason = True, reason
+            self.stale_since.served_stale(reason)
             log.warning("%s %s served stale from the cache: %s", self.service, operation, reason)
             return mark(stale, stale=True, reason=reason)
+        self.stale_since.served_fresh()
         if cache_key is not None:
             self.cache.put(cache_key, value)
         return mark(value, stale=False)
+
+    def _attempt(self, fetch: Callable[[], T]) -> T:
+        """``fetch`` with its retries; when they all fail, :attr:`on_failure` may send it once more."""
+        try:
+            return self.retry.run(fetch)
+        except IntegrationError as error:
+            if self.on_failure is None or not self.on_failure(error):
+                raise
+        return self.retry.run(fetch)
 
     def _stale_reason(self, error: Exception) -> str:
         reason = str(error)
@@ -227,7 +255,9 @@ class HttpTransport:
                                    f"{requests.utils.urlparse(response.url).path}: {snippet!r}") from None
 
     def clear_cache(self) -> None:
+        """Forget every cached read (and so any run of stale answers: nothing is left to serve)."""
         self.cache.clear()
+        self.stale_since.served_fresh()
 
     def __repr__(self) -> str:
         return f"<HttpTransport {self.service} {redact_text(self.base_url, self.secrets)}>"
@@ -246,5 +276,8 @@ def _error_message(response: requests.Response) -> str:
         for key in ("message", "error", "msg"):
             if isinstance(body.get(key), str):
                 return body[key][:200]
+        errors = body.get("errors")  # plex.tv: {"errors": [{"code", "message", "status"}]}
+        if isinstance(errors, list):
+            return "; ".join(str(e["message"]) for e in errors if isinstance(e, dict) and "message" in e)[:200]
     return ""
 

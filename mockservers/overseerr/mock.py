@@ -16,7 +16,7 @@ from mockservers.credentials import DEFAULT_CREDENTIALS
 from .app import create_app
 from .catalogue import CATALOGUE, Catalogue
 from .store import RequestError, RequestStore, iso_time
-from .webhooks import WebhookDelivery, build_payload, check_notification_type, deliver
+from .webhooks import WebhookDelivery, announce, build_payload, check_notification_type, deliver
 
 __all__ = ["OverseerrMock"]
 
@@ -183,10 +183,17 @@ class OverseerrMock(MockServer):
                      payload_overrides: dict[str, Any] | None = None) -> WebhookDelivery:
         """POST an Overseerr notification to ``url`` (with ``Authorization`` if given).
 
-        Media notifications describe the stored request ``request_id``;
-        ``payload_overrides`` replaces top-level payload keys. ``ValueError`` for
+        Media notifications describe the stored request ``request_id``, first
+        put in the state Overseerr sends that notification in (MEDIA_APPROVED
+        approves it, MEDIA_AVAILABLE makes its media available: see
+        :func:`~.webhooks.announce`), so the API answers what the notification
+        said; ``payload_overrides`` replaces top-level payload keys. ``ValueError`` for
         an unknown type or a missing request; a failed connection is reported in
-        the returned :class:`WebhookDelivery` (``status_code`` ``None``).
+        the returned :class:`WebhookDelivery` (``status_code`` ``None``). What
+        is kept and returned hides secrets as the journal does: the URL's
+        credentials (``user:secret@``), secret-named query values (``?key=``)
+        and the mock's API key are ``*****`` in ``url``, ``error`` and
+        ``response_text``; the ``Authorization`` header is never kept.
         """
         check_notification_type(notification_type)
         request = None
@@ -201,9 +208,11 @@ class OverseerrMock(MockServer):
         if payload_overrides is not None and not isinstance(payload_overrides, dict):
             raise ValueError(f"payload_overrides must be an object, got {type(payload_overrides).__name__}")
         with self.store.lock:
+            if request is not None:
+                announce(self.store, request, notification_type)
             payload = build_payload(notification_type, request, self.store.user())
         payload.update(copy.deepcopy(payload_overrides or {}))
-        delivery = deliver(url, payload, authorization=authorization, timeout=timeout)
+        delivery = deliver(url, payload, authorization=authorization, timeout=timeout).redacted(self.journal.redactor)
         with self._deliveries_lock:
             self._deliveries.append(delivery)
         return delivery

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import base64
 from datetime import timedelta
 from typing import Any, Callable, Iterable, Mapping
 
@@ -106,12 +105,9 @@ class UptimeKumaMock(MockServer):
         self.sockets.close()
 
     def secret_values(self) -> Iterable[str]:
-        """The password (current and initial), ``user:password`` as Basic auth sends it, and every minted JWT."""
-        values = [self._password, self._initial_password]
-        for password in {self._password, self._initial_password}:
-            basic = f"{self.username}:{password}".encode("utf-8", "replace")
-            values.append(base64.b64encode(basic).decode("ascii"))
-        return [*values, *self.sockets.minted_tokens()]
+        """The password (current and initial) and every minted JWT (the redactor finds their encoded forms, such as
+        ``user:password`` in Basic auth, itself)."""
+        return [self._password, self._initial_password, *self.sockets.minted_tokens()]
 
     # -- periodic heartbeats -----------------------------------------------------------------
     #: at most this many missed intervals are caught up at once (older beats would fall out of the history anyway)

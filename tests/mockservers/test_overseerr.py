@@ -446,11 +446,14 @@ def test_test_notification_with_authorization(mock, receiver):
     assert "hook-secret" not in repr(delivery)
 
 
-@pytest.mark.parametrize("notification_type,event", [
-    ("MEDIA_PENDING", "New Movie Request"), ("MEDIA_APPROVED", "Movie Request Approved"),
-    ("MEDIA_AVAILABLE", "Movie Now Available"), ("MEDIA_DECLINED", "Movie Request Declined"),
-    ("MEDIA_FAILED", "Movie Request Failed"), ("MEDIA_AUTO_APPROVED", "Movie Request Automatically Approved")])
-def test_media_notifications_are_overseerr_shaped(mock, receiver, notification_type, event):
+# what Overseerr's media and request are when it sends each notification about a (new, pending) movie request
+@pytest.mark.parametrize("notification_type,event,media_status,request_status", [
+    ("MEDIA_PENDING", "New Movie Request", "PENDING", 1), ("MEDIA_APPROVED", "Movie Request Approved", "PROCESSING", 2),
+    ("MEDIA_AVAILABLE", "Movie Now Available", "AVAILABLE", 1),
+    ("MEDIA_DECLINED", "Movie Request Declined", "UNKNOWN", 3), ("MEDIA_FAILED", "Movie Request Failed", "PENDING", 1),
+    ("MEDIA_AUTO_APPROVED", "Movie Request Automatically Approved", "PROCESSING", 2)])
+def test_media_notifications_are_overseerr_shaped(mock, receiver, notification_type, event, media_status,
+                                                  request_status):
     created = mock.add_request("movie", 603)
     delivery = mock.send_webhook(receiver.url + "/hook", notification_type, request_id=created["id"])
     assert delivery.status_code == 200
@@ -459,12 +462,30 @@ def test_media_notifications_are_overseerr_shaped(mock, receiver, notification_t
     payload = got["json"]
     assert payload["notification_type"] == notification_type and payload["event"] == event
     assert payload["subject"] == "The Matrix (1999)" and payload["image"].endswith(".jpg")
-    assert payload["media"] == {"media_type": "movie", "tmdbId": "603", "tvdbId": "", "status": "PENDING",
+    assert payload["media"] == {"media_type": "movie", "tmdbId": "603", "tvdbId": "", "status": media_status,
                                 "status4k": "UNKNOWN"}
+    stored = mock.get_request(created["id"])  # the mock's API agrees with what it announced
+    assert stored["status"] == request_status and stored["media"]["status"] == MEDIA_STATUS_CODE[media_status]
     assert payload["request"]["request_id"] == str(created["id"])
     assert payload["request"]["requestedBy_email"] == created["requestedBy"]["email"]
     assert {"requestedBy_username", "requestedBy_avatar"} <= set(payload["request"])
     assert payload["issue"] is None and payload["comment"] is None and payload["extra"] == []
+
+
+MEDIA_STATUS_CODE = {"UNKNOWN": 1, "PENDING": 2, "PROCESSING": 3, "PARTIALLY_AVAILABLE": 4, "AVAILABLE": 5}
+
+
+def test_media_available_about_a_4k_request_makes_the_4k_media_available(mock, receiver):
+    created = mock.add_request("movie", 603, status=2, is4k=True)
+    payload = mock.send_webhook(receiver.url + "/hook", "MEDIA_AVAILABLE", request_id=created["id"]).payload
+    assert (payload["media"]["status"], payload["media"]["status4k"]) == ("UNKNOWN", "AVAILABLE")
+
+
+def test_media_available_keeps_a_partially_available_show(mock, receiver):
+    created = mock.add_request("tv", 1396, seasons=[1], status=2)
+    mock.set_media_status(created["id"], 4)
+    payload = mock.send_webhook(receiver.url + "/hook", "MEDIA_AVAILABLE", request_id=created["id"]).payload
+    assert payload["media"]["status"] == "PARTIALLY_AVAILABLE"
 
 
 def test_tv_notification_names_the_series_and_seasons(mock, receiver):

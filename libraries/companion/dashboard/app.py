@@ -14,7 +14,11 @@ Routes:
   most :data:`~.webhooks.MAX_DEPTH` deep, no lone surrogates. 202 on accept,
   400 naming the field, the value and what is allowed, 401 on a wrong secret.
 * ``GET`` / ``DELETE /api/v1/webhooks/overseerr`` - read (``?type=`` one of
-  the notification types) / clear what was accepted (same secret).
+  the notification types) / clear what was accepted, with the same secret (no
+  admin token: the records are what the secret's holder sent). ``GET`` answers
+  ``{"success": true, "data": {"count": n, "notifications": [record, ...]}}``,
+  oldest first, a record being ``{"id", "received_at", "notification_type",
+  "subject", "payload"}``; ``DELETE`` answers ``{"count": 0}`` the same way.
 
 Every error is JSON ``{"success": false, "error": "<what was wrong>"}``; no
 message ever echoes a token or a secret. Bad input never gets a 5xx.
@@ -24,7 +28,6 @@ from __future__ import annotations
 
 import hmac
 import logging
-from datetime import datetime
 from typing import Any, Callable, Mapping
 
 from flask import Flask, Response, jsonify, request
@@ -32,6 +35,10 @@ from werkzeug.exceptions import HTTPException
 
 from ..clock import SYSTEM_CLOCK, Clock
 from ..timeutil import iso_utc
+from .live import MAX_STREAMS
+from .page import register_page
+from .sessions import Accounts
+from .summary import summarize
 from .tokens import ADMIN_ROLE, MAX_TOKEN_LIFETIME_S, TokenError, verify_token
 from .webhooks import (MAX_BODY_BYTES, NOTIFICATION_TYPES, WebhookInbox, WebhookValidationError,
                        parse_notification)
@@ -65,26 +72,13 @@ def _short(value: str, limit: int = 40) -> str:
     return text if len(text) <= limit else f"{text[:limit]}... ({len(value)} characters)"
 
 
-def summarize(services: list[Mapping[str, Any]], breaker_metrics: Mapping[str, Mapping[str, Any]]) -> dict[str, int]:
-    """The dashboard summary.
-
-    ``circuitBreakersOpen`` counts every registered breaker whose *effective*
-    state is ``open`` - half-open breakers (reset timeout elapsed, awaiting a
-    probe) are not counted: they already let a call through.
-    """
-    return {
-        "totalServices": len(services),
-        "servicesUp": sum(1 for s in services if s.get("status") == "up"),
-        "servicesDown": sum(1 for s in services if s.get("status") == "down"),
-        "servicesDegraded": sum(1 for s in services if s.get("status") == "degraded"),
-        "circuitBreakersOpen": sum(1 for m in breaker_metrics.values()
-                                   if isinstance(m, Mapping) and m.get("state") == "open"),
-    }
-
-
-def build_dashboard(status_service: Any, breakers: Any, *, now: datetime | None = None) -> dict[str, Any]:
+def build_dashboard(status_service: Any, breakers: Any, *, clock: Clock = SYSTEM_CLOCK) -> dict[str, Any]:
     """The dashboard ``data`` object: ``timestamp``, ``services`` (with ``circuitBreaker``), ``summary``, and
-    ``outbox`` when the status service reports one (``get_outbox_status()``)."""
+    ``outbox`` when the status service reports one (``get_outbox_status()``).
+
+    ``timestamp`` is read from ``clock`` once the statuses and breaker metrics are in (checking the services
+    may take time): the moment the data describes, never earlier than any status in it.
+    """
     statuses = list(status_service.get_all_statuses())
     metrics: dict[str, Any] = dict(breakers.all_metrics()) if breakers is not None else {}
     breaker_names: Mapping[str, str] = getattr(status_service, "breaker_names", None) or {}
@@ -94,8 +88,7 @@ def build_dashboard(status_service: Any, breakers: Any, *, now: datetime | None 
         breaker = breaker_names.get(item.get("name"), item.get("name"))
         item["circuitBreaker"] = metrics.get(breaker)
         services.append(item)
-    data = {"timestamp": iso_utc(now or SYSTEM_CLOCK.now()), "services": services,
-            "summary": summarize(services, metrics)}
+    data = {"timestamp": iso_utc(clock.now()), "services": services, "summary": summarize(services, metrics)}
     outbox = getattr(status_service, "get_outbox_status", lambda: None)()
     if outbox is not None:
         data["outbox"] = outbox
@@ -105,8 +98,10 @@ def build_dashboard(status_service: Any, breakers: Any, *, now: datetime | None 
 def create_dashboard_app(status_service: Any, breakers: Any, *, jwt_secret: str, webhook_secret: str | None,
                          clock: Clock = SYSTEM_CLOCK, inbox: WebhookInbox | None = None,
                          max_token_lifetime_s: float = MAX_TOKEN_LIFETIME_S,
-                         health: Callable[[], Mapping[str, Any]] | None = None, outbox: Any = None) -> Flask:
-    """Build the Flask app.
+                         health: Callable[[], Mapping[str, Any]] | None = None, accounts: Accounts | None = None,
+                         secure_cookie: bool = False, check_interval_s: float | None = None,
+                         max_streams: int = MAX_STREAMS, outbox: Any = None) -> Flask:
+    """Build the Flask app: the JSON dashboard, the webhook receiver and the health page (:mod:`.page`).
 
     ``status_service`` needs ``get_all_statuses()`` (and may map service names to
     breaker names in ``breaker_names``); ``breakers`` needs ``all_metrics()`` or
@@ -115,8 +110,10 @@ def create_dashboard_app(status_service: Any, breakers: Any, *, jwt_secret: str,
     ``Authorization`` header (Overseerr's header is optional). The inbox is
     ``app.extensions["companion.webhook_inbox"]``. ``health()`` gives the body of ``GET /health``
     (default ``{"status": "ok"}``; it must not hold secrets: the route needs no authentication).
+    ``accounts`` (who may sign in to the page), ``secure_cookie``, ``check_interval_s`` and
+    ``max_streams``: see :func:`~.page.register_page`.
     ``outbox`` (a :class:`~companion.outbox.RequestOutbox`): media requests at ``/api/v1/requests``
-    (:mod:`.requests`; any valid bearer token) and the outbox on the dashboard (``data.outbox``).
+    (:mod:`.requests`; any valid bearer token).
     """
     if not jwt_secret:
         raise ValueError("jwt_secret must not be empty")
@@ -151,7 +148,7 @@ def create_dashboard_app(status_service: Any, breakers: Any, *, jwt_secret: str,
             return _fail(exc.status, exc.message, headers)
         log.debug("dashboard read by %r", claims.get("sub"))
         try:
-            data = build_dashboard(status_service, breakers, now=now())
+            data = build_dashboard(status_service, breakers, clock=clock)
         except Exception as exc:  # noqa: BLE001 - the dashboard answers JSON, never an HTML 500
             log.exception("building the service-health dashboard failed")
             return _fail(500, f"could not build the dashboard: {type(exc).__name__}: {exc}")
@@ -208,6 +205,9 @@ def create_dashboard_app(status_service: Any, breakers: Any, *, jwt_secret: str,
             return refused
         app.extensions[INBOX_EXTENSION].clear()
         return jsonify({"success": True, "data": {"count": 0}})
+
+    register_page(app, status_service, breakers, accounts=accounts, jwt_secret=jwt_secret, clock=clock,
+                  secure_cookie=secure_cookie, check_interval_s=check_interval_s, max_streams=max_streams)
 
     @app.errorhandler(HTTPException)
     def http_error(exc: HTTPException):
