@@ -206,11 +206,11 @@ def test_the_background_deliverer_delivers_after_recovery(outbox, overseerr_mock
     deadline = time.monotonic() + 10
     while outbox.status()["queued"] and time.monotonic() < deadline:
         time.sleep(0.02)
+    outbox.stop()  # joins the thread: the delivery it was finishing has told its listeners
+    assert not outbox.status()["delivering"]
     assert tmdb_ids(overseerr_mock) == [603, 604]
     assert (QUEUED, ids[0]) in events and (QUEUED, ids[1]) in events
     assert [e for e in events if e[0] == DELIVERED] == [(DELIVERED, ids[0]), (DELIVERED, ids[1])]
-    outbox.stop()
-    assert not outbox.status()["delivering"]
 
 
 def test_two_outboxes_sharing_one_breaker_factory_each_deliver_their_own(make_outbox, make_client, database_url,
