@@ -13,6 +13,7 @@ from .breakers import BreakerKeywords
 from .clients import ClientKeywords
 from .context import ClientContext
 from .failures import FailureKeywords
+from .outbox import OutboxKeywords
 from .overseerr import OverseerrKeywords
 from .plex import PlexKeywords
 from .results import ResultKeywords
@@ -109,6 +110,19 @@ class MediaClients(SuiteLibrary):
     |     `Plex Call Should Fail With`    CircuitOpenError    get libraries    message=Circuit breaker is OPEN
     |     `Circuit Breaker Metrics Should Be`    plex    failures=3    rejected=1
 
+    = Request outbox =
+
+    `Create Request Outbox` builds the companion's durable outbox for media requests
+    (``companion.outbox.RequestOutbox``) over this test's Overseerr client, in a SQLite file
+    or a PostgreSQL database (`Create Outbox Database`; the library starts a real PostgreSQL
+    server on a free port on first use and stops it at the end of the suite).
+    `Submit Media Request` answers ``delivered``, ``queued`` (Overseerr unavailable: kept,
+    with an id) or ``rejected`` (with Overseerr's reason); `Deliver Queued Media Requests`
+    runs a delivery round; `Submissions Should Each Be In Overseerr Once` checks the
+    exactly-once promise against what the Overseerr mock holds. Keywords ending in
+    ``To The Companion`` and the write-barrier keywords work on a ``python -m companion``
+    process (the CompanionProcess library) and its database.
+
     = For other libraries =
 
     The library instance exposes ``plex``, ``overseerr`` (the clients of the
@@ -155,7 +169,8 @@ class MediaClients(SuiteLibrary):
         self._context = ClientContext(defaults, timeout)
         super().__init__([ClientKeywords(self._context), PlexKeywords(self._context),
                           OverseerrKeywords(self._context), FailureKeywords(self._context),
-                          BreakerKeywords(self._context), ResultKeywords(), SignInKeywords(self._context)])
+                          BreakerKeywords(self._context), ResultKeywords(), SignInKeywords(self._context),
+                          OutboxKeywords(self._context)])
 
     # -- for other libraries (e.g. ServiceHealth) ---------------------------------
     @property
@@ -188,5 +203,6 @@ class MediaClients(SuiteLibrary):
         self._context.reset()
 
     def close(self) -> None:
-        """Listener hook: the library's scope ended, close whatever is still open."""
+        """Listener hook: the library's scope ended, close whatever is still open (the PostgreSQL server too)."""
         self._context.reset()
+        self._context.outbox.close()

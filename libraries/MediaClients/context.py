@@ -40,6 +40,10 @@ class ClientContext(LibraryContext):
         self.sign_in: Any = None
         #: the sign-in started and not finished yet (``companion.signin.PendingSignIn``)
         self.pending: Any = None
+        from .outbox import OutboxState
+
+        #: the request outboxes of this test and the PostgreSQL server of this library instance
+        self.outbox = OutboxState()
 
     # -- the shared factory ------------------------------------------------------
     @property
@@ -99,8 +103,9 @@ class ClientContext(LibraryContext):
         return client
 
     def reset(self) -> None:
-        """Per-test reset: close every client and the sign-in, and put every breaker back to closed, counters
-        zeroed."""
+        """Per-test reset: close every outbox, every client and the sign-in, and put every breaker back to closed,
+        counters zeroed."""
+        self.outbox.reset()
         for service in list(self.clients):
             self.close(service)
         sign_in, self.sign_in, self.pending = self.sign_in, None, None

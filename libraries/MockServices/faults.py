@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 from datetime import timedelta
 from typing import Literal
 
@@ -15,9 +17,16 @@ from .context import MockContext, ServiceName
 ConnectionFault = Literal["reset", "hang", "truncate", "malformed", "dribble"]
 
 
-def _action(value: str) -> int | str:
-    """``503`` -> 503, ``reset`` -> "reset": the fault plan's compact action form."""
-    return int(value) if value.strip().isdigit() else value.strip()
+def _action(value: str) -> int | str | dict:
+    """``503`` -> 503, ``reset`` -> "reset", a JSON object (``{"fault": "dribble", "chunk_delay_ms": 500}``) ->
+    that object: the fault plan's action forms."""
+    text = value.strip()
+    if text.startswith("{"):
+        try:
+            return json.loads(text)
+        except ValueError as exc:
+            raise AssertionError(f"Invalid fault action {text[:80]!r}: not a JSON object ({exc}).") from None
+    return int(text) if text.isdigit() else text
 
 
 class FaultKeywords:
@@ -62,7 +71,8 @@ class FaultKeywords:
 
         ``action`` is an HTTP status (``503``; below 400 means "answer
         normally") or a connection fault: ``reset``, ``hang``, ``truncate``,
-        ``malformed``, ``dribble``. Without ``times`` it applies to every
+        ``malformed``, ``dribble``, or a JSON action object such as
+        ``{"fault": "dribble", "chunk_size": 1, "chunk_delay_ms": 500}``. Without ``times`` it applies to every
         matching request; with it, to the next ``times`` only.
 
         | `Add Route Fault`    plex    /library/sections    503    times=2

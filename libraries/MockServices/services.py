@@ -118,6 +118,15 @@ class ServiceKeywords:
             raise AssertionError(f"Cannot create the {media_type} {media_id} request: {exc}") from None
 
     @keyword(tags=["overseerr"])
+    def get_overseerr_mock_requests(self) -> list[dict]:
+        """Returns every request the Overseerr mock holds, oldest first, as ``GET /request/{id}`` shows them.
+
+        | ${held} =    `Get Overseerr Mock Requests`
+        | Length Should Be    ${held}    1
+        """
+        return self.ctx.get("overseerr").requests
+
+    @keyword(tags=["overseerr"])
     def send_overseerr_webhook(self, url: str, notification_type: str, request_id: int | None = None,
                                authorization: Secret | str | None = None, expected_status: int | str = "2xx",
                                timeout: timedelta | None = None) -> Any:

@@ -215,6 +215,11 @@ def _mark(event: Event, x: float, y: float, timeline: Timeline) -> str:
     if kind == "status":
         colour = COLOURS.get(str(event.get("status")), COLOURS["text"])
         return f'<rect x="{x - 3:.1f}" y="{y - 3}" width="6" height="6" fill="{colour}">{tip}</rect>'
+    if kind == "outbox":  # an envelope: hollow when queued, filled when delivered, red when rejected
+        fill = {"delivered": COLOURS["ok"], "rejected": COLOURS["server-error"]}.get(str(event.get("event")), "white")
+        return (f'<g stroke="{COLOURS["stale"]}" stroke-width="1.2" fill="{fill}">{tip}'
+                f'<rect x="{x - 5:.1f}" y="{y - 3.5}" width="10" height="7"/>'
+                f'<path d="M{x - 5:.1f} {y - 3.5}l5 4 5-4" fill="none"/></g>')
     return f'<circle cx="{x:.1f}" cy="{y}" r="2" fill="{COLOURS["text"]}">{tip}</circle>'
 
 
@@ -248,6 +253,8 @@ def _legend(y: int, width: int) -> str:
          '<line x1="1.5" y1="4.5" x2="10.5" y2="-4.5"/></g>', "rejected, no request"),
         ('<path d="M6 -6l6 6-6 6-6-6z" fill="{stale}"/>', "answer stale"),
         ('<circle cx="6" cy="0" r="3" fill="none" stroke="{ok}"/>', "answer fresh"),
+        ('<g stroke="{stale}" fill="white"><rect x="1" y="-3.5" width="10" height="7"/></g>', "request queued"),
+        ('<g stroke="{stale}" fill="{ok}"><rect x="1" y="-3.5" width="10" height="7"/></g>', "request delivered"),
         ('<rect x="0" y="-5" width="14" height="10" fill="{closed}"/>', "closed"),
         ('<rect x="0" y="-5" width="14" height="10" fill="{open}"/>', "open"),
         ('<rect x="0" y="-5" width="14" height="10" fill="url(#tl-hatch)"/>', "open, probe due"),

@@ -172,7 +172,11 @@ OPTIONS: tuple[Option, ...] = (
            "float", minimum=1, maximum=MAX_SECONDS, group="services"),
     Option("state_url", "where breaker state, cached answers and webhooks are shared between workers "
                         "(default memory://: each worker its own)", group="stores"),
-    Option("database_url", "the durable outbox's database (default sqlite:///companion.sqlite3)", group="stores"),
+    Option("database_url", "the durable outbox's database: sqlite:///path (default sqlite:///companion.sqlite3) "
+                           "or postgresql://user:password@host:port/db", group="stores"),
+    Option("outbox_lease_s", "seconds a worker holds an outbox row it delivers; a crashed worker's row is taken "
+                             "again, checked against Overseerr first, after this (default 300)", "float",
+           minimum=1, maximum=MAX_SECONDS, group="stores"),
     Option("clock_file", "TESTS ONLY: a file holding how far the tests moved the clock (never set in production)",
            group="tests"),
     *_client_options(),
@@ -210,6 +214,7 @@ class AppSettings:
     access_log: bool = False
     state_url: str = "memory://"
     database_url: str = "sqlite:///companion.sqlite3"
+    outbox_lease_s: float = 300.0
     clock_file: str | None = None
     client: ClientSettings = field(default_factory=ClientSettings)
     #: new at every start of the app, the same in all its workers: its health route shows it (not a secret)
@@ -337,9 +342,13 @@ def _check(option: Option, value: Any, label: str) -> None:
     if option.name in ("host", "uptime_kuma_username", "admin_username", "clock_file",
                        "plex_client_identifier") and not text.strip():
         fail("non-empty")
-    if option.name in ("state_url", "database_url") and "://" not in text:
-        fail("a URL such as memory:// or redis://host:6379/0" if option.name == "state_url"
-             else "a URL such as sqlite:///companion.sqlite3")
+    if option.name == "state_url" and "://" not in text:
+        fail("a URL such as memory:// or redis://host:6379/0")
+    if option.name == "database_url" and not text.startswith(("sqlite:///", "postgresql://", "postgres://")):
+        from .outbox.store import redact_url  # a database URL may hold a password: never shown
+
+        raise SettingsError(f"{_where(option)} must be a sqlite:///path or postgresql://user:password@host:port/db "
+                            f"URL, got {redact_url(text)[:80]!r}")
 
 
 def _check_url(option: Option, text: str, fail: Callable[[str], None]) -> None:

@@ -79,15 +79,17 @@ class StatusService:
     for response times - retry waits on a virtual clock count as time passed),
     ``monitor_names`` (service -> monitor name or id; default ``Plex`` /
     ``Overseerr``), ``breaker_names`` (service -> breaker name; default the
-    service name).
+    service name), ``outbox`` (a :class:`~companion.outbox.RequestOutbox` whose state
+    :meth:`get_outbox_status` reports; None = no outbox).
     """
 
     def __init__(self, *, plex: Any = None, overseerr: Any = None, uptime_kuma: Any = None, breakers: Any = None,
                  plextv: Any = None,
                  use_uptime_kuma: bool = True, slow_threshold_ms: float = 1000,
                  clock: Clock = SYSTEM_CLOCK, monitor_names: Mapping[str, str | int] | None = None,
-                 breaker_names: Mapping[str, str] | None = None) -> None:
+                 breaker_names: Mapping[str, str] | None = None, outbox: Any = None) -> None:
         self.clients: dict[str, Any] = {"plex": plex, "plextv": plextv, "overseerr": overseerr}
+        self.outbox = outbox
         self.uptime_kuma = uptime_kuma
         self.breakers = breakers
         self.use_uptime_kuma = use_uptime_kuma
@@ -138,6 +140,17 @@ class StatusService:
             if status is not None:
                 return status
         return self._poll(service)
+
+    def get_outbox_status(self) -> dict[str, Any] | None:
+        """The request outbox: ``queued``, ``inDoubt``, ``oldestAgeS``, ``lastDeliveryError``, ``counts``,
+        ``store``, ``worker``, ``delivering``; ``{available: False, error}`` when its database cannot be read;
+        None without an outbox."""
+        if self.outbox is None:
+            return None
+        try:
+            return {"available": True, **self.outbox.status()}
+        except Exception as exc:  # noqa: BLE001 - the store's own error says which database and why
+            return {"available": False, "error": f"{type(exc).__name__}: {exc}"}
 
     @property
     def last_statuses(self) -> list[dict[str, Any]]:

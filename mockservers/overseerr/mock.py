@@ -100,7 +100,8 @@ class OverseerrMock(MockServer):
                                         body.get("mediaId", body.get("media_id")), status=body.get("status", 1),
                                         seasons=body.get("seasons"), is4k=body.get("is4k", False)), 201
             except RequestError as exc:
-                raise AdminError(exc.message, exc.status if exc.status in (404, 409) else 400) from None
+                status = 409 if exc.status == 202 else exc.status  # a tv duplicate: nothing was added
+                raise AdminError(exc.message, status if status in (404, 409) else 400) from None
 
         @admin.route("/overseerr/requests/<int:request_id>/status", methods=["PUT"])
         def put_status(request_id: int):

@@ -20,7 +20,7 @@ FAST = ClientSettings(connect_timeout_s=0.5, read_timeout_s=2, retry_seed=1, fai
 
 
 def settings_for(plex=None, overseerr=None, kuma=None, **extra) -> AppSettings:
-    options = dict(jwt_secret=SecretText(JWT), client=FAST, **extra)
+    options = dict(jwt_secret=SecretText(JWT), client=FAST, database_url="sqlite:///:memory:", **extra)
     if plex is not None:
         options.update(plex_url=plex.url, plex_token=SecretText("mock-token"))
     if overseerr is not None:

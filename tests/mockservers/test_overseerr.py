@@ -259,10 +259,29 @@ def test_duplicate_request_is_409(api, mock):
     assert api.post("/request", {"mediaType": "movie", "mediaId": 603, "is4k": True}).status_code == 201
     tv = {"mediaType": "tv", "mediaId": 1396, "seasons": [1, 2]}
     assert api.post("/request", tv).status_code == 201
-    assert api.post("/request", tv).status_code == 409
+    again = api.post("/request", tv)  # Overseerr: 202 and nothing created when every season is requested already
+    assert again.status_code == 202 and again.json() == {"message": "No seasons available to request"}
     more = api.post("/request", {**tv, "seasons": "all"})  # only the seasons not requested yet
     assert more.status_code == 201 and [s["seasonNumber"] for s in more.json()["seasons"]] == [3, 4, 5]
     assert len(mock.requests) == 4
+
+
+def test_a_request_on_behalf_of_a_user_is_listed_for_that_user(api, mock):
+    mine = api.post("/request", {"mediaType": "movie", "mediaId": 603, "userId": 2})
+    assert mine.status_code == 201 and mine.json()["requestedBy"]["id"] == 2
+    assert mine.json()["requestedBy"]["plexUsername"] == "alice"
+    assert api.post("/request", {"mediaType": "movie", "mediaId": 604}).json()["requestedBy"]["id"] == 1
+    alice = api.get("/request", requestedBy=2).json()
+    assert [r["media"]["tmdbId"] for r in alice["results"]] == [603] and alice["pageInfo"]["results"] == 1
+    assert api.get("/request", requestedBy=3).json()["results"] == []
+    assert len(api.get("/request").json()["results"]) == 2
+
+
+@pytest.mark.parametrize("user_id", [0, 99, "2", True, -1])
+def test_a_request_for_an_unknown_user_is_400(api, mock, user_id):
+    response = api.post("/request", {"mediaType": "movie", "mediaId": 603, "userId": user_id})
+    assert response.status_code == 400 and "userId" in response.json()["message"]
+    assert mock.requests == []
 
 
 def test_a_declined_movie_can_be_requested_again(api, mock):

@@ -73,7 +73,8 @@ def _short(value: str, limit: int = 40) -> str:
 
 
 def build_dashboard(status_service: Any, breakers: Any, *, clock: Clock = SYSTEM_CLOCK) -> dict[str, Any]:
-    """The dashboard ``data`` object: ``timestamp``, ``services`` (with ``circuitBreaker``), ``summary``.
+    """The dashboard ``data`` object: ``timestamp``, ``services`` (with ``circuitBreaker``), ``summary``, and
+    ``outbox`` when the status service reports one (``get_outbox_status()``).
 
     ``timestamp`` is read from ``clock`` once the statuses and breaker metrics are in (checking the services
     may take time): the moment the data describes, never earlier than any status in it.
@@ -87,7 +88,11 @@ def build_dashboard(status_service: Any, breakers: Any, *, clock: Clock = SYSTEM
         breaker = breaker_names.get(item.get("name"), item.get("name"))
         item["circuitBreaker"] = metrics.get(breaker)
         services.append(item)
-    return {"timestamp": iso_utc(clock.now()), "services": services, "summary": summarize(services, metrics)}
+    data = {"timestamp": iso_utc(clock.now()), "services": services, "summary": summarize(services, metrics)}
+    outbox = getattr(status_service, "get_outbox_status", lambda: None)()
+    if outbox is not None:
+        data["outbox"] = outbox
+    return data
 
 
 def create_dashboard_app(status_service: Any, breakers: Any, *, jwt_secret: str, webhook_secret: str | None,
@@ -95,7 +100,7 @@ def create_dashboard_app(status_service: Any, breakers: Any, *, jwt_secret: str,
                          max_token_lifetime_s: float = MAX_TOKEN_LIFETIME_S,
                          health: Callable[[], Mapping[str, Any]] | None = None, accounts: Accounts | None = None,
                          secure_cookie: bool = False, check_interval_s: float | None = None,
-                         max_streams: int = MAX_STREAMS) -> Flask:
+                         max_streams: int = MAX_STREAMS, outbox: Any = None) -> Flask:
     """Build the Flask app: the JSON dashboard, the webhook receiver and the health page (:mod:`.page`).
 
     ``status_service`` needs ``get_all_statuses()`` (and may map service names to
@@ -107,6 +112,8 @@ def create_dashboard_app(status_service: Any, breakers: Any, *, jwt_secret: str,
     (default ``{"status": "ok"}``; it must not hold secrets: the route needs no authentication).
     ``accounts`` (who may sign in to the page), ``secure_cookie``, ``check_interval_s`` and
     ``max_streams``: see :func:`~.page.register_page`.
+    ``outbox`` (a :class:`~companion.outbox.RequestOutbox`): media requests at ``/api/v1/requests``
+    (:mod:`.requests`; any valid bearer token).
     """
     if not jwt_secret:
         raise ValueError("jwt_secret must not be empty")
@@ -146,6 +153,19 @@ def create_dashboard_app(status_service: Any, breakers: Any, *, jwt_secret: str,
             log.exception("building the service-health dashboard failed")
             return _fail(500, f"could not build the dashboard: {type(exc).__name__}: {exc}")
         return jsonify({"success": True, "data": data})
+
+    if outbox is not None:
+        from .requests import add_request_routes
+
+        def any_role() -> Response | None:
+            try:
+                verify_token(request.headers.get("Authorization"), jwt_secret, required_role=None, now=now(),
+                             max_lifetime_s=max_token_lifetime_s)
+            except TokenError as exc:
+                return _fail(exc.status, exc.message)
+            return None
+
+        add_request_routes(app, outbox, any_role, _fail)
 
     @app.post(WEBHOOK_PATH)
     def receive_webhook():
