@@ -12,6 +12,11 @@
   to 30 s), the next operation (or :meth:`health`) pings Redis; if it answers,
   what changed here while detached is merged in (:mod:`.merge`) and the
   worker is attached again.
+
+A write that timed out may still be applied: a paused or frozen Redis runs what it
+had received when it wakes. The merge then sends it again, so a counter may end one
+too high or a notification be listed twice; reads are unaffected, and breaker states
+follow the merge rules whatever arrived first.
 """
 
 from __future__ import annotations
