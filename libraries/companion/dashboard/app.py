@@ -2,7 +2,8 @@
 
 Routes:
 
-* ``GET /health`` - no authentication: ``{"status": "ok"}``.
+* ``GET /health`` - no authentication: ``{"status": "ok"}``, or what the app's
+  ``health()`` callable returns (the companion app adds its instance and worker pid).
 * ``GET /api/v1/admin/service-health/dashboard`` - ``Authorization: Bearer <JWT>``
   (HS256, ``jwt_secret``), ``role`` claim ``admin``. 401 without a token or
   with a malformed / wrongly signed / expired one, 403 for another role.
@@ -24,7 +25,7 @@ from __future__ import annotations
 import hmac
 import logging
 from datetime import datetime
-from typing import Any, Mapping
+from typing import Any, Callable, Mapping
 
 from flask import Flask, Response, jsonify, request
 from werkzeug.exceptions import HTTPException
@@ -97,7 +98,8 @@ def build_dashboard(status_service: Any, breakers: Any, *, now: datetime | None 
 
 def create_dashboard_app(status_service: Any, breakers: Any, *, jwt_secret: str, webhook_secret: str | None,
                          clock: Clock = SYSTEM_CLOCK, inbox: WebhookInbox | None = None,
-                         max_token_lifetime_s: float = MAX_TOKEN_LIFETIME_S) -> Flask:
+                         max_token_lifetime_s: float = MAX_TOKEN_LIFETIME_S,
+                         health: Callable[[], Mapping[str, Any]] | None = None) -> Flask:
     """Build the Flask app.
 
     ``status_service`` needs ``get_all_statuses()`` (and may map service names to
@@ -105,7 +107,8 @@ def create_dashboard_app(status_service: Any, breakers: Any, *, jwt_secret: str,
     is None. ``clock`` (a :class:`~companion.clock.Clock`) gives the current
     time for timestamps and token expiry. ``webhook_secret=None`` accepts webhooks without an
     ``Authorization`` header (Overseerr's header is optional). The inbox is
-    ``app.extensions["companion.webhook_inbox"]``.
+    ``app.extensions["companion.webhook_inbox"]``. ``health()`` gives the body of ``GET /health``
+    (default ``{"status": "ok"}``; it must not hold secrets: the route needs no authentication).
     """
     if not jwt_secret:
         raise ValueError("jwt_secret must not be empty")
@@ -127,8 +130,8 @@ def create_dashboard_app(status_service: Any, breakers: Any, *, jwt_secret: str,
         return None
 
     @app.get("/health")
-    def health():
-        return jsonify({"status": "ok"})
+    def health_check():
+        return jsonify(dict(health()) if health is not None else {"status": "ok"})
 
     @app.get(DASHBOARD_PATH)
     def dashboard():
