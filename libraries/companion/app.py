@@ -5,9 +5,12 @@ one way: web -> status / inbox -> clients -> breakers -> clock):
 
 1. the clock: the one given, else the wall clock, or, when the test-only
    ``clock_file`` setting is set, an :class:`~companion.clock.OffsetFileClock`;
-2. the breaker registry (:class:`~companion.breakers.CircuitBreakerFactory`);
+2. the state store (:func:`companion.state.open_store` of ``state_url``: this worker's
+   memory, or a Redis every worker shares) and the breaker registry on it
+   (:class:`~companion.breakers.CircuitBreakerFactory`; the clients' caches live there too);
 3. the clients of the services that have a URL (Plex, Overseerr, Uptime Kuma);
-4. the status service over them, and the webhook inbox;
+4. the status service over them (a shared store is listed as ``state-store``), and the
+   webhook inbox (in the store);
 5. the web app (:attr:`Companion.web_app`): the service-health dashboard API and
    the Overseerr webhook receiver (:func:`companion.dashboard.create_dashboard_app`)
    plus ``GET /health`` saying which app instance and which worker answered.
@@ -38,6 +41,7 @@ from .breakers import CircuitBreakerFactory
 from .clock import SYSTEM_CLOCK, Clock, OffsetFileClock
 from .overseerr import OverseerrClient
 from .plex import PlexClient
+from .state import open_store
 from .status import StatusService
 from .timeutil import iso_utc
 
@@ -62,7 +66,7 @@ def clock_for(settings: AppSettings, clock: Clock | None = None) -> Clock:
 class Companion:
     """The companion app assembled from ``settings`` (an :class:`~companion.app_settings.AppSettings`).
 
-    Parts, as attributes: ``settings``, ``clock``, ``breakers``, ``plex``,
+    Parts, as attributes: ``settings``, ``clock``, ``state`` (the state store), ``breakers``, ``plex``,
     ``overseerr``, ``uptime_kuma`` (None for a service without a URL),
     ``status``, ``inbox``, ``web_app`` (the Flask app, built on first use).
     """
@@ -74,16 +78,18 @@ class Companion:
         self._lock = threading.Lock()
         self._stopping = threading.Event()
         self._connector: threading.Thread | None = None
-        self.breakers = CircuitBreakerFactory(clock=self.clock)
+        self.state = open_store(settings.state_url, clock=self.clock, timeout_s=settings.state_timeout_s)
+        self.breakers = CircuitBreakerFactory(clock=self.clock, store=self.state)
         self.plex = self._build_plex()
         self.overseerr = self._build_overseerr()
         self.uptime_kuma = self._build_uptime_kuma()
         self.status = StatusService(plex=self.plex, overseerr=self.overseerr, uptime_kuma=self.uptime_kuma,
                                     breakers=self.breakers, use_uptime_kuma=self.uptime_kuma is not None,
-                                    slow_threshold_ms=settings.slow_threshold_ms, clock=self.clock)
+                                    slow_threshold_ms=settings.slow_threshold_ms, clock=self.clock,
+                                    state_store=self.state)
         from .dashboard.webhooks import WebhookInbox  # the dashboard package imports Flask: only here
 
-        self.inbox = WebhookInbox(clock=self.clock)
+        self.inbox = WebhookInbox(clock=self.clock, store=self.state)
 
     # -- the parts -------------------------------------------------------------------------------------------
     def _build_plex(self) -> PlexClient | None:
@@ -173,7 +179,7 @@ class Companion:
         if self._connector is not None:  # a connection being made is finished (or given up) before closing
             kuma = self.uptime_kuma
             self._connector.join(timeout=kuma.connect_timeout + kuma.login_timeout + 1)
-        for client in (self.uptime_kuma, self.overseerr, self.plex):
+        for client in (self.uptime_kuma, self.overseerr, self.plex, self.state):
             if client is not None:
                 try:
                     client.close()

@@ -28,6 +28,7 @@ from typing import Any, Callable, Mapping, Sequence
 from urllib.parse import urlsplit
 
 from .settings import MAX_COUNT, MAX_SECONDS, ClientSettings
+from .state.redis_store import redact_url
 
 __all__ = ["AppSettings", "SecretText", "SettingsError", "Option", "OPTIONS", "ENV_PREFIX", "build_parser",
            "settings_from", "DEFAULT_PORT", "MIN_JWT_SECRET_LENGTH", "MAX_WORKERS"]
@@ -159,7 +160,10 @@ OPTIONS: tuple[Option, ...] = (
     Option("webhook_secret", "Authorization value Overseerr's webhooks must carry (unset = webhooks are accepted "
                              "without one)", "secret", group="security"),
     Option("state_url", "where breaker state, cached answers and webhooks are shared between workers "
-                        "(default memory://: each worker its own)", group="stores"),
+                        "(default memory://: each worker its own; redis://host:6379/0: one Redis for all)",
+           group="stores"),
+    Option("state_timeout_s", "seconds one Redis command may take before a worker serves from its own memory "
+                              "(default 0.2)", "float", minimum=0.001, maximum=60, group="stores"),
     Option("database_url", "the durable outbox's database (default sqlite:///companion.sqlite3)", group="stores"),
     Option("clock_file", "TESTS ONLY: a file holding how far the tests moved the clock (never set in production)",
            group="tests"),
@@ -191,6 +195,7 @@ class AppSettings:
     log_level: str = "warning"
     access_log: bool = False
     state_url: str = "memory://"
+    state_timeout_s: float = 0.2
     database_url: str = "sqlite:///companion.sqlite3"
     clock_file: str | None = None
     client: ClientSettings = field(default_factory=ClientSettings)
@@ -223,7 +228,7 @@ class AppSettings:
         for name in ("plex_url", "overseerr_url", "uptime_kuma_url"):
             value = getattr(self, name)
             parts.append(f"{name.removesuffix('_url')} {value or 'off'}")
-        parts.append(f"state {self.state_url}")
+        parts.append(f"state {redact_url(self.state_url)}")
         if self.clock_file:
             parts.append("test clock file")
         return ", ".join(parts)
@@ -252,6 +257,8 @@ def _shown(option: Option, value: Any) -> str:
     if option.secret:
         text = value.reveal() if isinstance(value, SecretText) else str(value)
         return f"a secret of {len(text)} characters"
+    if option.name in ("state_url", "database_url") and isinstance(value, str):
+        value = redact_url(value)  # a URL may carry a password
     text = repr(value)
     return text if len(text) <= 80 else text[:80] + f"... ({len(str(value))} characters)"
 
@@ -316,6 +323,8 @@ def _check(option: Option, value: Any, label: str) -> None:
         _check_url(option, text, fail)
     if option.name in ("host", "uptime_kuma_username", "clock_file") and not text.strip():
         fail("non-empty")
+    if option.name == "state_url" and urlsplit(text).scheme not in ("memory", "redis", "rediss"):
+        fail("a URL such as memory:// or redis://host:6379/0")
     if option.name in ("state_url", "database_url") and "://" not in text:
         fail("a URL such as memory:// or redis://host:6379/0" if option.name == "state_url"
              else "a URL such as sqlite:///companion.sqlite3")
