@@ -123,7 +123,7 @@ class Companion:
 
         app = create_dashboard_app(self.status, self.breakers, jwt_secret=self.settings.jwt_secret.reveal(),
                                    webhook_secret=reveal(self.settings.webhook_secret), clock=self.clock,
-                                   inbox=self.inbox, health=self.health)
+                                   inbox=self.inbox, health=self.health, plex=self.plex)
         pid = str(os.getpid())
 
         @app.after_request

@@ -7,6 +7,12 @@ Routes:
 * ``GET /api/v1/admin/service-health/dashboard`` - ``Authorization: Bearer <JWT>``
   (HS256, ``jwt_secret``), ``role`` claim ``admin``. 401 without a token or
   with a malformed / wrongly signed / expired one, 403 for another role.
+* ``GET /api/v1/plex/libraries`` - (when the app has a Plex client) same token as the
+  dashboard: ``{"success": true, "data": {"libraries": [...], "stale": bool,
+  "staleReason": str | null}}`` through the client's cache, breaker and retry (a stale
+  answer says why it is stale). When Plex fails and nothing is cached: still 200 (the
+  request was fine; the upstream failed), ``{"success": false, "error": "<why>",
+  "errorType": "ServiceUnavailableError" | "CircuitOpenError" | ...}``.
 * ``POST /api/v1/webhooks/overseerr`` - ``Authorization`` must equal
   ``webhook_secret`` (compared in constant time); the body must be an
   Overseerr notification (see :func:`~.webhooks.parse_notification`): at
@@ -37,10 +43,11 @@ from .webhooks import (MAX_BODY_BYTES, NOTIFICATION_TYPES, WebhookInbox, Webhook
                        parse_notification)
 
 __all__ = ["create_dashboard_app", "build_dashboard", "summarize", "DASHBOARD_PATH", "WEBHOOK_PATH",
-           "INBOX_EXTENSION"]
+           "INBOX_EXTENSION", "PLEX_LIBRARIES_PATH"]
 
 DASHBOARD_PATH = "/api/v1/admin/service-health/dashboard"
 WEBHOOK_PATH = "/api/v1/webhooks/overseerr"
+PLEX_LIBRARIES_PATH = "/api/v1/plex/libraries"
 #: key of the :class:`WebhookInbox` in ``app.extensions``
 INBOX_EXTENSION = "companion.webhook_inbox"
 
@@ -99,7 +106,7 @@ def build_dashboard(status_service: Any, breakers: Any, *, now: datetime | None 
 def create_dashboard_app(status_service: Any, breakers: Any, *, jwt_secret: str, webhook_secret: str | None,
                          clock: Clock = SYSTEM_CLOCK, inbox: WebhookInbox | None = None,
                          max_token_lifetime_s: float = MAX_TOKEN_LIFETIME_S,
-                         health: Callable[[], Mapping[str, Any]] | None = None) -> Flask:
+                         health: Callable[[], Mapping[str, Any]] | None = None, plex: Any = None) -> Flask:
     """Build the Flask app.
 
     ``status_service`` needs ``get_all_statuses()`` (and may map service names to
@@ -109,6 +116,7 @@ def create_dashboard_app(status_service: Any, breakers: Any, *, jwt_secret: str,
     ``Authorization`` header (Overseerr's header is optional). The inbox is
     ``app.extensions["companion.webhook_inbox"]``. ``health()`` gives the body of ``GET /health``
     (default ``{"status": "ok"}``; it must not hold secrets: the route needs no authentication).
+    ``plex`` (a ``PlexClient``) serves ``GET /api/v1/plex/libraries``; None leaves the route out.
     """
     if not jwt_secret:
         raise ValueError("jwt_secret must not be empty")
@@ -133,21 +141,42 @@ def create_dashboard_app(status_service: Any, breakers: Any, *, jwt_secret: str,
     def health_check():
         return jsonify(dict(health()) if health is not None else {"status": "ok"})
 
-    @app.get(DASHBOARD_PATH)
-    def dashboard():
+    def token_error() -> Response | None:
         try:
             claims = verify_token(request.headers.get("Authorization"), jwt_secret, required_role=ADMIN_ROLE,
                                   now=now(), max_lifetime_s=max_token_lifetime_s)
         except TokenError as exc:
             headers = {"WWW-Authenticate": 'Bearer error="invalid_token"'} if exc.status == 401 else {}
             return _fail(exc.status, exc.message, headers)
-        log.debug("dashboard read by %r", claims.get("sub"))
+        log.debug("%s read by %r", request.path, claims.get("sub"))
+        return None
+
+    @app.get(DASHBOARD_PATH)
+    def dashboard():
+        refused = token_error()
+        if refused is not None:
+            return refused
         try:
             data = build_dashboard(status_service, breakers, now=now())
         except Exception as exc:  # noqa: BLE001 - the dashboard answers JSON, never an HTML 500
             log.exception("building the service-health dashboard failed")
             return _fail(500, f"could not build the dashboard: {type(exc).__name__}: {exc}")
         return jsonify({"success": True, "data": data})
+
+    if plex is not None:
+        @app.get(PLEX_LIBRARIES_PATH)
+        def plex_libraries():
+            refused = token_error()
+            if refused is not None:
+                return refused
+            from ..errors import IntegrationError
+
+            try:
+                libraries = plex.get_libraries()
+            except IntegrationError as exc:  # Plex failed and nothing was cached: the message says why
+                return jsonify({"success": False, "error": str(exc), "errorType": type(exc).__name__})
+            return jsonify({"success": True, "data": {"libraries": list(libraries), "stale": libraries.stale,
+                                                      "staleReason": libraries.stale_reason}})
 
     @app.post(WEBHOOK_PATH)
     def receive_webhook():
