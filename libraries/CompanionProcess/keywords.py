@@ -31,6 +31,10 @@ MOCK_SERVICES = {
 }
 
 
+#: setting -> the test variable it is read from when a run sets it (as ServiceHealth's dashboard does)
+DASHBOARD_SECRETS = {"jwt_secret": "${DASHBOARD_JWT_SECRET}", "webhook_secret": "${DASHBOARD_WEBHOOK_SECRET}"}
+
+
 def _variable(name: str, default: Any = None) -> Any:
     try:
         return BuiltIn().get_variable_value(name, default)
@@ -85,7 +89,9 @@ class CompanionProcessKeywords:
         ``${UPTIME_KUMA_URL}``) with the mocks' credentials; ``settings`` are
         more ``COMPANION_*`` settings by their field name (``fail_max=3``,
         ``state_url=redis://...``; ``plex_url=${NONE}`` leaves Plex out), secrets
-        best as ``Secret``. The client settings default to the test settings.
+        best as ``Secret``. The client settings default to the test settings. The
+        JWT and webhook secrets are made up for each start, or read from
+        ``${DASHBOARD_JWT_SECRET}`` / ``${DASHBOARD_WEBHOOK_SECRET}`` when a run sets them.
         Sets the suite variable ``${COMPANION_URL}``. Fails, with the process's
         output, when it exits first or does not answer within ``start_timeout``.
         Started in a test, it is stopped when the test ends; started in a suite
@@ -98,6 +104,10 @@ class CompanionProcessKeywords:
             raise AssertionError(f"A companion process already runs at {self.ctx.process.url}: stop it first.")
         self.ctx.close_all()
         values: dict[str, Any] = {name.lower(): reveal(value) for name, value in settings.items()}
+        for name, variable in DASHBOARD_SECRETS.items():
+            given = reveal(_variable(variable))
+            if given and name not in values:
+                values[name] = str(given)
         for variable, (url_name, credentials) in MOCK_SERVICES.items():
             url = values.get(url_name, _variable(variable))
             values[url_name] = url

@@ -185,3 +185,11 @@ def test_the_parser_knows_every_option_once():
     parser = build_parser()
     flags = [action.option_strings[0] for action in parser._actions if action.option_strings][1:]
     assert len(flags) == len(set(flags)) == len(OPTIONS)
+
+
+def test_the_readme_names_every_variable():
+    from pathlib import Path
+
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
+    missing = [o.env for o in OPTIONS if o.group != "clients" and o.env not in readme]
+    assert not missing, f"README's table of python -m companion settings lacks {missing}"

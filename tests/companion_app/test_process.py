@@ -194,3 +194,32 @@ def test_help_lists_the_flags_and_their_variables_and_no_secret():
     for text in ("--workers N", "[COMPANION_WORKERS]", "--state-url", "[COMPANION_JWT_SECRET]"):
         assert text in result.stdout
     assert JWT not in result.stdout and "plex-token-value" not in result.stdout
+
+
+def test_a_process_that_does_not_stop_in_time_is_killed_and_says_so(tmp_path):
+    with CompanionProcess(tmp_path, stop_timeout=0.001) as process:
+        with pytest.raises(CompanionProcessError, match="did not stop in 0.001 s after SIGTERM: killed"):
+            process.stop()
+        process.stop_timeout = 20
+        process.wait_until_workers_gone()
+        assert process.returncode != 0
+
+
+def test_before_a_start_there_is_nothing_to_ask(tmp_path):
+    process = CompanionProcess(tmp_path, settings={"webhook_secret": None})
+    assert process.output == "" and process.webhook_secret is None and process.alive_pids() == []
+    with pytest.raises(CompanionProcessError, match="has not been started"):
+        process.stop()
+    with pytest.raises(CompanionProcessError, match="is not running"):
+        process.health()
+    process.close()
+
+
+def test_the_environment_keeps_the_pythonpath_and_drops_the_callers_companion_variables():
+    from CompanionProcess.process import ROOT, companion_env
+
+    env = companion_env({"workers": 2, "access_log": True, "plex_url": None},
+                        base={"PYTHONPATH": "/elsewhere", "COMPANION_JWT_SECRET": "leftover", "HOME": "/home/x"})
+    assert env["PYTHONPATH"].split(os.pathsep) == [str(ROOT), str(ROOT / "libraries"), "/elsewhere"]
+    assert env["COMPANION_WORKERS"] == "2" and env["COMPANION_ACCESS_LOG"] == "true"
+    assert "COMPANION_JWT_SECRET" not in env and "COMPANION_PLEX_URL" not in env and env["HOME"] == "/home/x"

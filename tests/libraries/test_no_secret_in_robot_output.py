@@ -27,7 +27,7 @@ pytestmark = pytest.mark.untraced
 ROOT = Path(__file__).resolve().parents[2]
 #: the suites whose keywords carry credentials, tokens or webhook secrets
 SUITES = ["dashboard.robot", "webhooks.robot", "uptime_kuma.robot", "plex.robot", "overseerr.robot",
-          "circuit_breaker.robot"]
+          "circuit_breaker.robot", "companion_app.robot"]
 JWT_SHAPE = re.compile(r"eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}")
 PLANTED_SUITE = """*** Test Cases ***
 A Value Logged Like A Leak
