@@ -69,9 +69,9 @@ Both Workers Keep Serving With Redis Killed And Report The State Store Degraded
     And 1 Minute Passes
     Then Both Workers Should Answer The Libraries Stale Because    connection refused
     And Both Workers Should Report The State Store Degraded
-    When Redis Is Started Again
-    And 1 Second Passes
+    When Redis Is Back And The Reconnect Backoff Has Passed
     Then Both Workers Should Report The State Store Up
+    And The State Store Lane Should Show Redis Killed And Back
 
 No Request Waits On A Paused Redis Longer Than Its Timeout
     [Documentation]    Redis paused (``CLIENT PAUSE``) for ${REDIS_PAUSE}: a request still gets its answer while

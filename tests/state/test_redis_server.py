@@ -70,3 +70,39 @@ def test_no_binary_is_a_clear_error(monkeypatch, tmp_path):
 def test_the_url_of_a_server_never_started_is_an_error():
     with pytest.raises(RedisServerError, match="never started"):
         RedisServer().url
+
+
+def test_the_binary_in_redis_server_is_used_when_set(monkeypatch):
+    real = find_server_binary()
+    monkeypatch.setenv("REDIS_SERVER", real)
+    assert find_server_binary() == real
+
+
+def test_without_the_package_the_binary_is_looked_up_on_path_and_its_absence_said(monkeypatch, tmp_path):
+    import importlib.util
+
+    monkeypatch.delenv("REDIS_SERVER", raising=False)
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name: None)
+    monkeypatch.setenv("PATH", str(tmp_path))
+    with pytest.raises(RedisServerError, match="no Redis server binary"):
+        find_server_binary()
+
+
+def test_a_binary_that_does_not_start_is_reported_with_its_output():
+    import sys
+
+    server = RedisServer(binary=sys.executable)  # not a Redis server: it exits at once on --port
+    try:
+        with pytest.raises(RedisServerError, match="did not start"):
+            server.start()
+        with pytest.raises(RedisServerError, match="older than 7"):
+            server.debug_sleep(1)
+        with pytest.raises(RedisServerError, match="not running"):
+            server.freeze()
+    finally:
+        server.stop()
+
+
+def test_starting_a_running_server_changes_nothing(own_redis):
+    process = own_redis.process
+    assert own_redis.start() is own_redis and own_redis.process is process and repr(own_redis).endswith("running>")
