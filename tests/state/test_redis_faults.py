@@ -225,3 +225,27 @@ def test_an_invalid_backoff_is_refused(own_redis):
 
     with pytest.raises(ValueError, match="reconnect backoff"):
         FallbackStore(RedisStore(own_redis.url), reconnect_initial_s=5, reconnect_max_s=1)
+
+
+def test_asking_the_health_of_an_attached_worker_finds_a_redis_that_died_meanwhile(worker_store, own_redis):
+    store = worker_store()
+    assert store.health()["status"] == "up"
+    own_redis.kill()
+    health = store.health()  # no other operation ran since: the health check itself asks Redis
+    assert health["status"] == "degraded" and store.mode == DETACHED
+
+
+def test_a_plain_redis_store_reports_a_dead_redis_down(own_redis, prefix):
+    store = in_redis(own_redis, prefix)
+    own_redis.kill()
+    health = store.health()
+    assert health["status"] == "down" and "Connection" in health["message"]
+
+
+def test_clear_empties_this_worker_memory_even_when_redis_is_gone(worker_store, own_redis, prefix):
+    store = worker_store()
+    store.put_breaker("plex", BreakerRecord(state="open", opened_at=1.0))
+    assert in_redis(own_redis, prefix).load_breaker("plex").state == "open"  # put goes to Redis while attached
+    own_redis.kill()
+    store.clear()
+    assert store.mode == DETACHED and store.load_breaker("plex") is None and store.breaker_names() == []

@@ -345,9 +345,9 @@ class FallbackStore(StateStore):
 
     # -- the store itself -------------------------------------------------------------------
     def health(self) -> dict[str, Any]:
-        """``up`` while attached; ``degraded`` while this worker uses its own memory (tries to reconnect when due)."""
-        if self._mode == DETACHED:
-            self._use_redis()
+        """``up`` while Redis answers (one PING, or the reconnect when due); ``degraded`` while this worker uses
+        its own memory."""
+        self._run(self.primary.ping, lambda: None)
         with self._lock:
             if self._mode == ATTACHED:
                 return {"status": "up", "message": f"state shared in {self.url}"}
