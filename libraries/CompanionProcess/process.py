@@ -39,6 +39,8 @@ ENV_PREFIX = "COMPANION_"
 READY_PATTERN = re.compile(r"^companion ready at (?P<url>http://\S+) \((?P<workers>\d+) workers?: "
                            r"pids (?P<pids>[\d, ]+); instance (?P<instance>[0-9a-f]+)\)$", re.MULTILINE)
 POLL_S = 0.02
+#: how long a killed process may take to be gone (real seconds)
+KILL_WAIT_S = 10.0
 
 
 class CompanionProcessError(AssertionError):
@@ -234,7 +236,7 @@ class CompanionProcess:
                 subprocess.run(["taskkill", "/F", "/T", "/PID", str(self.proc.pid)], capture_output=True)
             else:
                 os.killpg(self.proc.pid, signal.SIGKILL)
-            self.proc.wait(timeout=self.stop_timeout)
+            self.proc.wait(timeout=KILL_WAIT_S)  # SIGKILL cannot be refused: only the operating system's time
         elif self.proc is not None:  # the parent is gone already: its workers must go too
             for pid in self.alive_pids():
                 if os.name != "nt":
