@@ -26,7 +26,7 @@ def companion(robot_vars, tmp_path, plex_mock, library):
     process_library = CompanionProcess(timeout=timedelta(seconds=20))
     robot_vars.libraries["CompanionProcess"] = process_library
     redis_url = library.start_redis_server()
-    process_library.start_companion_process(workers=2, state_url=redis_url, state_timeout_s=0.5)
+    process_library.start_companion_process(workers=2, state_url=redis_url, state_timeout_s=1.0)
     yield process_library
     process_library.close()
 

@@ -18,7 +18,7 @@ from companion.state import FallbackStore, MemoryStore, RedisStore, StateStore
 from mockservers.core.clock import VirtualClock
 
 #: Redis command timeout in these tests: generous for a loaded 2-core machine, still far below a pause
-TIMEOUT_S = 0.5
+TIMEOUT_S = 1.0
 
 
 @pytest.fixture(scope="session")

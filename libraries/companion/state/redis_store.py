@@ -47,7 +47,8 @@ log = logging.getLogger("companion.state")
 
 #: how long one Redis command may take before the store counts as unavailable (connect and answer)
 DEFAULT_TIMEOUT_S = 0.2
-#: how long a breaker's update lock lives if its holder dies holding it
+#: how long a breaker's update lock lives (at least) if its holder dies holding it; never less than 4 timeouts
+#: (a holder reads, changes and writes: each command at most one timeout)
 LOCK_TTL_S = 2.0
 
 _CACHE_GET = """
@@ -145,6 +146,7 @@ class RedisStore(StateStore):
             raise ValueError(f"timeout_s must be > 0, got {timeout_s!r}")
         self.url = redact_url(url)
         self.timeout_s = float(timeout_s)
+        self.lock_ttl_s = max(LOCK_TTL_S, 4 * self.timeout_s)
         self.prefix = prefix
         self._client = redis.Redis.from_url(url, socket_timeout=self.timeout_s,
                                             socket_connect_timeout=self.timeout_s,
@@ -172,7 +174,7 @@ class RedisStore(StateStore):
     def update_breaker(self, name: str, change: Callable[[BreakerRecord], T]) -> T:
         key = self._key("breaker", name)
         with self._errors:
-            lock = self._client.lock(key + ":lock", timeout=LOCK_TTL_S, blocking_timeout=self.timeout_s,
+            lock = self._client.lock(key + ":lock", timeout=self.lock_ttl_s, blocking_timeout=self.timeout_s,
                                      sleep=0.0005)
             if not lock.acquire():
                 raise StoreUnavailable(f"{self.url}: breaker {name!r} stayed locked for {self.timeout_s:g} s")
@@ -201,7 +203,7 @@ class RedisStore(StateStore):
             lock.release()
         except (LockError, redis.RedisError, OSError) as error:  # it expires by itself
             log.warning("state store: could not release a breaker lock (%s); it expires in %g s",
-                        type(error).__name__, LOCK_TTL_S)
+                        type(error).__name__, self.lock_ttl_s)
 
     def put_breaker(self, name: str, record: BreakerRecord) -> None:
         key = self._key("breaker", name)
