@@ -23,17 +23,17 @@ A Breaker Opened Through One Worker Makes The Other Fail Fast
     Then Worker B Should Fail Fast With An Open Circuit Without Reaching Plex
 
 Exactly One Half-Open Probe Runs Across Both Workers
-    [Documentation]    After the reset timeout both workers ask at once: one request reaches Plex (the probe), the
-    ...    other worker is answered stale because that probe is in flight.
+    [Documentation]    After the reset timeout worker A's call is the probe (Plex answers it slowly); worker B, asking
+    ...    meanwhile, is answered stale because that probe is in flight: one request reaches Plex.
     [Tags]    circuit-breaker    plex    recovery
     Given The Companion Runs With 2 Workers Sharing Redis
     And Worker A Has Read The Plex Libraries
     And The Plex Breaker Has Been Opened Through Worker A
     And Plex Has Recovered But Answers In ${SLOW_PROBE}
     When 30 Seconds Pass
-    And Both Workers Read The Plex Libraries At Once
+    And Worker B Reads The Plex Libraries While Worker A Probes
     Then Exactly One Request Should Have Reached Plex From Both Workers
-    And One Worker Should Have Been Refused Because The Other Was Probing
+    And Worker B Should Have Been Refused Because Worker A Was Probing
 
 A Stale Answer Cached By One Worker Is Served By The Other
     [Documentation]    Worker A read the libraries; Plex goes away; past the cache TTL worker B, which never read

@@ -39,7 +39,11 @@ class SharedState(SuiteLibrary):
     the process the CompanionProcess library started, named ``A``, ``B``, ...:
     `Get Plex Libraries Through Worker` and `Get Dashboard Through Worker` then
     reach exactly the worker named (every answer's ``X-Companion-Worker`` is
-    checked). Answers and the state store's status go onto the timeline.
+    checked). `Start Getting Plex Libraries Through Worker` sends a request and
+    returns at once (`Finish Getting Plex Libraries Through Worker` takes its
+    answer), so another worker can be asked meanwhile, e.g. once `Wait Until
+    Breaker Has Probes In Flight` sees the first one probing. Answers and the
+    state store's status go onto the timeline.
     """
 
     ROBOT_LIBRARY_VERSION = __version__
@@ -56,6 +60,7 @@ class SharedState(SuiteLibrary):
     def end_test(self, data: object, result: object) -> None:
         """Listener hook: the test ended: forget the worker connections, stop the Redis server it started."""
         self._context.in_test = False
+        self._context.forget_requests()
         self._context.workers.close()
         if self._context.started_in_test:
             self._context.stop_server()

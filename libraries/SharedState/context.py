@@ -31,6 +31,8 @@ class SharedStateContext(LibraryContext):
         self.in_test = False
         self.started_in_test = False
         self.workers = PinnedWorkers()
+        #: worker name -> (thread, its outcome) of a request under way
+        self.pending: dict[str, Any] = {}
 
     def require_server(self) -> Any:
         """The started Redis server, or a failure saying which keyword starts it."""
@@ -44,6 +46,13 @@ class SharedStateContext(LibraryContext):
         if server is not None:
             server.stop()
 
+    def forget_requests(self) -> None:
+        """Wait briefly for requests still under way (their workers answer or the connections close)."""
+        pending, self.pending = self.pending, {}
+        for thread, _ in pending.values():
+            thread.join(5)
+
     def close_all(self) -> None:
+        self.forget_requests()
         self.workers.close()
         self.stop_server()

@@ -11,7 +11,7 @@ from robot.api.deco import keyword
 from robot.libraries.BuiltIn import BuiltIn
 
 from atest_support.redis_server import RedisServer, RedisServerError
-from atest_support.waiting import seconds
+from atest_support.waiting import seconds, wait_until
 
 from .context import STORE_LANE, SharedStateContext, record
 
@@ -125,31 +125,58 @@ class WorkerKeywords:
         return answer
 
     @keyword(tags=["shared-state", "plex"])
-    def get_plex_libraries_through_workers_at_once(self, *workers: str) -> dict:
-        """Asks every worker named for the Plex libraries at the same moment (one thread each, released
-        together); returns worker name -> its answer."""
+    def start_getting_plex_libraries_through_worker(self, worker: str) -> None:
+        """Sends worker ``worker`` the request for the Plex libraries and returns at once; `Finish Getting Plex
+        Libraries Through Worker` waits for its answer."""
         headers = self._headers()
-        answers: dict[str, Any] = {}
-        errors: list[BaseException] = []
-        go = threading.Barrier(len(workers))
+        if worker in self.ctx.pending:
+            raise AssertionError(f"A request through worker {worker} is already under way.")
+        pending: dict[str, Any] = {}
 
-        def ask(name: str) -> None:
+        def ask() -> None:
             try:
-                go.wait(10)
-                answers[name] = self.ctx.workers.get(name, PLEX_LIBRARIES_PATH, headers)
-            except BaseException as exc:  # noqa: BLE001 - reported below, in this thread
-                errors.append(exc)
+                pending["answer"] = self.ctx.workers.get(worker, PLEX_LIBRARIES_PATH, headers)
+            except BaseException as exc:  # noqa: BLE001 - handed to the finishing keyword
+                pending["error"] = exc
 
-        threads = [threading.Thread(target=ask, args=(name,)) for name in workers]
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join(60)
-        if errors:
-            raise errors[0]
-        for name in workers:
-            self._record_answer(answers[name])
-        return answers
+        thread = threading.Thread(target=ask, name=f"shared-state:{worker}", daemon=True)
+        self.ctx.pending[worker] = (thread, pending)
+        thread.start()
+
+    @keyword(tags=["shared-state", "plex"])
+    def finish_getting_plex_libraries_through_worker(self, worker: str, timeout: timedelta = timedelta(seconds=30)
+                                                     ) -> dict:
+        """Waits (at most ``timeout``) for the answer of the request `Start Getting Plex Libraries Through Worker`
+        sent, and returns it (as `Get Plex Libraries Through Worker` does)."""
+        try:
+            thread, pending = self.ctx.pending.pop(worker)
+        except KeyError:
+            raise AssertionError(f"No request through worker {worker} is under way: start one first.") from None
+        thread.join(seconds(timeout))
+        if thread.is_alive():
+            raise AssertionError(f"Worker {worker} did not answer within {timeout}.")
+        if "error" in pending:
+            raise pending["error"]
+        self._record_answer(pending["answer"])
+        return pending["answer"]
+
+    @keyword(tags=["shared-state", "circuit-breaker"])
+    def wait_until_breaker_has_probes_in_flight(self, service: str, probes: int = 1,
+                                                timeout: timedelta | None = None) -> None:
+        """Waits until ``service``'s breaker record in Redis holds ``probes`` half-open probe(s) in flight (read
+        from Redis itself, as every worker sees it), failing with what it last saw after ``timeout``."""
+        from companion.state import RedisStore
+
+        store = RedisStore(self.ctx.require_server().url, timeout_s=2.0)
+        try:
+            def probes_now() -> int:
+                record = store.load_breaker(service.lower())
+                return 0 if record is None else len(record.probes)
+
+            wait_until(probes_now, lambda seen: seen == int(probes), what=f"the {service} breaker's probes in flight",
+                       expected=str(probes), timeout=self.ctx.timeout_or_default(timeout), interval=0.01)
+        finally:
+            store.close()
 
     @keyword(tags=["shared-state", "dashboard"])
     def get_dashboard_through_worker(self, worker: str) -> dict:

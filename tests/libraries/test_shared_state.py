@@ -63,8 +63,15 @@ def test_a_connection_the_worker_closed_is_pinned_again_and_answers_name_their_w
     library._context.workers._connections["B"].sock.shutdown(socket.SHUT_RDWR)  # as if the worker had closed it
     again = library.get_plex_libraries_through_worker("B")
     assert again["pid"] == pinned["B"] and again["http_status"] == 200
-    both = library.get_plex_libraries_through_workers_at_once("A", "B")
-    assert {name: answer["pid"] for name, answer in both.items()} == pinned
+    library.start_getting_plex_libraries_through_worker("A")
+    with pytest.raises(AssertionError, match="already under way"):
+        library.start_getting_plex_libraries_through_worker("A")
+    assert library.finish_getting_plex_libraries_through_worker("A")["pid"] == pinned["A"]
+    with pytest.raises(AssertionError, match="No request through worker A is under way"):
+        library.finish_getting_plex_libraries_through_worker("A")
+    library.wait_until_breaker_has_probes_in_flight("plex", 0)
+    with pytest.raises(AssertionError, match="probes in flight"):
+        library.wait_until_breaker_has_probes_in_flight("plex", 1, timeout=timedelta(milliseconds=100))
     services = library.get_dashboard_through_worker("A")
     assert services["state-store"]["status"] == "up"
 

@@ -19,7 +19,7 @@ from companion.dashboard import DASHBOARD_PATH, PLEX_LIBRARIES_PATH, WEBHOOK_PAT
 from .conftest import TIMEOUT_S
 
 JWT = "a-dashboard-signing-secret-of-40-chars!!"
-CLIENT = ClientSettings(connect_timeout_s=0.5, read_timeout_s=2, retry_seed=1, retry_initial_backoff_s=0.2,
+CLIENT = ClientSettings(connect_timeout_s=0.5, read_timeout_s=10, retry_seed=1, retry_initial_backoff_s=0.2,
                         fail_max=3, reset_timeout_s=30, cache_ttl_s=60)
 LIBRARIES = "/library/sections"
 
@@ -80,19 +80,20 @@ def test_exactly_one_half_open_probe_runs_across_both_workers(companions, plex_m
     for _ in range(CLIENT.fail_max):
         libraries(a, clock)
     plex_mock.faults.clear()
-    plex_mock.faults.set_delay(1000)  # the probe takes a second: the other worker's call comes meanwhile
+    plex_mock.faults.set_delay(3000)  # A's probe takes 3 s: B asks meanwhile
     clock.advance(CLIENT.reset_timeout_s)
     before = reached_plex(plex_mock)
     answers = {}
-    callers = [threading.Thread(target=lambda w=w, c=c: answers.__setitem__(w, libraries(c, clock)))
-               for w, c in (("a", a), ("b", b))]
-    for caller in callers:
-        caller.start()
-    for caller in callers:
-        caller.join(10)
+    prober = threading.Thread(target=lambda: answers.__setitem__("a", libraries(a, clock)))
+    prober.start()
+    deadline = time.monotonic() + 10
+    while b.breakers.get("plex").probes_in_flight != 1 and time.monotonic() < deadline:
+        time.sleep(0.005)
+    answers["b"] = libraries(b, clock)
+    prober.join(10)
     assert reached_plex(plex_mock) - before == 1
-    stale = [answers[w]["data"]["staleReason"] for w in "ab" if answers[w]["data"]["stale"]]
-    assert len(stale) == 1 and "1 probe(s) in flight" in stale[0]
+    assert not answers["a"]["data"]["stale"] and answers["b"]["data"]["stale"]
+    assert "half-open, 1 probe(s) in flight" in answers["b"]["data"]["staleReason"]
     assert a.breakers.get("plex").state == "closed"
 
 
