@@ -40,6 +40,8 @@ log = logging.getLogger("companion.state")
 
 ATTACHED, DETACHED = "attached", "detached"
 _DEFAULT_BOUNDS = (1024, DEFAULT_CACHE_MAX_BYTES)
+#: merge rounds at most per reconnect attempt (each sends what changed here during the one before)
+_MERGE_ROUNDS = 5
 
 
 class _Changes:
@@ -118,28 +120,33 @@ class FallbackStore(StateStore):
                 self._reconnecting = False
 
     def _reconnect(self) -> bool:
+        merged: list[str] = []
         try:
             self.primary.ping()
-            merged = []
-            for _ in range(5):  # changes made while merging are merged in the next round
+            for _ in range(_MERGE_ROUNDS):  # changes made here while merging are merged in the next round
                 with self._lock:
                     changes, self._changes = self._changes, _Changes()
-                if not changes:
-                    break
+                    if not changes:  # nothing left: attached in the same breath, so no change slips between
+                        self._mode, self._error, self._since = ATTACHED, "", None
+                        self._backoff_s = self.reconnect_initial_s
+                        break
                 merged.append(self._merge(changes))
         except StoreUnavailable as error:
-            with self._lock:
-                self._error = str(error)
-                self._backoff_s = min(self._backoff_s * 2, self.reconnect_max_s)
-                self._next_attempt = self.clock.monotonic() + self._backoff_s
+            self._retry_later(str(error))
             return False
-        with self._lock:
-            self._mode, self._error, self._since = ATTACHED, "", None
-            self._backoff_s = self.reconnect_initial_s
+        if self._mode != ATTACHED:  # still changing after every round: the next attempt goes on
+            self._retry_later("changes kept arriving while merging")
+            return False
         summary = "; ".join(part for part in merged if part) or "nothing to merge"
         log.info("state store %s reachable again: %s", self.url, summary)
         self._tell("attached", summary)
         return True
+
+    def _retry_later(self, error: str) -> None:
+        with self._lock:
+            self._error = error
+            self._backoff_s = min(self._backoff_s * 2, self.reconnect_max_s)
+            self._next_attempt = self.clock.monotonic() + self._backoff_s
 
     def _merge(self, changes: _Changes) -> str:
         """Send what changed here to Redis (the rules of :mod:`.merge`).
