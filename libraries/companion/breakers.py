@@ -259,16 +259,16 @@ class ServiceBreaker:
         return result
 
     def _admit(self, operation: str) -> _Admission:
-        record = self._record_now()
+        record, refused = self.store.admit_read(self.name, self.clock.time() - self.reset_timeout)
+        record = record or BreakerRecord()
+        if refused:  # open, its reset timeout not passed: counted as rejected in the same read
+            raise CircuitOpenError(self.name, operation, max(self._retry_after(record), 1e-6), why="")
         if record.state == CLOSED:
             return _Admission(record.generation)
-        wait = self._retry_after(record)
-        if record.state == OPEN and wait > 0:
-            return self._reject(operation, wait, "")
         admitted = self._change(self._admit_probe)
         if isinstance(admitted, _Admission):
             return admitted
-        return self._reject(operation, None, admitted)
+        raise CircuitOpenError(self.name, operation, None if admitted else self.retry_after_s(), why=admitted)
 
     def _admit_probe(self, record: BreakerRecord) -> _Admission | str:
         """Under the lock: closed -> admit; open past its timeout -> half-open; half-open -> a probe if a slot is free."""
@@ -276,20 +276,18 @@ class ServiceBreaker:
             return _Admission(record.generation)
         if record.state == OPEN:
             if self._retry_after(record) > 0:
+                record.rejected += 1
                 return ""
             self._breaker.half_open()  # pybreaker's own transition: listeners hear it
         now = self.clock.time()
         live = record.live_probes(now)
         slots = max(1, self._breaker.success_threshold - record.success_counter)
         if len(live) >= slots:
+            record.rejected += 1
             return f"half-open, {len(live)} probe(s) in flight"
         lease = now + self.probe_lease_s
         record.probes = [*live, lease]
         return _Admission(record.generation, lease)
-
-    def _reject(self, operation: str, retry_after_s: float | None, why: str) -> Any:
-        self.store.add_rejected(self.name)
-        raise CircuitOpenError(self.name, operation, retry_after_s, why=why)
 
     def _settle(self, admission: _Admission, error: BaseException | None) -> None:
         def settle(record: BreakerRecord) -> None:

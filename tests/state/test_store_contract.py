@@ -39,13 +39,17 @@ def test_a_change_that_raises_keeps_nothing(store):
     assert store.load_breaker("plex").fail_counter == 2
 
 
-def test_rejections_add_up_without_a_lock_and_survive_an_update_that_did_not_touch_them(store):
-    store.put_breaker("plex", BreakerRecord(state="open", opened_at=1.0))
-    store.add_rejected("plex")
+def test_an_admission_read_refuses_and_counts_only_while_open_within_its_timeout(store):
+    assert store.admit_read("plex", 100.0) == (None, False)  # nobody wrote one: admitted
+    store.put_breaker("plex", BreakerRecord(state="open", opened_at=150.0))
+    record, refused = store.admit_read("plex", 100.0)  # opened after now - reset timeout: refused
+    assert refused and record.rejected == 1
     store.update_breaker("plex", lambda record: setattr(record, "failures", 3))
-    store.add_rejected("plex")
-    record = store.load_breaker("plex")
-    assert (record.rejected, record.failures, record.state) == (2, 3, "open")
+    record, refused = store.admit_read("plex", 200.0)  # the timeout has passed: admitted (a probe is due)
+    assert not refused and (record.rejected, record.failures, record.state) == (1, 3, "open")
+    assert store.admit_read("plex", 100.0)[0].rejected == 2  # counts survive an update that did not touch them
+    store.put_breaker("plex", BreakerRecord(state="half-open", opened_at=150.0))
+    assert store.admit_read("plex", 100.0)[1] is False  # half-open: the breaker decides under its lock
 
 
 def test_put_replaces_the_whole_record(store):

@@ -3,10 +3,11 @@
 Three kinds of state, each keyed by a name:
 
 * **breakers** - one :class:`~.records.BreakerRecord` per service. ``load_breaker``
-  reads it without a lock (admission of a closed breaker and fail-fast use
-  this); ``update_breaker`` changes it atomically across every worker (the
-  change runs exactly once, under the store's lock for that breaker);
-  ``add_rejected`` adds one to its ``rejected`` total without a lock.
+  reads it without a lock; ``admit_read`` reads it for a call's admission and,
+  when the breaker is open and its reset timeout has not passed, adds one to its
+  ``rejected`` total in the same step (fail fast is one round trip, no lock);
+  ``update_breaker`` changes it atomically across every worker (the change runs
+  exactly once, under the store's lock for that breaker).
 * **caches** - per namespace (a service), entries ``key -> CacheEntry``,
   bounded by a number of entries and a number of bytes (least recently used
   dropped first).
@@ -68,8 +69,10 @@ class StateStore(ABC):
         """Replace the breaker's record."""
 
     @abstractmethod
-    def add_rejected(self, name: str) -> None:
-        """One more call refused by the open breaker (``rejected`` + 1)."""
+    def admit_read(self, name: str, opened_after: float) -> tuple[BreakerRecord | None, bool]:
+        """The record for a call's admission, and whether the call is refused: it is, when the breaker is
+        ``open`` with ``opened_at`` later than ``opened_after`` (now minus the reset timeout); then
+        ``rejected`` + 1 in the same step (the record returned counts it)."""
 
     @abstractmethod
     def breaker_names(self) -> list[str]:

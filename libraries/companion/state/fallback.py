@@ -253,12 +253,22 @@ class FallbackStore(StateStore):
 
         self._run(lambda: (self.primary.put_breaker(name, record), self.local.put_breaker(name, record))[0], local)
 
-    def add_rejected(self, name: str) -> None:
-        def local() -> None:
-            self._changed_breaker(name)
-            self.local.add_rejected(name)
+    def admit_read(self, name: str, opened_after: float) -> tuple[BreakerRecord | None, bool]:
+        def remote() -> tuple[BreakerRecord | None, bool]:
+            record, refused = self.primary.admit_read(name, opened_after)
+            if record is not None:
+                self.local.put_breaker(name, record)
+            return record, refused
 
-        self._run(lambda: (self.primary.add_rejected(name), self.local.add_rejected(name))[0], local)
+        def local() -> tuple[BreakerRecord | None, bool]:
+            before = self.local.load_breaker(name)
+            record, refused = self.local.admit_read(name, opened_after)
+            if refused:
+                with self._lock:
+                    self._changes.breakers.setdefault(name, before)
+            return record, refused
+
+        return self._run(remote, local)
 
     def breaker_names(self) -> list[str]:
         return self._run(self.primary.breaker_names, self.local.breaker_names)

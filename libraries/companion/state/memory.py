@@ -8,7 +8,7 @@ from collections import OrderedDict, deque
 from typing import Any, Callable, TypeVar
 
 from .base import DEFAULT_CACHE_MAX_BYTES, DEFAULT_INBOX_MAX_BYTES, DEFAULT_INBOX_MAXLEN, StateStore
-from .records import BreakerRecord, CacheEntry, dumps
+from .records import BreakerRecord, CacheEntry, dumps, refuses
 
 __all__ = ["MemoryStore"]
 
@@ -67,9 +67,15 @@ class MemoryStore(StateStore):
         with self._lock:
             self._breakers[name] = record.copy()
 
-    def add_rejected(self, name: str) -> None:
+    def admit_read(self, name: str, opened_after: float) -> tuple[BreakerRecord | None, bool]:
         with self._lock:
-            self._breakers.setdefault(name, BreakerRecord()).rejected += 1
+            record = self._breakers.get(name)
+            if record is None:
+                return None, False
+            refused = refuses(record, opened_after)
+            if refused:
+                record.rejected += 1
+            return record.copy(), refused
 
     def breaker_names(self) -> list[str]:
         with self._lock:

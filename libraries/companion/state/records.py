@@ -12,7 +12,7 @@ import json
 from dataclasses import asdict, dataclass, field, fields
 from typing import Any
 
-__all__ = ["BreakerRecord", "CacheEntry", "CLOSED", "OPEN", "HALF_OPEN", "COUNTERS", "dumps"]
+__all__ = ["BreakerRecord", "CacheEntry", "CLOSED", "OPEN", "HALF_OPEN", "COUNTERS", "dumps", "refuses"]
 
 CLOSED, OPEN, HALF_OPEN = "closed", "open", "half-open"
 #: the totals every worker adds to (metrics); ``rejected`` is only ever added to (no lock needed)
@@ -70,6 +70,11 @@ class BreakerRecord:
             if name in known:
                 values[name] = json.loads(value)
         return cls(**values)
+
+
+def refuses(record: BreakerRecord, opened_after: float) -> bool:
+    """Does ``record`` refuse a call now? Open, and opened after ``opened_after`` (its timeout has not passed)."""
+    return record.state == OPEN and record.opened_at is not None and record.opened_at > opened_after
 
 
 @dataclass

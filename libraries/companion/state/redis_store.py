@@ -9,7 +9,8 @@ turns into "use this worker's memory").
 Keys (``prefix`` default ``companion:``):
 
 ==================================  ==========================================================
-``breaker:<name>``                  hash: the :class:`~.records.BreakerRecord` fields as JSON
+``breaker:<name>``                  hash: the :class:`~.records.BreakerRecord` fields as JSON (an
+                                    admission reads it and counts a refusal in one script)
 ``breaker:<name>:lock``             the lock an update holds (redis-py's ``Lock``: ``SET NX PX``
                                     with a token, released by a script; it expires by itself)
 ``breakers``                        set of breaker names
@@ -50,6 +51,18 @@ DEFAULT_TIMEOUT_S = 0.2
 #: how long a breaker's update lock lives (at least) if its holder dies holding it; never less than 4 timeouts
 #: (a holder reads, changes and writes: each command at most one timeout)
 LOCK_TTL_S = 2.0
+
+# the record's fields are JSON text: an open breaker's state is '"open"', opened_at a number or 'null'
+_ADMIT_READ = """
+local state = redis.call('HGET', KEYS[1], 'state')
+local opened = tonumber(redis.call('HGET', KEYS[1], 'opened_at') or 'x')
+local refused = 0
+if state == '"open"' and opened and opened > tonumber(ARGV[1]) then
+  redis.call('HINCRBY', KEYS[1], 'rejected', 1)
+  refused = 1
+end
+return {refused, redis.call('HGETALL', KEYS[1])}
+"""
 
 _CACHE_GET = """
 local value = redis.call('HGET', KEYS[1], ARGV[1])
@@ -152,6 +165,7 @@ class RedisStore(StateStore):
                                             socket_connect_timeout=self.timeout_s,
                                             retry=Retry(NoBackoff(), 0), health_check_interval=0)
         self._errors = _Unavailable(self.url)
+        self._admit_read = self._client.register_script(_ADMIT_READ)
         self._cache_get = self._client.register_script(_CACHE_GET)
         self._cache_put = self._client.register_script(_CACHE_PUT)
         self._cache_note_stale = self._client.register_script(_CACHE_NOTE_STALE)
@@ -214,9 +228,12 @@ class RedisStore(StateStore):
             pipe.sadd(self._key("breakers"), name)
             pipe.execute()
 
-    def add_rejected(self, name: str) -> None:
+    def admit_read(self, name: str, opened_after: float) -> tuple[BreakerRecord | None, bool]:
         with self._errors:
-            self._client.hincrby(self._key("breaker", name), "rejected", 1)
+            refused, flat = self._admit_read(keys=[self._key("breaker", name)], args=[repr(float(opened_after))])
+        if not flat:
+            return None, False
+        return BreakerRecord.from_fields(dict(zip(flat[::2], flat[1::2]))), bool(refused)
 
     def breaker_names(self) -> list[str]:
         with self._errors:
