@@ -117,13 +117,19 @@ class Companion:
 
     @cached_property
     def web_app(self) -> Any:
-        """The Flask app: dashboard API, webhook receiver, ``GET /health`` (see :meth:`health`); every answer
-        carries ``X-Companion-Worker: <pid>`` (which worker process answered; nothing secret)."""
-        from .dashboard import create_dashboard_app
+        """The Flask app: the health page (signed in with the ``admin_username`` account), dashboard API,
+        webhook receiver, ``GET /health`` (see :meth:`health`); every answer carries
+        ``X-Companion-Worker: <pid>`` (which worker process answered; nothing secret)."""
+        from .dashboard import Accounts, create_dashboard_app
 
-        app = create_dashboard_app(self.status, self.breakers, jwt_secret=self.settings.jwt_secret.reveal(),
-                                   webhook_secret=reveal(self.settings.webhook_secret), clock=self.clock,
-                                   inbox=self.inbox, health=self.health, plex=self.plex)
+        s = self.settings
+        accounts = (Accounts.from_passwords({s.admin_username: (reveal(s.admin_password), "admin")})
+                    if s.admin_username and s.admin_password is not None else Accounts())
+        app = create_dashboard_app(self.status, self.breakers, jwt_secret=s.jwt_secret.reveal(),
+                                   webhook_secret=reveal(s.webhook_secret), clock=self.clock,
+                                   inbox=self.inbox, health=self.health, accounts=accounts,
+                                   secure_cookie=s.secure_cookie, check_interval_s=s.check_interval_s,
+                                   plex=self.plex)
         pid = str(os.getpid())
 
         @app.after_request
@@ -169,6 +175,14 @@ class Companion:
                             attempt, exc)
             self.clock.wait(self._stopping, backoff.delay(attempt))
 
+    def end_live_updates(self) -> None:
+        """End the open health pages' event streams now (the server is stopping: it need not wait for them;
+        the pages reconnect by themselves to whichever worker serves next)."""
+        from .dashboard import LIVE_EXTENSION
+
+        if "web_app" in self.__dict__:
+            self.web_app.extensions[LIVE_EXTENSION].disconnect_all()
+
     def close(self) -> None:
         """Stop the background work and close every client (a second call does nothing)."""
         with self._lock:
@@ -176,6 +190,7 @@ class Companion:
                 return
             self._closed = True
         self._stopping.set()
+        self.end_live_updates()
         if self._connector is not None:  # a connection being made is finished (or given up) before closing
             kuma = self.uptime_kuma
             self._connector.join(timeout=kuma.connect_timeout + kuma.login_timeout + 1)

@@ -159,6 +159,14 @@ OPTIONS: tuple[Option, ...] = (
                          f"{MIN_JWT_SECRET_LENGTH} characters)", "secret", group="security"),
     Option("webhook_secret", "Authorization value Overseerr's webhooks must carry (unset = webhooks are accepted "
                              "without one)", "secret", group="security"),
+    Option("admin_username", "the health page's admin account: user name (unset = nobody can sign in)",
+           group="security"),
+    Option("admin_password", "the health page's admin account: password (required with --admin-username; "
+                             "kept only as a salted hash)", "secret", group="security"),
+    Option("secure_cookie", "send the health page's session cookie over HTTPS only (set behind a TLS proxy; "
+                            "default off)", "bool", group="security"),
+    Option("check_interval_s", "while a health page is open, check the services this often (seconds, default 15)",
+           "float", minimum=1, maximum=MAX_SECONDS, group="services"),
     Option("state_url", "where breaker state, cached answers and webhooks are shared between workers "
                         "(default memory://: each worker its own; redis://host:6379/0: one Redis for all)",
            group="stores"),
@@ -189,6 +197,10 @@ class AppSettings:
     uptime_kuma_password: SecretText | None = None
     slow_threshold_ms: float = 1000.0
     webhook_secret: SecretText | None = None
+    admin_username: str | None = None
+    admin_password: SecretText | None = None
+    secure_cookie: bool = False
+    check_interval_s: float = 15.0
     host: str = "127.0.0.1"
     port: int = DEFAULT_PORT
     workers: int = 1
@@ -237,7 +249,8 @@ class AppSettings:
 def _check_pairs(settings: AppSettings) -> None:
     """A service URL needs its credentials (and credentials without their URL are a mistake too)."""
     pairs = {"plex_url": ("plex_token",), "overseerr_url": ("overseerr_api_key",),
-             "uptime_kuma_url": ("uptime_kuma_username", "uptime_kuma_password")}
+             "uptime_kuma_url": ("uptime_kuma_username", "uptime_kuma_password"),
+             "admin_username": ("admin_password",)}
     by_name = {o.name: o for o in OPTIONS}
     for url_name, credential_names in pairs.items():
         url_option = by_name[url_name]
@@ -287,7 +300,8 @@ def _check(option: Option, value: Any, label: str) -> None:
         if option.name == "jwt_secret":
             raise SettingsError(f"{_where(option)} is required: the secret the dashboard's bearer tokens are "
                                 f"signed with (at least {MIN_JWT_SECRET_LENGTH} characters)")
-        if option.kind in ("url", "secret") or option.name in ("uptime_kuma_username", "clock_file"):
+        if option.kind in ("url", "secret") or option.name in ("uptime_kuma_username", "admin_username",
+                                                                "clock_file"):
             return
         fail("set")
     if option.kind in ("int", "float"):
@@ -321,7 +335,7 @@ def _check(option: Option, value: Any, label: str) -> None:
         fail(f"at least {MIN_JWT_SECRET_LENGTH} characters")
     if option.kind == "url":
         _check_url(option, text, fail)
-    if option.name in ("host", "uptime_kuma_username", "clock_file") and not text.strip():
+    if option.name in ("host", "uptime_kuma_username", "admin_username", "clock_file") and not text.strip():
         fail("non-empty")
     if option.name == "state_url" and urlsplit(text).scheme not in ("memory", "redis", "rediss"):
         fail("a URL such as memory:// or redis://host:6379/0")
@@ -349,7 +363,7 @@ def build_parser() -> argparse.ArgumentParser:
     """The command line of ``python -m companion``: one flag per option, every default None (= not given)."""
     parser = argparse.ArgumentParser(
         prog="python -m companion",
-        description="Serve the companion app (service-health dashboard API and Overseerr webhook receiver) "
+        description="Serve the companion app (service-health page, dashboard API and Overseerr webhook receiver) "
                     "with N worker processes on one port, until SIGINT/SIGTERM.",
         epilog=f"Every flag can be given as an environment variable instead: {ENV_PREFIX} + the flag's name in "
                f"capitals with underscores (--plex-url -> {ENV_PREFIX}PLEX_URL); a flag wins over its variable. "

@@ -71,6 +71,7 @@ class CompanionAsgi:
         while True:
             message = await receive()
             if message["type"] == "lifespan.startup":
+                _end_live_updates_on_exit(self.companion)
                 try:
                     self.companion.start()
                 except Exception as exc:  # noqa: BLE001 - reported to uvicorn, which stops the worker
@@ -84,6 +85,23 @@ class CompanionAsgi:
                 self.wsgi.executor.shutdown(wait=False)
                 await send({"type": "lifespan.shutdown.complete"})
                 return
+
+
+def _end_live_updates_on_exit(companion: Companion) -> None:
+    """On SIGINT / SIGTERM, end the health pages' event streams before uvicorn's own handler runs: uvicorn's
+    graceful shutdown waits for every response in progress, and an event stream never finishes by itself."""
+    if threading.current_thread() is not threading.main_thread():  # signal handlers: main thread only
+        return
+    for number in (signal.SIGINT, signal.SIGTERM):
+        previous = signal.getsignal(number)
+        if not callable(previous) or previous is signal.default_int_handler:
+            continue  # not the server's own handler: nothing to run first
+
+        def handler(signum: int, frame: Any, previous: Any = previous) -> None:
+            companion.end_live_updates()
+            previous(signum, frame)
+
+        signal.signal(number, handler)
 
 
 class WorkerApp:

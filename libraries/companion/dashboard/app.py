@@ -38,6 +38,10 @@ from werkzeug.exceptions import HTTPException
 
 from ..clock import SYSTEM_CLOCK, Clock
 from ..timeutil import iso_utc
+from .live import MAX_STREAMS
+from .page import register_page
+from .sessions import Accounts
+from .summary import summarize
 from .tokens import ADMIN_ROLE, MAX_TOKEN_LIFETIME_S, TokenError, verify_token
 from .webhooks import (MAX_BODY_BYTES, NOTIFICATION_TYPES, WebhookInbox, WebhookValidationError,
                        parse_notification)
@@ -72,23 +76,6 @@ def _short(value: str, limit: int = 40) -> str:
     return text if len(text) <= limit else f"{text[:limit]}... ({len(value)} characters)"
 
 
-def summarize(services: list[Mapping[str, Any]], breaker_metrics: Mapping[str, Mapping[str, Any]]) -> dict[str, int]:
-    """The dashboard summary.
-
-    ``circuitBreakersOpen`` counts every registered breaker whose *effective*
-    state is ``open`` - half-open breakers (reset timeout elapsed, awaiting a
-    probe) are not counted: they already let a call through.
-    """
-    return {
-        "totalServices": len(services),
-        "servicesUp": sum(1 for s in services if s.get("status") == "up"),
-        "servicesDown": sum(1 for s in services if s.get("status") == "down"),
-        "servicesDegraded": sum(1 for s in services if s.get("status") == "degraded"),
-        "circuitBreakersOpen": sum(1 for m in breaker_metrics.values()
-                                   if isinstance(m, Mapping) and m.get("state") == "open"),
-    }
-
-
 def build_dashboard(status_service: Any, breakers: Any, *, now: datetime | None = None) -> dict[str, Any]:
     """The dashboard ``data`` object: ``timestamp``, ``services`` (with ``circuitBreaker``), ``summary``."""
     statuses = list(status_service.get_all_statuses())
@@ -106,8 +93,10 @@ def build_dashboard(status_service: Any, breakers: Any, *, now: datetime | None 
 def create_dashboard_app(status_service: Any, breakers: Any, *, jwt_secret: str, webhook_secret: str | None,
                          clock: Clock = SYSTEM_CLOCK, inbox: WebhookInbox | None = None,
                          max_token_lifetime_s: float = MAX_TOKEN_LIFETIME_S,
-                         health: Callable[[], Mapping[str, Any]] | None = None, plex: Any = None) -> Flask:
-    """Build the Flask app.
+                         health: Callable[[], Mapping[str, Any]] | None = None, accounts: Accounts | None = None,
+                         secure_cookie: bool = False, check_interval_s: float | None = None,
+                         max_streams: int = MAX_STREAMS, plex: Any = None) -> Flask:
+    """Build the Flask app: the JSON dashboard, the webhook receiver and the health page (:mod:`.page`).
 
     ``status_service`` needs ``get_all_statuses()`` (and may map service names to
     breaker names in ``breaker_names``); ``breakers`` needs ``all_metrics()`` or
@@ -116,7 +105,9 @@ def create_dashboard_app(status_service: Any, breakers: Any, *, jwt_secret: str,
     ``Authorization`` header (Overseerr's header is optional). The inbox is
     ``app.extensions["companion.webhook_inbox"]``. ``health()`` gives the body of ``GET /health``
     (default ``{"status": "ok"}``; it must not hold secrets: the route needs no authentication).
-    ``plex`` (a ``PlexClient``) serves ``GET /api/v1/plex/libraries``; None leaves the route out.
+    ``accounts`` (who may sign in to the page), ``secure_cookie``, ``check_interval_s`` and
+    ``max_streams``: see :func:`~.page.register_page`. ``plex`` (a ``PlexClient``) serves
+    ``GET /api/v1/plex/libraries``; None leaves the route out.
     """
     if not jwt_secret:
         raise ValueError("jwt_secret must not be empty")
@@ -216,6 +207,9 @@ def create_dashboard_app(status_service: Any, breakers: Any, *, jwt_secret: str,
             return refused
         app.extensions[INBOX_EXTENSION].clear()
         return jsonify({"success": True, "data": {"count": 0}})
+
+    register_page(app, status_service, breakers, accounts=accounts, jwt_secret=jwt_secret, clock=clock,
+                  secure_cookie=secure_cookie, check_interval_s=check_interval_s, max_streams=max_streams)
 
     @app.errorhandler(HTTPException)
     def http_error(exc: HTTPException):
