@@ -9,7 +9,7 @@ PROCESSES ?= 4
 RESULTS := results
 ROBOT_DIRS := robot
 ROBOT_PATHS := --pythonpath . --pythonpath libraries
-KEYWORD_LIBRARIES := MockServices MediaClients ServiceHealth ResilienceTimeline CompanionProcess
+KEYWORD_LIBRARIES := MockServices MediaClients ServiceHealth ResilienceTimeline CompanionProcess SharedState
 # each held to fail_under (pyproject.toml) on its own
 COVERED_PACKAGES := mockservers libraries/companion $(addprefix libraries/,$(KEYWORD_LIBRARIES))
 # pabot starts `robot` by name: the venv's must come first

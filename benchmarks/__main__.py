@@ -8,7 +8,8 @@ import time
 from pathlib import Path
 from typing import Callable
 
-from . import anchor, client_paths, delay, health_page, lifecycle, outage, outbox, servers, soak, throughput, timeline
+from . import (anchor, client_paths, delay, health_page, lifecycle, outage, outbox, servers, shared_state, soak,
+               throughput, timeline)
 from .loadgen import LoadGenerator
 from .machine import machine_info
 from .model import BenchConfig, Section
@@ -27,6 +28,7 @@ RUNNERS: dict[str, tuple[bool, Callable[..., Section]]] = {
     "timeline": (False, timeline.run),
     "health_page": (False, health_page.run),
     "outbox": (False, outbox.run),
+    "shared_state": (False, shared_state.run),
 }
 BENCHMARKS = tuple(RUNNERS)
 

@@ -63,6 +63,11 @@ class CompanionProcess(SuiteLibrary):
         self._context = ProcessContext(timeout, start_timeout, stop_timeout)
         super().__init__([CompanionProcessKeywords(self._context)])
 
+    @property
+    def process(self) -> object:
+        """The ``CompanionProcess`` this library started (None before): for other libraries (not a keyword)."""
+        return self._context.process
+
     def start_test(self, data: object, result: object) -> None:
         """Listener hook: a process started from now on belongs to this test."""
         self._context.in_test = True

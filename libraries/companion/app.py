@@ -5,12 +5,14 @@ one way: web -> status / inbox -> clients -> breakers -> clock):
 
 1. the clock: the one given, else the wall clock, or, when the test-only
    ``clock_file`` setting is set, an :class:`~companion.clock.OffsetFileClock`;
-2. the breaker registry (:class:`~companion.breakers.CircuitBreakerFactory`);
+2. the state store (:func:`companion.state.open_store` of ``state_url``: this worker's
+   memory, or a Redis every worker shares) and the breaker registry on it
+   (:class:`~companion.breakers.CircuitBreakerFactory`; the clients' caches live there too);
 3. the clients of the services that have a URL (Plex, Overseerr, Uptime Kuma), and the
    sign-in with Plex when plex.tv has one (:class:`~companion.signin.PlexSignIn`);
 4. the durable outbox for media requests (with Overseerr: :class:`~companion.outbox.RequestOutbox` in
-   ``database_url``), the status service over them (plex.tv reported through the sign-in), and the
-   webhook inbox;
+   ``database_url``), the status service over them (plex.tv reported through the sign-in, a shared
+   store listed as ``state-store``), and the webhook inbox (in the store);
 5. the web app (:attr:`Companion.web_app`): the service-health dashboard API, media requests
    (``/api/v1/requests``) and the Overseerr webhook receiver (:func:`companion.dashboard.create_dashboard_app`)
    plus ``GET /health`` saying which app instance and which worker answered.
@@ -42,6 +44,7 @@ from .breakers import CircuitBreakerFactory
 from .clock import SYSTEM_CLOCK, Clock, OffsetFileClock
 from .overseerr import OverseerrClient
 from .plex import PlexClient
+from .state import open_store
 from .status import StatusService
 from .timeutil import iso_utc
 
@@ -66,7 +69,7 @@ def clock_for(settings: AppSettings, clock: Clock | None = None) -> Clock:
 class Companion:
     """The companion app assembled from ``settings`` (an :class:`~companion.app_settings.AppSettings`).
 
-    Parts, as attributes: ``settings``, ``clock``, ``breakers``, ``plex``,
+    Parts, as attributes: ``settings``, ``clock``, ``state`` (the state store), ``breakers``, ``plex``,
     ``overseerr``, ``uptime_kuma`` (None for a service without a URL), ``sign_in``
     (the sign-in with Plex, None without ``plextv_url``; once signed in, its
     ``plex_client`` reaches the account's server), ``outbox`` (None without Overseerr),
@@ -80,7 +83,8 @@ class Companion:
         self._lock = threading.Lock()
         self._stopping = threading.Event()
         self._connector: threading.Thread | None = None
-        self.breakers = CircuitBreakerFactory(clock=self.clock)
+        self.state = open_store(settings.state_url, clock=self.clock, timeout_s=settings.state_timeout_s)
+        self.breakers = CircuitBreakerFactory(clock=self.clock, store=self.state)
         self.plex = self._build_plex()
         self.overseerr = self._build_overseerr()
         self.uptime_kuma = self._build_uptime_kuma()
@@ -90,10 +94,10 @@ class Companion:
                                     uptime_kuma=self.uptime_kuma,
                                     breakers=self.breakers, use_uptime_kuma=self.uptime_kuma is not None,
                                     slow_threshold_ms=settings.slow_threshold_ms, clock=self.clock,
-                                    outbox=self.outbox)
+                                    outbox=self.outbox, state_store=self.state)
         from .dashboard.webhooks import WebhookInbox  # the dashboard package imports Flask: only here
 
-        self.inbox = WebhookInbox(clock=self.clock)
+        self.inbox = WebhookInbox(clock=self.clock, store=self.state)
 
     # -- the parts -------------------------------------------------------------------------------------------
     def _build_plex(self) -> PlexClient | None:
@@ -154,7 +158,7 @@ class Companion:
                                    webhook_secret=reveal(s.webhook_secret), clock=self.clock,
                                    inbox=self.inbox, health=self.health, accounts=accounts,
                                    secure_cookie=s.secure_cookie, check_interval_s=s.check_interval_s,
-                                   outbox=self.outbox)
+                                   outbox=self.outbox, plex=self.plex)
         pid = str(os.getpid())
 
         @app.after_request
@@ -223,7 +227,7 @@ class Companion:
             self._connector.join(timeout=kuma.connect_timeout + kuma.login_timeout + 1)
         if self.outbox is not None:
             self.outbox.close()  # the delivery in progress ends first
-        for client in (self.uptime_kuma, self.overseerr, self.plex, self.sign_in):
+        for client in (self.uptime_kuma, self.overseerr, self.plex, self.sign_in, self.state):
             if client is not None:
                 try:
                     client.close()

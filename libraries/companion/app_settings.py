@@ -28,6 +28,7 @@ from typing import Any, Callable, Mapping, Sequence
 from urllib.parse import urlsplit
 
 from .settings import MAX_COUNT, MAX_SECONDS, ClientSettings
+from .state.redis_store import redact_url
 
 __all__ = ["AppSettings", "SecretText", "SettingsError", "Option", "OPTIONS", "ENV_PREFIX", "build_parser",
            "settings_from", "DEFAULT_PORT", "MIN_JWT_SECRET_LENGTH", "MAX_WORKERS"]
@@ -171,7 +172,10 @@ OPTIONS: tuple[Option, ...] = (
     Option("check_interval_s", "while a health page is open, check the services this often (seconds, default 15)",
            "float", minimum=1, maximum=MAX_SECONDS, group="services"),
     Option("state_url", "where breaker state, cached answers and webhooks are shared between workers "
-                        "(default memory://: each worker its own)", group="stores"),
+                        "(default memory://: each worker its own; redis://host:6379/0: one Redis for all)",
+           group="stores"),
+    Option("state_timeout_s", "seconds one Redis command may take before a worker serves from its own memory "
+                              "(default 0.2)", "float", minimum=0.001, maximum=60, group="stores"),
     Option("database_url", "the durable outbox's database: sqlite:///path (default sqlite:///companion.sqlite3) "
                            "or postgresql://user:password@host:port/db", group="stores"),
     Option("outbox_lease_s", "seconds a worker holds an outbox row it delivers; a crashed worker's row is taken "
@@ -213,6 +217,7 @@ class AppSettings:
     log_level: str = "warning"
     access_log: bool = False
     state_url: str = "memory://"
+    state_timeout_s: float = 0.2
     database_url: str = "sqlite:///companion.sqlite3"
     outbox_lease_s: float = 300.0
     clock_file: str | None = None
@@ -246,7 +251,7 @@ class AppSettings:
         for name in ("plex_url", "plextv_url", "overseerr_url", "uptime_kuma_url"):
             value = getattr(self, name)
             parts.append(f"{name.removesuffix('_url')} {value or 'off'}")
-        parts.append(f"state {self.state_url}")
+        parts.append(f"state {redact_url(self.state_url)}")
         if self.clock_file:
             parts.append("test clock file")
         return ", ".join(parts)
@@ -276,6 +281,8 @@ def _shown(option: Option, value: Any) -> str:
     if option.secret:
         text = value.reveal() if isinstance(value, SecretText) else str(value)
         return f"a secret of {len(text)} characters"
+    if option.name in ("state_url", "database_url") and isinstance(value, str):
+        value = redact_url(value)  # a URL may carry a password
     text = repr(value)
     return text if len(text) <= 80 else text[:80] + f"... ({len(str(value))} characters)"
 
@@ -342,13 +349,13 @@ def _check(option: Option, value: Any, label: str) -> None:
     if option.name in ("host", "uptime_kuma_username", "admin_username", "clock_file",
                        "plex_client_identifier") and not text.strip():
         fail("non-empty")
-    if option.name == "state_url" and "://" not in text:
+    if option.name == "state_url" and urlsplit(text).scheme not in ("memory", "redis", "rediss"):
         fail("a URL such as memory:// or redis://host:6379/0")
     if option.name == "database_url" and not text.startswith(("sqlite:///", "postgresql://", "postgres://")):
-        from .outbox.store import redact_url  # a database URL may hold a password: never shown
+        from .outbox.store import redact_url as redact_database_url  # a database URL may hold a password
 
         raise SettingsError(f"{_where(option)} must be a sqlite:///path or postgresql://user:password@host:port/db "
-                            f"URL, got {redact_url(text)[:80]!r}")
+                            f"URL, got {redact_database_url(text)[:80]!r}")
 
 
 def _check_url(option: Option, text: str, fail: Callable[[str], None]) -> None:

@@ -1,15 +1,19 @@
-"""``ReadCache``: a TTL cache for reads that also remembers the last good value for stale fallback;
-``StaleSince``: since when a client's reads have been answered from that fallback, and why."""
+"""``ReadCache``: a TTL cache for reads that also keeps the last good answer for the stale fallback;
+``StaleSince``: since when a client's reads have been answered from that fallback, and why.
+
+The cache's entries live in a :mod:`state store <companion.state>`: this client's own memory by
+default, or a store shared by every worker (Redis), where any worker serves what any
+worker cached, and a restarted companion still has its answers.
+"""
 
 from __future__ import annotations
 
-import copy
 import threading
-from typing import Any, Callable, Hashable
-
-from cachetools import LRUCache, TTLCache
+from typing import Any, Hashable
 
 from .clock import SYSTEM_CLOCK, Clock
+from .state import CacheEntry, MemoryStore, StateStore
+from .state.base import DEFAULT_CACHE_MAX_BYTES
 from .timeutil import iso_utc
 
 __all__ = ["ReadCache", "StaleSince", "MISSING"]
@@ -18,49 +22,60 @@ MISSING = object()
 
 
 class ReadCache:
-    """Fresh values for ``ttl_s`` seconds; the last good value of each key kept (LRU-bounded) beyond that.
+    """Fresh answers for ``ttl_s`` seconds; the last good answer of each key kept beyond that.
 
-    Values are deep-copied in and out, so a caller can never change what is cached.
-    ``timer`` is the TTL's time source (cachetools' ``TTLCache(timer=)``): a
-    client passes its clock's ``monotonic``.
+    Each entry holds the answer (as JSON: a caller can never change what is
+    cached), when it was fetched (``clock.time()``) and why it was last served
+    stale. At most ``max_entries`` entries and ``max_bytes`` bytes of JSON per
+    ``namespace``, least recently used dropped first. ``store`` None: a memory
+    store of this cache's own.
     """
 
-    def __init__(self, ttl_s: float, max_entries: int = 1024,
-                 timer: Callable[[], float] = SYSTEM_CLOCK.monotonic) -> None:
-        self._lock = threading.Lock()
-        self._fresh: TTLCache = TTLCache(maxsize=max_entries, ttl=ttl_s, timer=timer) if ttl_s > 0 else None
-        self._last_good: LRUCache = LRUCache(maxsize=max_entries)
+    def __init__(self, ttl_s: float, max_entries: int = 1024, *, clock: Clock = SYSTEM_CLOCK,
+                 store: StateStore | None = None, namespace: str = "cache",
+                 max_bytes: int = DEFAULT_CACHE_MAX_BYTES) -> None:
+        self.ttl_s = float(ttl_s)
+        self.max_entries, self.max_bytes = int(max_entries), int(max_bytes)
+        self.clock = clock
+        self.store = store if store is not None else MemoryStore()
+        self.namespace = namespace
+
+    @staticmethod
+    def _key(key: Hashable) -> str:
+        return repr(key)
+
+    def entry(self, key: Hashable) -> CacheEntry | None:
+        """The whole entry (answer, ``fetched_at``, ``stale_reason``, ``stale_at``), or None."""
+        return self.store.cache_get(self.namespace, self._key(key))
 
     def get_fresh(self, key: Hashable) -> Any:
-        """The value stored less than ``ttl_s`` ago, else :data:`MISSING`."""
-        if self._fresh is None:
+        """The answer fetched less than ``ttl_s`` ago, else :data:`MISSING`."""
+        if self.ttl_s <= 0:
             return MISSING
-        with self._lock:
-            value = self._fresh.get(key, MISSING)
-        return MISSING if value is MISSING else copy.deepcopy(value)
+        entry = self.entry(key)
+        if entry is None or self.clock.time() - entry.fetched_at >= self.ttl_s:
+            return MISSING
+        return entry.value
 
     def get_stale(self, key: Hashable) -> Any:
-        """The last good value whatever its age, else :data:`MISSING`."""
-        with self._lock:
-            value = self._last_good.get(key, MISSING)
-        return MISSING if value is MISSING else copy.deepcopy(value)
+        """The last good answer whatever its age, else :data:`MISSING`."""
+        entry = self.entry(key)
+        return MISSING if entry is None else entry.value
 
     def put(self, key: Hashable, value: Any) -> None:
-        stored = copy.deepcopy(value)
-        with self._lock:
-            if self._fresh is not None:
-                self._fresh[key] = stored
-            self._last_good[key] = stored
+        """Keep ``value`` (JSON-compatible) as the answer fetched now."""
+        self.store.cache_put(self.namespace, self._key(key), CacheEntry(value, self.clock.time()),
+                             max_entries=self.max_entries, max_bytes=self.max_bytes)
+
+    def note_stale(self, key: Hashable, reason: str) -> None:
+        """Record that the answer was served stale now, and why."""
+        self.store.cache_note_stale(self.namespace, self._key(key), reason, self.clock.time())
 
     def clear(self) -> None:
-        with self._lock:
-            if self._fresh is not None:
-                self._fresh.clear()
-            self._last_good.clear()
+        self.store.cache_clear(self.namespace)
 
     def __len__(self) -> int:
-        with self._lock:
-            return len(self._last_good)
+        return self.store.cache_len(self.namespace)
 
 
 class StaleSince:

@@ -20,6 +20,11 @@ Verdicts (see :meth:`StatusService.get_all_statuses`):
 ``down``       the health call failed (unreachable, timeout, bad answer, rejected
                credentials, breaker open with nothing cached); Uptime Kuma DOWN
 =============  =========================================================================
+
+A shared state store (Redis, :mod:`companion.state`) is listed too, last, as
+``state-store``: ``up`` while this worker uses it, ``degraded`` while Redis does not
+answer and this worker serves from its own memory (the message says since when, why,
+and when it tries again; asking is what lets a due reconnect happen).
 """
 
 from __future__ import annotations
@@ -34,11 +39,13 @@ from .monitors import STATUS_NAMES, parse_kuma_time
 from .timeutil import iso_utc
 
 __all__ = ["StatusService", "SOURCE_UPTIME_KUMA", "SOURCE_POLL", "UP", "DOWN", "DEGRADED",
-           "DEFAULT_MONITOR_NAMES", "HEALTH_CALLS"]
+           "DEFAULT_MONITOR_NAMES", "HEALTH_CALLS", "STATE_STORE"]
 
 UP, DOWN, DEGRADED = "up", "down", "degraded"
 SOURCE_UPTIME_KUMA, SOURCE_POLL = "uptime-kuma", "poll"
 UPTIME_KUMA = "uptime-kuma"
+#: the name a shared state store is listed under
+STATE_STORE = "state-store"
 
 #: service name -> the Uptime Kuma monitor (name or id) reporting on it
 DEFAULT_MONITOR_NAMES: dict[str, str | int] = {"plex": "Plex", "overseerr": "Overseerr"}
@@ -80,16 +87,19 @@ class StatusService:
     ``monitor_names`` (service -> monitor name or id; default ``Plex`` /
     ``Overseerr``), ``breaker_names`` (service -> breaker name; default the
     service name), ``outbox`` (a :class:`~companion.outbox.RequestOutbox` whose state
-    :meth:`get_outbox_status` reports; None = no outbox).
+    :meth:`get_outbox_status` reports; None = no outbox), ``state_store`` (a :mod:`companion.state`
+    store: listed when it is shared between workers).
     """
 
     def __init__(self, *, plex: Any = None, overseerr: Any = None, uptime_kuma: Any = None, breakers: Any = None,
                  plextv: Any = None,
                  use_uptime_kuma: bool = True, slow_threshold_ms: float = 1000,
                  clock: Clock = SYSTEM_CLOCK, monitor_names: Mapping[str, str | int] | None = None,
-                 breaker_names: Mapping[str, str] | None = None, outbox: Any = None) -> None:
+                 breaker_names: Mapping[str, str] | None = None, outbox: Any = None,
+                 state_store: Any = None) -> None:
         self.clients: dict[str, Any] = {"plex": plex, "plextv": plextv, "overseerr": overseerr}
         self.outbox = outbox
+        self.state_store = state_store
         self.uptime_kuma = uptime_kuma
         self.breakers = breakers
         self.use_uptime_kuma = use_uptime_kuma
@@ -104,10 +114,13 @@ class StatusService:
     # -- public API ------------------------------------------------------------------
     @property
     def services(self) -> list[str]:
-        """The services reported, in order: configured clients, then ``uptime-kuma`` when in use."""
+        """The services reported, in order: configured clients, ``uptime-kuma`` when in use, then a shared
+        ``state-store``."""
         names = [name for name, client in self.clients.items() if client is not None]
         if self.uptime_kuma is not None and self.use_uptime_kuma:
             names.append(UPTIME_KUMA)
+        if getattr(self.state_store, "shared", False):
+            names.append(STATE_STORE)
         return names
 
     @property
@@ -121,8 +134,8 @@ class StatusService:
         return [self.get_status(name) for name in self.services]
 
     def get_status(self, service: str) -> dict[str, Any]:
-        """The status of one service (``plex``, ``plextv``, ``overseerr`` or ``uptime-kuma``); kept as its latest
-        verdict."""
+        """The status of one service (``plex``, ``plextv``, ``overseerr``, ``uptime-kuma`` or ``state-store``);
+        kept as its latest verdict."""
         entry = self._check(service)
         with self._lock:
             self._latest[service] = dict(entry)
@@ -131,6 +144,8 @@ class StatusService:
     def _check(self, service: str) -> dict[str, Any]:
         if service == UPTIME_KUMA:
             return self._kuma_self_status()
+        if service == STATE_STORE and self.state_store is not None:
+            return self._store_status()
         if service not in self.clients:
             raise KeyError(f"unknown service {service!r}: expected one of {', '.join(self.services)}")
         if self.clients[service] is None:
@@ -254,6 +269,13 @@ class StatusService:
                                f"{service} degraded: {'; '.join(problems)}")
         return self._entry(service, UP, elapsed_ms, self.clock.now(), SOURCE_POLL,
                            f"{service} responded in {elapsed_ms:.0f} ms" + (f" ({what})" if what else ""))
+
+    def _store_status(self) -> dict[str, Any]:
+        started = self.clock.monotonic()
+        health = self.state_store.health()
+        elapsed_ms = (self.clock.monotonic() - started) * 1000
+        status = health.get("status") if health.get("status") in (UP, DEGRADED) else DOWN
+        return self._entry(STATE_STORE, status, elapsed_ms, self.clock.now(), SOURCE_POLL, str(health.get("message")))
 
     def _kuma_self_status(self) -> dict[str, Any]:
         kuma = self.uptime_kuma

@@ -88,7 +88,9 @@ class HttpTransport:
             success_threshold=settings.success_threshold)
         self.clock = clock
         self.retry = RetryPolicy(settings, clock)
-        self.cache = ReadCache(settings.cache_ttl_s, settings.cache_max_entries, timer=clock.monotonic)
+        # the factory's shared store (every worker's cache for this service), else this client's own memory
+        self.cache = ReadCache(settings.cache_ttl_s, settings.cache_max_entries, clock=clock,
+                               store=breakers.cache_store, namespace=service)
         #: since when this transport's reads have been answered stale (what the health page shows)
         self.stale_since = StaleSince(clock)
         self.session = requests.Session()
@@ -137,6 +139,7 @@ class HttpTransport:
             if stale is MISSING:
                 raise
             reason = self._stale_reason(error)
+            self.cache.note_stale(cache_key, reason)
             self._last_call.stale, self._last_call.reason = True, reason
             self.stale_since.served_stale(reason)
             log.warning("%s %s served stale from the cache: %s", self.service, operation, reason)

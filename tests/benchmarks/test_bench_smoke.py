@@ -120,3 +120,15 @@ def test_percentile_interpolates_and_rejects_bad_input():
     assert percentile([5], 99) == 5
     with pytest.raises(ValueError, match="between 0 and 100"):
         percentile([1], 101)
+
+
+def test_shared_state_benchmark_measures_every_path_in_both_stores_and_a_paused_redis():
+    from benchmarks import shared_state
+
+    section = shared_state.run(BenchConfig.for_mode(True), calls=10, rounds=2, repeats=1, log=quiet)
+    stores = {(row["path"], row["store"]): row["calls"] for row in section.rows}
+    paths = {path for path, _ in stores}
+    assert len(paths) == 6 and len(section.rows) == 10
+    assert all(stores[(path, "memory://")] == 10 == stores[(path, "redis://")]
+               for path in paths if (path, "memory://") in stores)
+    assert stores[("first call after Redis paused", "redis:// paused")] == 1

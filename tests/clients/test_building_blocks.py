@@ -174,11 +174,11 @@ def test_retry_after_as_an_http_date():
 
 
 def test_read_cache_fresh_then_stale():
-    now = [0.0]
-    cache = ReadCache(ttl_s=10, timer=lambda: now[0])
+    clock = VirtualClock()
+    cache = ReadCache(ttl_s=10, clock=clock)
     cache.put("k", {"v": [1]})
     assert cache.get_fresh("k") == {"v": [1]}
-    now[0] = 11
+    clock.advance(11)
     assert cache.get_fresh("k") is MISSING and cache.get_stale("k") == {"v": [1]}
     cache.clear()
     assert cache.get_stale("k") is MISSING and len(cache) == 0

@@ -8,7 +8,8 @@
 * :class:`WebhookInbox` / :func:`parse_notification` / :func:`validate_notification` - Overseerr notifications.
 """
 
-from .app import DASHBOARD_PATH, INBOX_EXTENSION, WEBHOOK_PATH, build_dashboard, create_dashboard_app, summarize
+from .app import (DASHBOARD_PATH, INBOX_EXTENSION, PLEX_LIBRARIES_PATH, WEBHOOK_PATH, build_dashboard,
+                  create_dashboard_app, summarize)
 from .live import LiveFeed, StatusChecker
 from .page import EVENTS_PATH, LIVE_EXTENSION, PAGE_PATH, SIGN_IN_PATH, SIGN_OUT_PATH
 from .server import DashboardServer
@@ -20,6 +21,6 @@ from .webhooks import (MAX_BODY_BYTES, MAX_DEPTH, NOTIFICATION_TYPES, WebhookInb
 
 __all__ = ["Accounts", "EVENTS_PATH", "LIVE_EXTENSION", "LiveFeed", "PAGE_PATH", "SIGN_IN_PATH", "SIGN_OUT_PATH", "StatusChecker",
            "health_view", "ADMIN_ROLE", "DASHBOARD_PATH", "INBOX_EXTENSION", "MAX_BODY_BYTES", "MAX_DEPTH", "MAX_TOKEN_LIFETIME_S",
-           "NOTIFICATION_TYPES", "WEBHOOK_PATH", "DashboardServer", "TokenError", "WebhookInbox",
+           "NOTIFICATION_TYPES", "PLEX_LIBRARIES_PATH", "WEBHOOK_PATH", "DashboardServer", "TokenError", "WebhookInbox",
            "WebhookValidationError", "build_dashboard", "create_dashboard_app", "mint_token", "parse_notification",
            "summarize", "validate_notification", "verify_token"]

@@ -7,6 +7,12 @@ Routes:
 * ``GET /api/v1/admin/service-health/dashboard`` - ``Authorization: Bearer <JWT>``
   (HS256, ``jwt_secret``), ``role`` claim ``admin``. 401 without a token or
   with a malformed / wrongly signed / expired one, 403 for another role.
+* ``GET /api/v1/plex/libraries`` - (when the app has a Plex client) same token as the
+  dashboard: ``{"success": true, "data": {"libraries": [...], "stale": bool,
+  "staleReason": str | null}}`` through the client's cache, breaker and retry (a stale
+  answer says why it is stale). When Plex fails and nothing is cached: still 200 (the
+  request was fine; the upstream failed), ``{"success": false, "error": "<why>",
+  "errorType": "ServiceUnavailableError" | "CircuitOpenError" | ...}``.
 * ``POST /api/v1/webhooks/overseerr`` - ``Authorization`` must equal
   ``webhook_secret`` (compared in constant time); the body must be an
   Overseerr notification (see :func:`~.webhooks.parse_notification`): at
@@ -44,10 +50,11 @@ from .webhooks import (MAX_BODY_BYTES, NOTIFICATION_TYPES, WebhookInbox, Webhook
                        parse_notification)
 
 __all__ = ["create_dashboard_app", "build_dashboard", "summarize", "DASHBOARD_PATH", "WEBHOOK_PATH",
-           "INBOX_EXTENSION"]
+           "INBOX_EXTENSION", "PLEX_LIBRARIES_PATH"]
 
 DASHBOARD_PATH = "/api/v1/admin/service-health/dashboard"
 WEBHOOK_PATH = "/api/v1/webhooks/overseerr"
+PLEX_LIBRARIES_PATH = "/api/v1/plex/libraries"
 #: key of the :class:`WebhookInbox` in ``app.extensions``
 INBOX_EXTENSION = "companion.webhook_inbox"
 
@@ -100,7 +107,7 @@ def create_dashboard_app(status_service: Any, breakers: Any, *, jwt_secret: str,
                          max_token_lifetime_s: float = MAX_TOKEN_LIFETIME_S,
                          health: Callable[[], Mapping[str, Any]] | None = None, accounts: Accounts | None = None,
                          secure_cookie: bool = False, check_interval_s: float | None = None,
-                         max_streams: int = MAX_STREAMS, outbox: Any = None) -> Flask:
+                         max_streams: int = MAX_STREAMS, outbox: Any = None, plex: Any = None) -> Flask:
     """Build the Flask app: the JSON dashboard, the webhook receiver and the health page (:mod:`.page`).
 
     ``status_service`` needs ``get_all_statuses()`` (and may map service names to
@@ -113,7 +120,8 @@ def create_dashboard_app(status_service: Any, breakers: Any, *, jwt_secret: str,
     ``accounts`` (who may sign in to the page), ``secure_cookie``, ``check_interval_s`` and
     ``max_streams``: see :func:`~.page.register_page`.
     ``outbox`` (a :class:`~companion.outbox.RequestOutbox`): media requests at ``/api/v1/requests``
-    (:mod:`.requests`; any valid bearer token).
+    (:mod:`.requests`; any valid bearer token). ``plex`` (a ``PlexClient``) serves
+    ``GET /api/v1/plex/libraries``; None leaves the route out.
     """
     if not jwt_secret:
         raise ValueError("jwt_secret must not be empty")
@@ -138,15 +146,21 @@ def create_dashboard_app(status_service: Any, breakers: Any, *, jwt_secret: str,
     def health_check():
         return jsonify(dict(health()) if health is not None else {"status": "ok"})
 
-    @app.get(DASHBOARD_PATH)
-    def dashboard():
+    def token_error() -> Response | None:
         try:
             claims = verify_token(request.headers.get("Authorization"), jwt_secret, required_role=ADMIN_ROLE,
                                   now=now(), max_lifetime_s=max_token_lifetime_s)
         except TokenError as exc:
             headers = {"WWW-Authenticate": 'Bearer error="invalid_token"'} if exc.status == 401 else {}
             return _fail(exc.status, exc.message, headers)
-        log.debug("dashboard read by %r", claims.get("sub"))
+        log.debug("%s read by %r", request.path, claims.get("sub"))
+        return None
+
+    @app.get(DASHBOARD_PATH)
+    def dashboard():
+        refused = token_error()
+        if refused is not None:
+            return refused
         try:
             data = build_dashboard(status_service, breakers, clock=clock)
         except Exception as exc:  # noqa: BLE001 - the dashboard answers JSON, never an HTML 500
@@ -166,6 +180,21 @@ def create_dashboard_app(status_service: Any, breakers: Any, *, jwt_secret: str,
             return None
 
         add_request_routes(app, outbox, any_role, _fail)
+
+    if plex is not None:
+        @app.get(PLEX_LIBRARIES_PATH)
+        def plex_libraries():
+            refused = token_error()
+            if refused is not None:
+                return refused
+            from ..errors import IntegrationError
+
+            try:
+                libraries = plex.get_libraries()
+            except IntegrationError as exc:  # Plex failed and nothing was cached: the message says why
+                return jsonify({"success": False, "error": str(exc), "errorType": type(exc).__name__})
+            return jsonify({"success": True, "data": {"libraries": list(libraries), "stale": libraries.stale,
+                                                      "staleReason": libraries.stale_reason}})
 
     @app.post(WEBHOOK_PATH)
     def receive_webhook():

@@ -15,13 +15,14 @@ ids as well, since custom templates may send them.
 
 from __future__ import annotations
 
-import itertools
 import json
 import threading
-from collections import deque
+import time
 from typing import Any, Callable, Mapping
 
 from ..clock import SYSTEM_CLOCK, Clock
+from ..state import MemoryStore, StateStore
+from ..state.base import DEFAULT_INBOX_MAX_BYTES, DEFAULT_INBOX_MAXLEN
 from ..timeutil import iso_utc
 
 __all__ = ["NOTIFICATION_TYPES", "MEDIA_TYPES", "MEDIA_STATUSES", "MAX_BODY_BYTES", "MAX_DEPTH",
@@ -30,6 +31,8 @@ __all__ = ["NOTIFICATION_TYPES", "MEDIA_TYPES", "MEDIA_STATUSES", "MAX_BODY_BYTE
 
 #: the largest webhook body read (64 KiB; Overseerr's notifications are a few KB); longer is a 413
 MAX_BODY_BYTES = 64 * 1024
+#: how often :meth:`WebhookInbox.wait_for` looks at the store for records other workers made (seconds)
+WAIT_POLL_S = 0.05
 #: the deepest nesting of arrays/objects accepted (Overseerr's template nests 3 deep)
 MAX_DEPTH = 16
 
@@ -224,83 +227,72 @@ class WebhookInbox:
     """The notifications a receiver accepted, oldest first; bounded in count and in bytes, thread-safe.
 
     Each record: ``{"id", "received_at" (ISO 8601 UTC, from ``clock``), "notification_type",
-    "subject", "payload"}``. At most ``maxlen`` records and ``max_bytes`` bytes of them, the oldest
-    dropped first (the newest is always kept). A record is kept as compact JSON text, so
-    :attr:`size_bytes` is what it holds: parsed, a body of many small JSON items takes many times its
-    size in Python objects. Readers get fresh copies.
+    "subject", "payload"}``. The records live in ``store`` (a :mod:`state store <companion.state>`;
+    default a memory store of this inbox's own): with a shared store, every worker lists what any
+    worker received. At most ``maxlen`` records and ``max_bytes`` bytes of JSON, oldest dropped first.
     """
 
-    def __init__(self, maxlen: int = INBOX_MAX_RECORDS, clock: Clock = SYSTEM_CLOCK,
-                 max_bytes: int = INBOX_MAX_BYTES) -> None:
+    def __init__(self, maxlen: int = DEFAULT_INBOX_MAXLEN, clock: Clock = SYSTEM_CLOCK, *,
+                 store: StateStore | None = None, max_bytes: int = DEFAULT_INBOX_MAX_BYTES) -> None:
         if maxlen < 1 or max_bytes < 1:
             raise ValueError(f"an inbox needs room for one record, got maxlen={maxlen}, max_bytes={max_bytes}")
-        self.maxlen = maxlen
-        self.max_bytes = max_bytes
-        #: bytes of JSON text kept (at most :attr:`max_bytes`, unless the one newest record is larger)
-        self.size_bytes = 0
-        #: records dropped to stay within the bounds since the last clear
-        self.dropped = 0
-        self._records: deque[_Kept] = deque()
+        self.maxlen, self.max_bytes = int(maxlen), int(max_bytes)
+        self.store = store if store is not None else MemoryStore()
         self._cond = threading.Condition()
-        self._ids = itertools.count(1)
         self._clock = clock
 
     def record(self, payload: Mapping[str, Any]) -> dict[str, Any]:
-        """Store an (already validated) notification; return its record."""
+        """Store an (already validated) notification; return its record (with the id the store gave it)."""
+        entry = {
+            "received_at": iso_utc(self._clock.now()),
+            "notification_type": payload.get("notification_type"),
+            "subject": payload.get("subject"),
+            "payload": dict(payload),
+        }
+        stored = self.store.inbox_append(entry, maxlen=self.maxlen, max_bytes=self.max_bytes)
         with self._cond:
-            entry = {
-                "id": next(self._ids),
-                "received_at": iso_utc(self._clock.now()),
-                "notification_type": payload.get("notification_type"),
-                "subject": payload.get("subject"),
-                "payload": dict(payload),
-            }
-            kept = _Kept(entry["notification_type"], json.dumps(entry, separators=(",", ":")))
-            self._records.append(kept)
-            self.size_bytes += len(kept.text)
-            while len(self._records) > 1 and (len(self._records) > self.maxlen or self.size_bytes > self.max_bytes):
-                self.size_bytes -= len(self._records.popleft().text)
-                self.dropped += 1
             self._cond.notify_all()
-            return kept.record()
+        return stored
 
     def received(self, notification_type: str | None = None) -> list[dict[str, Any]]:
         """Records, oldest first, optionally only of one ``notification_type``."""
-        with self._cond:
-            kept = [k for k in self._records if notification_type is None or k.notification_type == notification_type]
-        return [k.record() for k in kept]
+        return [r for r in self.store.inbox_list()
+                if notification_type is None or r["notification_type"] == notification_type]
 
     def clear(self) -> None:
         """Forget every record."""
-        with self._cond:
-            self._records.clear()
-            self.size_bytes = 0
-            self.dropped = 0
+        self.store.inbox_clear()
 
     def __len__(self) -> int:
-        with self._cond:
-            return len(self._records)
+        return len(self.store.inbox_list())
 
     def wait_for(self, notification_type: str | None = None, timeout: float = 5.0,
                  predicate: Callable[[dict[str, Any]], bool] | None = None) -> dict[str, Any]:
         """Block until a record of ``notification_type`` (any when None) is in the inbox; return the newest.
 
-        Raises ``TimeoutError`` naming what did arrive when none comes in ``timeout`` seconds.
+        Woken at once by a record made here; a record another worker made is seen within
+        :data:`WAIT_POLL_S`. Raises ``TimeoutError`` naming what did arrive when none comes in ``timeout`` seconds.
         """
-        def match() -> dict[str, Any] | None:
-            for kept in reversed(self._records):
-                if notification_type is not None and kept.notification_type != notification_type:
+        def match(records: list[dict[str, Any]]) -> dict[str, Any] | None:
+            for record in reversed(records):
+                if notification_type is not None and record["notification_type"] != notification_type:
                     continue
-                record = kept.record()
                 if predicate is not None and not predicate(record):
                     continue
                 return record
             return None
 
-        with self._cond:
-            found = self._cond.wait_for(match, timeout)
-            if found:
+        deadline = time.monotonic() + timeout
+        while True:
+            records = self.store.inbox_list()
+            found = match(records)
+            if found is not None:
                 return found
-            seen = [k.notification_type for k in self._records]
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                break
+            with self._cond:
+                self._cond.wait(min(remaining, WAIT_POLL_S))
+        seen = [r["notification_type"] for r in records]
         raise TimeoutError(f"no {notification_type or 'any'} webhook notification arrived in {timeout:g} s; "
                            f"received: {seen or 'nothing'}")
