@@ -82,7 +82,7 @@ def serve(name: str, port: int) -> None:
             def log_request(self, *args: object, **kwargs: object) -> None:
                 pass
 
-        makeserving("127.0.0.1", port, wsgi, threaded=True, request_handler=Quiet).serve_forever()
+        make_server("127.0.0.1", port, wsgi, threaded=True, request_handler=Quiet).serve_forever()
     elif name in ("uvicorn", "uvicorn+a2wsgi"):
         import uvicorn
 
