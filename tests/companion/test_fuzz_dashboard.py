@@ -9,7 +9,6 @@ example database, no deadline.
 from __future__ import annotations
 
 import json
-import time
 
 import jwt
 import pytest
