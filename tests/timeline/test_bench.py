@@ -19,7 +19,7 @@ def test_run_builds_a_section(monkeypatch):
         "record_us": 1.0, "breaker_call_us": 2.0, "breaker_call_listened_us": 4.0, "request_us": 1000.0,
         "request_timeline_us": 1001.0, "collect_per_request_us": 1.0, "collected_requests": 10, "look_us": 10.0,
         "per_test_ms": 0.5, "render_300_ms": 2.0, "render_events": 330})
-    section = run(BenchConfig.for_mode(True), log=lambda line: None)
+    section = run(BenchConfig.for_mode("quick"), log=lambda line: None)
     rows = {row["what"]: row for row in section.rows}
     assert rows["timeline cost per request (listener + collection)"]["cost"] == "3.0 µs"
     assert rows["per test"]["compared with"] == "0.29 % of 175 ms per test"
