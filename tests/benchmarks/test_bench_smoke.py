@@ -33,11 +33,25 @@ One Passing Test
 """
 
 
+#: why the smoke run failed, once it has: the other tests then fail at once instead of running it again
+FAILED_RUN: list[str] = []
+
+
 @pytest.fixture(scope="module")
 def smoke(tmp_path_factory):
     """``python -m benchmarks --smoke --out DIR`` after a smoke run of ``benchmarks.suite_times`` into ``DIR``;
     returns the folder and the report's JSON document."""
-    out = tmp_path_factory.mktemp("bench")
+    if FAILED_RUN:
+        pytest.fail(f"the smoke run failed (see the first error): {FAILED_RUN[0]}")
+    try:
+        return run_smoke(tmp_path_factory.mktemp("bench"))
+    except BaseException as exc:  # noqa: BLE001 - a timeout from pytest-timeout too: remembered, then raised
+        FAILED_RUN.append(f"{type(exc).__name__}: {exc}")
+        raise
+
+
+def run_smoke(out):
+    """The suite-times smoke run and ``python -m benchmarks --smoke`` into ``out``; (out, bench.json)."""
     suite = out / "one_test.robot"
     suite.write_text(ONE_TEST_SUITE, encoding="utf-8")
     measured = suite_times.measure(rounds=1, candidates=(suite_times.SERIAL, suite_times.CANDIDATES[1]),
