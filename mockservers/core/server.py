@@ -203,8 +203,11 @@ class _BusyPoll:
     2-core virtual machine: cpuidle ``haltpoll`` with ``guest_halt_poll_ns=0``; a loopback round trip takes
     about 60 µs with both sides sleeping and about 30 µs with one side polling, benchmarks/README.md), about
     as long as answering a request: under concurrent load on a quiet machine the loop slept between the
-    client's bursts and served about half of what it could. A client sending one request at a time never
-    starts it, so an idle or lightly used mock spends no CPU on it.
+    client's bursts and served about half of what it could. Each poll first offers the core to any other
+    thread that wants it (``sched_yield``): on a busy machine polling then takes nothing from other work
+    (polling without it served 10-15 % fewer requests there, measured), on a quiet one nothing else wants
+    the core and it stays awake. A client sending one request at a time never starts it, so an idle or
+    lightly used mock spends no CPU on it.
     """
 
     def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
@@ -237,9 +240,14 @@ class _BusyPoll:
 
     def _poll(self) -> None:
         if self._loop.time() < self._until:
+            _yield_core()
             self._loop.call_soon(self._poll)
         else:
             self.polling = False
+
+
+#: give the core to another runnable thread, if any (not on every platform: then nothing)
+_yield_core: Callable[[], None] = getattr(os, "sched_yield", lambda: None)
 
 
 def _duplicate(sock: Any) -> socket.socket:
