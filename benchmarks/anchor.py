@@ -139,7 +139,7 @@ def run(config: BenchConfig, load: LoadGenerator, *, rounds: int | None = None,
     section.notes.append("Servers pinned to core 0, the load generator to core 1 (when the platform can pin). "
                          "The project page carries more fields per item than the Express page (page KB). "
                          "server CPU %: the server process's CPU time over the load run, in % of one core "
-                         "(below 100 while the load generator keeps it busy: it waits on something).")
+                         "(below 100 while the load generator keeps it busy: it waited, or other work on the machine had the core).")
     if load.note:
         section.notes.append(load.note)
     section.elapsed_s = time.perf_counter() - started
