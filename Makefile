@@ -9,7 +9,7 @@ PROCESSES ?= 4
 RESULTS := results
 ROBOT_DIRS := robot
 ROBOT_PATHS := --pythonpath . --pythonpath libraries
-KEYWORD_LIBRARIES := MockServices MediaClients ServiceHealth ResilienceTimeline
+KEYWORD_LIBRARIES := MockServices MediaClients ServiceHealth ResilienceTimeline CompanionProcess
 # each held to fail_under (pyproject.toml) on its own
 COVERED_PACKAGES := mockservers libraries/companion $(addprefix libraries/,$(KEYWORD_LIBRARIES))
 # pabot starts `robot` by name: the venv's must come first
@@ -18,7 +18,7 @@ export PATH := $(abspath $(BIN)):$(PATH)
 # and test modules in __pycache__ (git-ignored) after a change, rather than compiling them again each time
 unexport PYTHONDONTWRITEBYTECODE
 
-.PHONY: all venv acceptance acceptance-isolated robot-serial pytest lint test coverage docs bench clean
+.PHONY: all venv chromium acceptance acceptance-isolated robot-serial pytest lint test coverage docs bench clean
 
 all: test
 
@@ -27,7 +27,19 @@ $(STAMP): requirements.txt
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements.txt
 	touch $(STAMP)
 
-venv: $(STAMP)
+venv: $(STAMP) chromium
+
+## Debian's chromium, the browser robot/health_page.robot drives (no browser download): installed with apt-get
+## when it is missing and make runs as root; otherwise says what is missing (the suite then fails saying so too).
+chromium:
+	@if command -v chromium >/dev/null 2>&1 || command -v chromium-browser >/dev/null 2>&1; then :; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+		echo "installing Debian's chromium for the browser tests: apt-get install chromium"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+	else \
+		echo "MISSING: chromium, needed by robot/health_page.robot (tag browser): install Debian's chromium" \
+		     "(sudo apt-get install chromium) or put a chromium on PATH"; \
+	fi
 
 # How `make acceptance` splits the suites: the fastest way by measurement
 # (`python -m benchmarks.suite_times`, table in benchmarks/README.md): one process per group of whole suites
@@ -107,9 +119,12 @@ coverage: venv
 ## Every test: robocop and ruff, pytest and the Robot suites under pabot, with the coverage threshold.
 test: lint coverage
 
-## libdoc HTML of every keyword library and resource file into docs/ (committed).
+## libdoc HTML of every keyword library and resource file into docs/ (committed), and the README's picture of
+## the health page, taken by its browser test (docs/health-page.png).
 docs: venv
 	mkdir -p docs
+	$(BIN)/robot --outputdir $(RESULTS)/docs-picture --include readme-picture $(ROBOT_PATHS) \
+		--variable PAGE_SCREENSHOT:$(abspath docs/health-page.png) robot/health_page.robot
 	for lib in $(KEYWORD_LIBRARIES); do \
 		$(BIN)/libdoc --pythonpath . --pythonpath libraries $$lib docs/$$lib.html || exit 1; done
 	for res in resources/*.resource; do \

@@ -8,7 +8,7 @@ import time
 from pathlib import Path
 from typing import Callable
 
-from . import anchor, client_paths, delay, lifecycle, outage, servers, soak, throughput, timeline
+from . import anchor, client_paths, delay, health_page, lifecycle, outage, servers, soak, throughput, timeline
 from .loadgen import LoadGenerator
 from .machine import machine_info
 from .model import BenchConfig, Section
@@ -25,6 +25,7 @@ RUNNERS: dict[str, tuple[bool, Callable[..., Section]]] = {
     "outage": (False, outage.run),
     "soak": (False, soak.run),
     "timeline": (False, timeline.run),
+    "health_page": (False, health_page.run),
 }
 BENCHMARKS = tuple(RUNNERS)
 

@@ -31,6 +31,7 @@ class ServiceHealth(SuiteLibrary):
     | status service     | `Create Status Service`   | `Wait Until Service Status Is`, `Status Source Should Be`, `Get Service Status` |
     | dashboard          | `Start Dashboard`         | `Get Dashboard`, `Dashboard Should Refuse`, `Wait Until Dashboard Summary Is`, `Summary Should Show` |
     | webhook receiver   | (part of the dashboard)   | `Webhook Inbox Should Contain`, `Webhook Inbox Should Be Empty` |
+    | health page        | (part of the dashboard, ``${HEALTH_PAGE_URL}``) | a browser (``resources/health_page.resource``) signed in with `Get Health Page Credentials`; `Restart Dashboard` |
 
     The status service is built by default on the Plex/Overseerr clients and
     the breaker registry of the ``MediaClients`` library in the current test

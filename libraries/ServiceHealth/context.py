@@ -20,6 +20,10 @@ log = logging.getLogger("ServiceHealth")
 #: unset, each library instance makes up its own random ones
 JWT_SECRET_VARIABLE = "${DASHBOARD_JWT_SECRET}"
 WEBHOOK_SECRET_VARIABLE = "${DASHBOARD_WEBHOOK_SECRET}"
+PAGE_ADMIN_PASSWORD_VARIABLE = "${HEALTH_PAGE_ADMIN_PASSWORD}"
+PAGE_USER_PASSWORD_VARIABLE = "${HEALTH_PAGE_USER_PASSWORD}"
+#: the health page's accounts: an admin, and a non-admin who may sign in but is refused the page
+PAGE_ADMIN, PAGE_USER = "admin", "viewer"
 
 
 def robot_variable(name: str, default: Any = None) -> Any:
@@ -56,6 +60,7 @@ class HealthContext(LibraryContext):
         #: records the status results on the running test's resilience timeline
         self.status_story = StatusRecorder()
         self._made_up_secrets: dict[str, str] = {}
+        self._page_accounts: Any = None
 
     def dashboard_secret(self, variable: str) -> str:
         """The secret in test variable ``variable`` (a ``Secret`` or text) if set, else one made up for this
@@ -64,6 +69,17 @@ class HealthContext(LibraryContext):
         if value:
             return str(value)
         return self._made_up_secrets.setdefault(variable, secrets.token_urlsafe(32))
+
+    def page_accounts(self) -> Any:
+        """The health page's accounts (``companion.dashboard.Accounts``): ``admin`` (role admin) and
+        ``viewer`` (role user), passwords from :meth:`dashboard_secret`; hashed once per library instance."""
+        if self._page_accounts is None:
+            from companion.dashboard import Accounts
+
+            self._page_accounts = Accounts.from_passwords({
+                PAGE_ADMIN: (self.dashboard_secret(PAGE_ADMIN_PASSWORD_VARIABLE), "admin"),
+                PAGE_USER: (self.dashboard_secret(PAGE_USER_PASSWORD_VARIABLE), "user")})
+        return self._page_accounts
 
     # -- required parts, with a failure that says which keyword builds them ---------------
     def require_kuma(self) -> Any:

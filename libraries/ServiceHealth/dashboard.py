@@ -14,16 +14,20 @@ from robot.libraries.BuiltIn import BuiltIn
 from atest_support.clock import companion_clock
 from atest_support.waiting import seconds, wait_until
 
-from .context import JWT_SECRET_VARIABLE, WEBHOOK_SECRET_VARIABLE, HealthContext
+from .context import (JWT_SECRET_VARIABLE, PAGE_ADMIN, PAGE_ADMIN_PASSWORD_VARIABLE, PAGE_USER,
+                      PAGE_USER_PASSWORD_VARIABLE, WEBHOOK_SECRET_VARIABLE, HealthContext)
 
 Credentials = Literal["admin", "non-admin", "no-role", "expired", "bad-signature", "malformed", "wrong-scheme",
                       "none"]
 WebhookSecret = Literal["valid", "wrong", "none"]
+PageCredentials = Literal["admin", "non-admin", "wrong-password", "unknown-user"]
 
 #: the dashboard's routes (``companion.dashboard.DASHBOARD_PATH`` / ``WEBHOOK_PATH``; written here so that
 #: importing this library does not import Flask)
 DASHBOARD_PATH = "/api/v1/admin/service-health/dashboard"
 WEBHOOK_PATH = "/api/v1/webhooks/overseerr"
+#: the health page (``companion.dashboard.PAGE_PATH``)
+HEALTH_PAGE_PATH = "/admin/health"
 #: the HS256 secret a "bad-signature" token is signed with (not the dashboard's, and no secret of the test)
 FOREIGN_SECRET = "not-the-dashboard-secret-0123456789abcdef"
 
@@ -45,10 +49,27 @@ class _CurrentStatus:
     def breaker_names(self) -> dict[str, str]:
         return getattr(self.ctx.status, "breaker_names", None) or {}
 
+    @property
+    def services(self) -> list[str]:
+        return list(self.ctx.status.services) if self.ctx.status is not None else []
+
     def get_all_statuses(self) -> list[dict[str, Any]]:
         statuses = self.ctx.status.get_all_statuses() if self.ctx.status is not None else []
         self.ctx.status_story.seen(statuses)
         return statuses
+
+    def get_status(self, service: str) -> dict[str, Any]:
+        entry = self.ctx.status.get_status(service)
+        self.ctx.status_story.seen([entry])
+        return entry
+
+    @property
+    def last_statuses(self) -> list[dict[str, Any]]:
+        """The latest verdicts (no check: the health page's live updates read these from their own thread)."""
+        return self.ctx.status.last_statuses if self.ctx.status is not None else []
+
+    def stale_answers(self) -> dict[str, Any]:
+        return self.ctx.status.stale_answers() if self.ctx.status is not None else {}
 
 
 class _CurrentBreakers:
@@ -82,16 +103,21 @@ class DashboardKeywords:
 
     # -- lifecycle --------------------------------------------------------------------------
     @keyword(tags=["dashboard"])
-    def start_dashboard(self) -> str:
-        """Starts the dashboard app on a free port of 127.0.0.1 and returns its base URL.
+    def start_dashboard(self, port: int = 0) -> str:
+        """Starts the dashboard app (JSON dashboard, webhook receiver, health page) on 127.0.0.1 and returns
+        its base URL. ``port`` 0 (the default) takes a free one.
 
         Its JWT and webhook secrets are made up at random for this suite, or
         read from the test variables ``${DASHBOARD_JWT_SECRET}`` and
         ``${DASHBOARD_WEBHOOK_SECRET}`` when set (``--variable
-        "DASHBOARD_JWT_SECRET: Secret:..."``); they are never logged. Sets the
-        suite variables ``${DASHBOARD_URL}`` and ``${DASHBOARD_WEBHOOK_URL}``.
-        The dashboard reads whatever status service `Create Status Service`
-        built last. It is stopped at the end of the suite.
+        "DASHBOARD_JWT_SECRET: Secret:..."``); they are never logged. The
+        health page has two accounts, an admin and a non-admin, with passwords
+        made up the same way (``${HEALTH_PAGE_ADMIN_PASSWORD}``,
+        ``${HEALTH_PAGE_USER_PASSWORD}``): see `Get Health Page Credentials`.
+        Sets the suite variables ``${DASHBOARD_URL}``,
+        ``${DASHBOARD_WEBHOOK_URL}`` and ``${HEALTH_PAGE_URL}``. The dashboard
+        reads whatever status service `Create Status Service` built last. It
+        is stopped at the end of the suite.
 
         | `Start Dashboard`
         | `Create Status Service`    use_uptime_kuma=${False}
@@ -102,18 +128,49 @@ class DashboardKeywords:
         app = create_dashboard_app(_CurrentStatus(self.ctx), _CurrentBreakers(self.ctx),
                                    jwt_secret=self.ctx.dashboard_secret(JWT_SECRET_VARIABLE),
                                    webhook_secret=self.ctx.dashboard_secret(WEBHOOK_SECRET_VARIABLE),
-                                   clock=companion_clock())
-        server = DashboardServer(app).start()
+                                   clock=companion_clock(), accounts=self.ctx.page_accounts())
+        server = DashboardServer(app, port=port).start()
         self.ctx.dashboard = server
         BuiltIn().set_suite_variable("${DASHBOARD_URL}", server.url)
         BuiltIn().set_suite_variable("${DASHBOARD_WEBHOOK_URL}", server.url + WEBHOOK_PATH)
-        logger.info(f"Dashboard listening at {server.url}")
+        BuiltIn().set_suite_variable("${HEALTH_PAGE_URL}", server.url + HEALTH_PAGE_PATH)
+        logger.info(f"Dashboard listening at {server.url} (health page: {server.url + HEALTH_PAGE_PATH})")
         return server.url
 
     @keyword(tags=["dashboard"])
     def stop_dashboard(self) -> None:
-        """Stops the dashboard (no error when it is not running)."""
+        """Stops the dashboard (no error when it is not running); open health pages lose their live updates."""
         self.ctx.stop_dashboard()
+
+    @keyword(tags=["dashboard"])
+    def restart_dashboard(self) -> str:
+        """Stops the dashboard and starts a new one on the same port, with the same secrets and accounts
+        (so a signed-in page stays signed in and can reconnect by itself). Returns its base URL."""
+        port = self.ctx.require_dashboard().port
+        self.ctx.stop_dashboard()
+        return self.start_dashboard(port)
+
+    @keyword(tags=["dashboard"])
+    def get_health_page_credentials(self, kind: PageCredentials = "admin") -> tuple[str, Secret]:
+        """Returns a user name and a password (a ``Secret``, logged as ``<secret>``) for the health page's
+        sign-in form.
+
+        | *kind*           | *what the page does with it* |
+        | admin            | signs in; the page shows every service |
+        | non-admin        | signs in; the page answers 403 (admins only) |
+        | wrong-password   | the admin's name with a password that is not the admin's: refused |
+        | unknown-user     | a name no account has: refused |
+
+        | ${name}    ${password} =    `Get Health Page Credentials`    non-admin
+        """
+        accounts = {"admin": (PAGE_ADMIN, self.ctx.dashboard_secret(PAGE_ADMIN_PASSWORD_VARIABLE)),
+                    "non-admin": (PAGE_USER, self.ctx.dashboard_secret(PAGE_USER_PASSWORD_VARIABLE)),
+                    "wrong-password": (PAGE_ADMIN, "not-the-admin-password"),
+                    "unknown-user": ("nobody-here", "not-a-password")}
+        if kind not in accounts:
+            raise AssertionError(f"No health page credentials {kind!r}: expected one of {', '.join(accounts)}.")
+        name, password = accounts[kind]
+        return name, Secret(password)
 
     # -- tokens --------------------------------------------------------------------------------
     @keyword(tags=["dashboard"])

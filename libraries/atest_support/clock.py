@@ -4,7 +4,9 @@ It is a ``mockservers.core.clock.VirtualClock``: the wall clock plus an offset
 that only moves forward. Left alone it runs at the wall clock's pace, so a test
 that never moves it runs in real time; `Advance Time By` moves it at once, so breakers' reset timeouts, cache TTLs, retry backoffs,
 reconnect waits and the mocks' timed faults pass in microseconds. Under pabot
-every worker is its own process, so every worker has its own clock.
+every worker is its own process, so every worker has its own clock. A companion
+started as its own process (``python -m companion``) follows it through a clock
+file (:meth:`~atest_support.followed_clock.FollowedClock.follow_with_file`).
 
 A ``real-clock`` suite calls ``Use The Wall Clock`` first: until that suite
 ends, the companion objects the libraries build (:func:`companion_clock`) read
@@ -27,13 +29,14 @@ _wall_clock = False
 
 
 def process_clock() -> Any:
-    """The ``VirtualClock`` of this process, created on first use (importing the mock core only then)."""
+    """The ``VirtualClock`` of this process, created on first use (importing the mock core only then); a
+    :class:`~atest_support.followed_clock.FollowedClock`, so companion processes can keep time with it."""
     global _clock
     with _lock:
         if _clock is None:
-            from mockservers.core.clock import VirtualClock
+            from .followed_clock import FollowedClock
 
-            _clock = VirtualClock()
+            _clock = FollowedClock()
         return _clock
 
 

@@ -50,6 +50,12 @@ class HttpServiceClient:
         return self._http.last_call_stale_reason
 
     @property
+    def serving_stale_since(self) -> dict | None:
+        """While reads are answered stale from the cache: ``{"since", "reason", "answers"}`` (see
+        :class:`~companion.cache.StaleSince`); None once the service itself answered again."""
+        return self._http.stale_since.current()
+
+    @property
     def last_call_attempts(self) -> int:
         """HTTP attempts this thread's last call made (retries included; 0 when served from the cache)."""
         return self._http.retry.last_attempts

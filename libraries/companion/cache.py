@@ -1,4 +1,5 @@
-"""``ReadCache``: a TTL cache for reads that also remembers the last good value for stale fallback."""
+"""``ReadCache``: a TTL cache for reads that also remembers the last good value for stale fallback;
+``StaleSince``: since when a client's reads have been answered from that fallback, and why."""
 
 from __future__ import annotations
 
@@ -8,9 +9,10 @@ from typing import Any, Callable, Hashable
 
 from cachetools import LRUCache, TTLCache
 
-from .clock import SYSTEM_CLOCK
+from .clock import SYSTEM_CLOCK, Clock
+from .timeutil import iso_utc
 
-__all__ = ["ReadCache", "MISSING"]
+__all__ = ["ReadCache", "StaleSince", "MISSING"]
 
 MISSING = object()
 
@@ -59,3 +61,41 @@ class ReadCache:
     def __len__(self) -> int:
         with self._lock:
             return len(self._last_good)
+
+
+class StaleSince:
+    """One client's run of stale answers: since when its reads have come from the cache, why, how many.
+
+    A read answered stale (:meth:`served_stale`) starts the run, or extends it;
+    the next answer that came from the service itself (:meth:`served_fresh`)
+    ends it. A read answered from the fresh cache within its TTL says nothing
+    about the service and leaves the run as it is. Thread-safe.
+    """
+
+    def __init__(self, clock: Clock = SYSTEM_CLOCK) -> None:
+        self._clock = clock
+        self._lock = threading.Lock()
+        self._since: str | None = None
+        self._reason: str | None = None
+        self._answers = 0
+
+    def served_stale(self, reason: str) -> None:
+        """A read was answered from the cache because of ``reason`` (the failure's message)."""
+        with self._lock:
+            if self._since is None:
+                self._since = iso_utc(self._clock.now())
+            self._reason = reason
+            self._answers += 1
+
+    def served_fresh(self) -> None:
+        """The service itself answered: the run (if any) is over."""
+        with self._lock:
+            self._since, self._reason, self._answers = None, None, 0
+
+    def current(self) -> dict[str, Any] | None:
+        """``{"since": ISO 8601 UTC of the first stale answer, "reason": the latest one's, "answers": n}``,
+        or None while reads are answered fresh."""
+        with self._lock:
+            if self._since is None:
+                return None
+            return {"since": self._since, "reason": self._reason, "answers": self._answers}

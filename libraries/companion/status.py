@@ -93,7 +93,7 @@ class StatusService:
         self.breaker_names: dict[str, str] = {name: name for name in HEALTH_CALLS}
         self.breaker_names.update(breaker_names or {})
         self._lock = threading.Lock()
-        self._last: list[dict[str, Any]] = []
+        self._latest: dict[str, dict[str, Any]] = {}
 
     # -- public API ------------------------------------------------------------------
     @property
@@ -112,13 +112,16 @@ class StatusService:
     def get_all_statuses(self) -> list[dict[str, Any]]:
         """One status per service: ``name``, ``status`` (up|down|degraded), ``response_time_ms``,
         ``last_check`` (ISO 8601 UTC), ``source`` (uptime-kuma|poll), ``message``."""
-        statuses = [self.get_status(name) for name in self.services]
-        with self._lock:
-            self._last = [dict(s) for s in statuses]
-        return statuses
+        return [self.get_status(name) for name in self.services]
 
     def get_status(self, service: str) -> dict[str, Any]:
-        """The status of one service (``plex``, ``overseerr`` or ``uptime-kuma``)."""
+        """The status of one service (``plex``, ``overseerr`` or ``uptime-kuma``); kept as its latest verdict."""
+        entry = self._check(service)
+        with self._lock:
+            self._latest[service] = dict(entry)
+        return entry
+
+    def _check(self, service: str) -> dict[str, Any]:
         if service == UPTIME_KUMA:
             return self._kuma_self_status()
         if service not in self.clients:
@@ -133,9 +136,21 @@ class StatusService:
 
     @property
     def last_statuses(self) -> list[dict[str, Any]]:
-        """What the last :meth:`get_all_statuses` returned."""
+        """The latest verdict of every service reported (from :meth:`get_all_statuses` or :meth:`get_status`),
+        in :attr:`services` order; a service not checked yet is left out. Reads state only: no check runs."""
         with self._lock:
-            return [dict(s) for s in self._last]
+            latest = dict(self._latest)
+        return [dict(latest[name]) for name in self.services if name in latest]
+
+    def stale_answers(self) -> dict[str, dict[str, Any]]:
+        """Per service whose reads are answered stale from the cache right now: ``{"since", "reason",
+        "answers"}`` (the client's ``serving_stale_since``). Reads state only: no check runs."""
+        answers = {}
+        for name, client in self.clients.items():
+            current = getattr(client, "serving_stale_since", None) if client is not None else None
+            if isinstance(current, Mapping):
+                answers[name] = dict(current)
+        return answers
 
     # -- sources -----------------------------------------------------------------------
     def _entry(self, name: str, status: str, response_time_ms: float | None, last_check: datetime,

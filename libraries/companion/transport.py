@@ -20,7 +20,7 @@ import requests
 from urllib3.exceptions import NewConnectionError
 
 from .breakers import CircuitBreakerFactory, ServiceBreaker
-from .cache import MISSING, ReadCache
+from .cache import MISSING, ReadCache, StaleSince
 from .clock import SYSTEM_CLOCK, Clock
 from .errors import (AuthenticationError, BadResponseError, CircuitOpenError, IntegrationError, RequestRejectedError,
                      ServiceTimeoutError, ServiceUnavailableError, redact, redact_text)
@@ -89,6 +89,8 @@ class HttpTransport:
         self.clock = clock
         self.retry = RetryPolicy(settings, clock)
         self.cache = ReadCache(settings.cache_ttl_s, settings.cache_max_entries, timer=clock.monotonic)
+        #: since when this transport's reads have been answered stale (what the health page shows)
+        self.stale_since = StaleSince(clock)
         self.session = requests.Session()
         self.session.headers.update({"User-Agent": USER_AGENT, **headers})
         self._last_call = threading.local()  # what this thread's last call reports
@@ -121,8 +123,10 @@ class HttpTransport:
                 raise
             reason = self._stale_reason(error)
             self._last_call.stale, self._last_call.reason = True, reason
+            self.stale_since.served_stale(reason)
             log.warning("%s %s served stale from the cache: %s", self.service, operation, reason)
             return mark(stale, stale=True, reason=reason)
+        self.stale_since.served_fresh()
         if cache_key is not None:
             self.cache.put(cache_key, value)
         return mark(value, stale=False)
@@ -227,7 +231,9 @@ class HttpTransport:
                                    f"{requests.utils.urlparse(response.url).path}: {snippet!r}") from None
 
     def clear_cache(self) -> None:
+        """Forget every cached read (and so any run of stale answers: nothing is left to serve)."""
         self.cache.clear()
+        self.stale_since.served_fresh()
 
     def __repr__(self) -> str:
         return f"<HttpTransport {self.service} {redact_text(self.base_url, self.secrets)}>"

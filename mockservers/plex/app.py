@@ -194,6 +194,7 @@ def create_app(library: PlexLibrary, token: str | Callable[[], str]) -> Flask:
 
     @app.get("/library/sections")
     @app.get("/library/sections/")
+    @app.get("/library/sections/all")  # the community PMS OpenAPI description's name for the same listing
     def sections():
         with library.lock:
             return answer(tree.sections(library))

@@ -22,12 +22,14 @@ from pathlib import Path
 
 import pytest
 
-# untraced: `make test` runs it outside coverage (pyproject.toml markers); pabot measures the libraries
-pytestmark = pytest.mark.untraced
+# untraced: `make test` runs it outside coverage (pyproject.toml markers); pabot measures the libraries.
+# The run of eight suites (a browser and companion processes among them) takes more than pytest's default 60 s
+# on a busy machine: it has the subprocess's own 300 s.
+pytestmark = [pytest.mark.untraced, pytest.mark.timeout(320)]
 ROOT = Path(__file__).resolve().parents[2]
 #: the suites whose keywords carry credentials, tokens or webhook secrets
 SUITES = ["dashboard.robot", "webhooks.robot", "uptime_kuma.robot", "plex.robot", "overseerr.robot",
-          "circuit_breaker.robot"]
+          "circuit_breaker.robot", "companion_app.robot", "health_page.robot"]
 JWT_SHAPE = re.compile(r"eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}")
 PLANTED_SUITE = """*** Test Cases ***
 A Value Logged Like A Leak
@@ -53,7 +55,9 @@ def run(tmp_path_factory: pytest.TempPathFactory) -> dict:
     out = tmp_path_factory.mktemp("leak")
     secrets = {"plex_token": _unique("plex-token"), "overseerr_api_key": _unique("overseerr-key"),
                "uptime_kuma_username": _unique("kuma-user"), "uptime_kuma_password": _unique("kuma-password"),
-               "jwt_secret": _unique("jwt-secret"), "webhook_secret": _unique("webhook-secret")}
+               "jwt_secret": _unique("jwt-secret"), "webhook_secret": _unique("webhook-secret"),
+               "page_admin_password": _unique("page-admin-password"),
+               "page_user_password": _unique("page-user-password")}
     planted = _unique("planted")
     (out / "planted.robot").write_text(PLANTED_SUITE, encoding="utf-8")
     credentials = [f"{name}={secrets[name]}" for name in
@@ -61,6 +65,8 @@ def run(tmp_path_factory: pytest.TempPathFactory) -> dict:
     args = ["--pythonpath", ".", "--pythonpath", "libraries", "--loglevel", "TRACE", "--outputdir", str(out),
             "--console", "none", "--variable", f"DASHBOARD_JWT_SECRET: Secret:{secrets['jwt_secret']}",
             "--variable", f"DASHBOARD_WEBHOOK_SECRET: Secret:{secrets['webhook_secret']}",
+            "--variable", f"HEALTH_PAGE_ADMIN_PASSWORD: Secret:{secrets['page_admin_password']}",
+            "--variable", f"HEALTH_PAGE_USER_PASSWORD: Secret:{secrets['page_user_password']}",
             "--variable", f"PLANTED:{planted}", *(f"robot/{suite}" for suite in SUITES), str(out / "planted.robot")]
     result = subprocess.run([sys.executable, "-c", RUNNER, *credentials, *args], cwd=ROOT, timeout=300,
                             capture_output=True, text=True)
@@ -107,5 +113,6 @@ def test_no_secret_value_in_robot_output_at_trace_level(run, document):
 def test_the_run_really_used_the_credentials_and_tokens(run):
     # the suites above log in, read the dashboard with minted tokens and post webhooks: if none of
     # that happened, finding nothing would prove nothing
-    for step in ("Mint Dashboard Token", "Get Webhook Secret", "Connect To Uptime Kuma", "Create Plex Client"):
+    for step in ("Mint Dashboard Token", "Get Webhook Secret", "Connect To Uptime Kuma", "Create Plex Client",
+                 "Get Health Page Credentials", "Fill Secret"):
         assert step in run["output"], f"{step} did not run"

@@ -13,6 +13,9 @@ from pathlib import Path
 
 import pytest
 
+# the dry run of every suite starts the Browser library's Playwright process (its listener talks to it at every
+# test's end, robot/health_page.robot): seconds here, more than pytest's default 60 s on a busy machine
+pytestmark = pytest.mark.timeout(200)
 ROOT = Path(__file__).resolve().parents[2]
 RESOURCES = {path.stem for path in (ROOT / "resources").glob("*.resource")}
 
@@ -23,7 +26,7 @@ def dry_run(tmp_path_factory: pytest.TempPathFactory) -> ET.Element:
     subprocess.run([sys.executable, "-m", "robot", "--dryrun", "--pythonpath", ".", "--pythonpath", "libraries",
                     "--outputdir", str(output.parent), "--output", str(output), "--log", "NONE", "--report", "NONE",
                     "--console", "none", "robot"],
-                   cwd=ROOT, check=True, timeout=120)
+                   cwd=ROOT, check=True, timeout=180)
     return ET.parse(output).getroot()
 
 

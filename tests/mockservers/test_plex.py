@@ -101,7 +101,7 @@ def test_library_root_lists_the_sections_directory(plex):
     assert {"key": "sections", "title": "Library Sections"} in body["Directory"]
 
 
-@pytest.mark.parametrize("path", ["/library/sections", "/library/sections/"])
+@pytest.mark.parametrize("path", ["/library/sections", "/library/sections/", "/library/sections/all"])
 def test_sections_in_xml(plex, path):
     root = xml(get(plex, path))
     sections = root.findall("Directory")

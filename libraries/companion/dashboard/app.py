@@ -2,7 +2,8 @@
 
 Routes:
 
-* ``GET /health`` - no authentication: ``{"status": "ok"}``.
+* ``GET /health`` - no authentication: ``{"status": "ok"}``, or what the app's
+  ``health()`` callable returns (the companion app adds its instance and worker pid).
 * ``GET /api/v1/admin/service-health/dashboard`` - ``Authorization: Bearer <JWT>``
   (HS256, ``jwt_secret``), ``role`` claim ``admin``. 401 without a token or
   with a malformed / wrongly signed / expired one, 403 for another role.
@@ -24,13 +25,17 @@ from __future__ import annotations
 import hmac
 import logging
 from datetime import datetime
-from typing import Any, Mapping
+from typing import Any, Callable, Mapping
 
 from flask import Flask, Response, jsonify, request
 from werkzeug.exceptions import HTTPException
 
 from ..clock import SYSTEM_CLOCK, Clock
 from ..timeutil import iso_utc
+from .live import MAX_STREAMS
+from .page import register_page
+from .sessions import Accounts
+from .summary import summarize
 from .tokens import ADMIN_ROLE, MAX_TOKEN_LIFETIME_S, TokenError, verify_token
 from .webhooks import (MAX_BODY_BYTES, NOTIFICATION_TYPES, WebhookInbox, WebhookValidationError,
                        parse_notification)
@@ -64,23 +69,6 @@ def _short(value: str, limit: int = 40) -> str:
     return text if len(text) <= limit else f"{text[:limit]}... ({len(value)} characters)"
 
 
-def summarize(services: list[Mapping[str, Any]], breaker_metrics: Mapping[str, Mapping[str, Any]]) -> dict[str, int]:
-    """The dashboard summary.
-
-    ``circuitBreakersOpen`` counts every registered breaker whose *effective*
-    state is ``open`` - half-open breakers (reset timeout elapsed, awaiting a
-    probe) are not counted: they already let a call through.
-    """
-    return {
-        "totalServices": len(services),
-        "servicesUp": sum(1 for s in services if s.get("status") == "up"),
-        "servicesDown": sum(1 for s in services if s.get("status") == "down"),
-        "servicesDegraded": sum(1 for s in services if s.get("status") == "degraded"),
-        "circuitBreakersOpen": sum(1 for m in breaker_metrics.values()
-                                   if isinstance(m, Mapping) and m.get("state") == "open"),
-    }
-
-
 def build_dashboard(status_service: Any, breakers: Any, *, now: datetime | None = None) -> dict[str, Any]:
     """The dashboard ``data`` object: ``timestamp``, ``services`` (with ``circuitBreaker``), ``summary``."""
     statuses = list(status_service.get_all_statuses())
@@ -97,15 +85,21 @@ def build_dashboard(status_service: Any, breakers: Any, *, now: datetime | None 
 
 def create_dashboard_app(status_service: Any, breakers: Any, *, jwt_secret: str, webhook_secret: str | None,
                          clock: Clock = SYSTEM_CLOCK, inbox: WebhookInbox | None = None,
-                         max_token_lifetime_s: float = MAX_TOKEN_LIFETIME_S) -> Flask:
-    """Build the Flask app.
+                         max_token_lifetime_s: float = MAX_TOKEN_LIFETIME_S,
+                         health: Callable[[], Mapping[str, Any]] | None = None, accounts: Accounts | None = None,
+                         secure_cookie: bool = False, check_interval_s: float | None = None,
+                         max_streams: int = MAX_STREAMS) -> Flask:
+    """Build the Flask app: the JSON dashboard, the webhook receiver and the health page (:mod:`.page`).
 
     ``status_service`` needs ``get_all_statuses()`` (and may map service names to
     breaker names in ``breaker_names``); ``breakers`` needs ``all_metrics()`` or
     is None. ``clock`` (a :class:`~companion.clock.Clock`) gives the current
     time for timestamps and token expiry. ``webhook_secret=None`` accepts webhooks without an
     ``Authorization`` header (Overseerr's header is optional). The inbox is
-    ``app.extensions["companion.webhook_inbox"]``.
+    ``app.extensions["companion.webhook_inbox"]``. ``health()`` gives the body of ``GET /health``
+    (default ``{"status": "ok"}``; it must not hold secrets: the route needs no authentication).
+    ``accounts`` (who may sign in to the page), ``secure_cookie``, ``check_interval_s`` and
+    ``max_streams``: see :func:`~.page.register_page`.
     """
     if not jwt_secret:
         raise ValueError("jwt_secret must not be empty")
@@ -127,8 +121,8 @@ def create_dashboard_app(status_service: Any, breakers: Any, *, jwt_secret: str,
         return None
 
     @app.get("/health")
-    def health():
-        return jsonify({"status": "ok"})
+    def health_check():
+        return jsonify(dict(health()) if health is not None else {"status": "ok"})
 
     @app.get(DASHBOARD_PATH)
     def dashboard():
@@ -184,6 +178,9 @@ def create_dashboard_app(status_service: Any, breakers: Any, *, jwt_secret: str,
             return refused
         app.extensions[INBOX_EXTENSION].clear()
         return jsonify({"success": True, "data": {"count": 0}})
+
+    register_page(app, status_service, breakers, accounts=accounts, jwt_secret=jwt_secret, clock=clock,
+                  secure_cookie=secure_cookie, check_interval_s=check_interval_s, max_streams=max_streams)
 
     @app.errorhandler(HTTPException)
     def http_error(exc: HTTPException):

@@ -8,6 +8,7 @@ from typing import Any, Callable
 from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 
 from .app import INBOX_EXTENSION
+from .page import LIVE_EXTENSION
 
 __all__ = ["DashboardServer"]
 
@@ -83,6 +84,9 @@ class DashboardServer:
             self._server = self._thread = None
         if server is None:
             return
+        feed = getattr(self.app, "extensions", {}).get(LIVE_EXTENSION)
+        if feed is not None:
+            feed.disconnect_all()  # open event streams end, so their threads do not outlive the server
         server.shutdown()
         server.server_close()
         if thread is not None:

@@ -1,0 +1,24 @@
+"""The health page benchmark runs and reports every row (asserts shapes and facts, never speed)."""
+
+from __future__ import annotations
+
+import shutil
+
+import pytest
+
+from benchmarks import health_page
+from benchmarks.model import BenchConfig
+
+pytestmark = [pytest.mark.timeout(120), pytest.mark.untraced]
+
+
+def test_the_health_page_benchmark_measures_serving_pushing_and_the_browser():
+    section = health_page.run(BenchConfig.for_mode(True), log=lambda *_: None)
+    raw = section.raw
+    assert raw["served"]["median_ms"] > 0 and raw["pushed"]["median_ms"] > 0
+    assert set(raw["bytes"]) == {"page", "health.js", "health.css"} and all(raw["bytes"].values())
+    if shutil.which("chromium") or shutil.which("chromium-browser"):
+        assert raw["load"]["median_ms"] > 0 and raw["update"]["median_ms"] > 0
+        assert len(section.rows) == 6
+    else:
+        assert raw["browser"] == "no chromium on PATH" and len(section.rows) == 4
