@@ -214,7 +214,7 @@ def measure(rounds: int = 30, changes: int = 20) -> dict[str, Any]:
 def run(config: BenchConfig, *, log: Callable[[str], None] = print) -> Section:
     """The health page's benchmark section."""
     started = time.perf_counter()
-    m = measure(rounds=10 if config.quick else 30, changes=5 if config.quick else 20)
+    m = measure(rounds=config.health_page_rounds, changes=config.health_page_changes)
     kib = sum(m["bytes"].values()) / 1024
 
     def cell(values: dict[str, float] | None) -> str:

@@ -117,14 +117,15 @@ def test_every_server_candidate_is_measured_with_its_own_cpu(smoke):
     assert {"werkzeug", "uvicorn", "uvicorn+a2wsgi", "mock"} <= set(measured) <= set(CANDIDATES)
     for row in table["rows"]:
         assert row["req/s"] > 0 and row["errors"] == 0, row
-        assert 0 < row["server CPU %"] <= 100 * 8, row  # its own process: measured, at most all cores
+        assert 0 <= row["server CPU %"] <= 100 * 8, row  # its own process: measured (not n/a), at most all cores
 
 
 def test_the_anchor_measures_the_mock_process_in_both_formats(smoke):
     rows = section(smoke[1], "anchor")["rows"]
     mock_rows = [row for row in rows if row["server"] == "project Plex mock"]
     assert [row["format"] for row in mock_rows] == ["JSON", "XML"]
-    assert all(row["req/s"] > 0 and row["errors"] == 0 and row["server CPU %"] > 0 for row in rows)
+    # CPU time comes in clock ticks (10 ms): a 0.2 s smoke point may read 0.0, but never n/a
+    assert all(row["req/s"] > 0 and row["errors"] == 0 and row["server CPU %"] >= 0 for row in rows), rows
 
 
 def test_the_injected_delay_is_honoured(smoke):

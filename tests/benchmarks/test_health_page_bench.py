@@ -13,7 +13,7 @@ pytestmark = [pytest.mark.timeout(120), pytest.mark.untraced]
 
 
 def test_the_health_page_benchmark_measures_serving_pushing_and_the_browser():
-    section = health_page.run(BenchConfig.for_mode(True), log=lambda *_: None)
+    section = health_page.run(BenchConfig.for_mode("quick"), log=lambda *_: None)
     raw = section.raw
     assert raw["served"]["median_ms"] > 0 and raw["pushed"]["median_ms"] > 0
     assert set(raw["bytes"]) == {"page", "health.js", "health.css"} and all(raw["bytes"].values())
