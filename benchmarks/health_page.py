@@ -133,7 +133,20 @@ class _DevTools:
             self.process.wait(timeout=10)
         except subprocess.TimeoutExpired:
             self.process.kill()
-        self.profile.cleanup()
+        self._remove_profile()
+
+    def _remove_profile(self, within_s: float = 10.0) -> None:
+        """Remove the profile folder once Chromium's helper processes, which outlive the browser process for a
+        moment, stop writing into it ("Directory not empty" on a busy machine): tried until it is gone."""
+        deadline = time.monotonic() + within_s
+        while True:
+            try:
+                self.profile.cleanup()
+                return
+            except OSError:
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.05)
 
 
 _LOADED = """new Promise(done => {
