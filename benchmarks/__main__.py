@@ -8,7 +8,7 @@ import time
 from pathlib import Path
 from typing import Callable
 
-from . import anchor, client_paths, delay, health_page, lifecycle, outage, servers, soak, throughput, timeline
+from . import anchor, client_paths, delay, health_page, lifecycle, outage, outbox, servers, soak, throughput, timeline
 from .loadgen import LoadGenerator
 from .machine import machine_info
 from .model import BenchConfig, Section
@@ -26,6 +26,7 @@ RUNNERS: dict[str, tuple[bool, Callable[..., Section]]] = {
     "soak": (False, soak.run),
     "timeline": (False, timeline.run),
     "health_page": (False, health_page.run),
+    "outbox": (False, outbox.run),
 }
 BENCHMARKS = tuple(RUNNERS)
 

@@ -1,8 +1,9 @@
 """``python -m mockservers``: run the mock services from the shell.
 
-Starts Plex (32400), Overseerr (5055) and Uptime Kuma (3001) on 127.0.0.1,
-prints their URLs, and runs until SIGINT or SIGTERM, then stops every server
-and exits 0. Port 0 picks a free port (what tests use).
+Starts Plex (32400), plex.tv (33400: the account lists the Plex mock as its server),
+Overseerr (5055) and Uptime Kuma (3001) on 127.0.0.1, prints their URLs, and runs
+until SIGINT or SIGTERM, then stops every server and exits 0. Port 0 picks a free
+port (what tests use).
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from typing import Any, Callable, Sequence
 
 from . import MONITOR_NAMES, SERVICES, create_mock
 from .core import validation as check
+from .core.faults import final_status
 from .credentials import DEFAULT_CREDENTIALS
 
 __all__ = ["build_parser", "main", "parse_only"]
@@ -24,8 +26,8 @@ FLAKY_RATE = 0.2
 
 
 def parse_only(value: str) -> list[str]:
-    """``overseerr,plex`` -> ``["plex", "overseerr"]`` (start order: Uptime Kuma last, to watch the others);
-    unknown names are an error."""
+    """``overseerr,plex`` -> ``["plex", "overseerr"]`` (start order: plex.tv after Plex, to list it; Uptime Kuma
+    last, to watch the others); unknown names are an error."""
     names = [name.strip().lower() for name in value.split(",") if name.strip()]
     unknown = [name for name in names if name not in SERVICES]
     if unknown or not names:
@@ -63,7 +65,7 @@ def _checked(validate: Callable[[Any], Any], integer: bool = False) -> Callable[
 _rate = _checked(lambda v: check.finite_number(v, "failure rate", maximum=1.0))
 _delay = _checked(check.delay_ms)
 _jitter = _checked(lambda v: check.delay_ms(v, "jitter_ms"))
-_status = _checked(lambda v: check.whole_number(v, "failure status", minimum=100, maximum=599), integer=True)
+_status = _checked(lambda v: final_status(v, "failure status"), integer=True)
 _seed = _checked(lambda v: check.whole_number(v, "seed", minimum=check.INT64_MIN), integer=True)
 
 
@@ -71,7 +73,7 @@ def build_parser() -> argparse.ArgumentParser:
     """The CLI's argument parser."""
     parser = argparse.ArgumentParser(
         prog="python -m mockservers",
-        description="Run fault-injecting mock Plex, Overseerr and Uptime Kuma servers until SIGINT/SIGTERM.",
+        description="Run fault-injecting mock Plex, plex.tv, Overseerr and Uptime Kuma servers until SIGINT/SIGTERM.",
         epilog="Each server also serves an admin API under /__admin/ (health, faults, journal, reset).")
     parser.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
     for name, (_, port) in SERVICES.items():
@@ -96,6 +98,12 @@ def build_parser() -> argparse.ArgumentParser:
     creds.add_argument("--plex-token", default=defaults.plex_token, metavar="TOKEN",
                        help="X-Plex-Token clients must send")
     creds.add_argument("--plex-fixture", default=None, metavar="FILE", help="Plex library fixture (JSON)")
+    creds.add_argument("--plextv-username", default=defaults.plextv_username, metavar="USER",
+                       help="plex.tv account user name (sign-in)")
+    creds.add_argument("--plextv-password", default=defaults.plextv_password, metavar="PASSWORD",
+                       help="plex.tv account password (sign-in)")
+    creds.add_argument("--plextv-token", default=defaults.plextv_token, metavar="TOKEN",
+                       help="the plex.tv account's own token (links a 4-character PIN at /api/v2/pins/link)")
     creds.add_argument("--overseerr-api-key", default=defaults.overseerr_api_key, metavar="KEY",
                        help="X-Api-Key clients must send")
     creds.add_argument("--uptime-kuma-username", default=defaults.uptime_kuma_username, metavar="USER",
@@ -121,6 +129,9 @@ def _options(name: str, args: argparse.Namespace, started: Sequence[Any] = ()) -
     options: dict[str, Any] = {"host": args.host, "port": getattr(args, f"{name.replace('-', '_')}_port")}
     if name == "plex":
         options.update(token=args.plex_token, fixture=args.plex_fixture)
+    elif name == "plextv":  # the account's server is the Plex mock started before it, wherever it listens
+        options.update(username=args.plextv_username, password=args.plextv_password, token=args.plextv_token,
+                       plex=[m for m in started if m.service_name == "plex"])
     elif name == "overseerr":
         options.update(api_key=args.overseerr_api_key)
     else:  # its monitors watch the mocks started before it, wherever they listen

@@ -21,6 +21,11 @@ class Credentials:
     overseerr_api_key: str = "mock-api-key"
     uptime_kuma_username: str = "admin"
     uptime_kuma_password: str = "admin"
+    #: the plex.tv account: its sign-in name and password, and the token it is signed in with on the web
+    #: (what links a 4-character PIN at plex.tv/link); tokens the mock issues later are random
+    plextv_username: str = "mock-user"
+    plextv_password: str = "mock-password"
+    plextv_token: str = "mock-plextv-token"
 
 
 DEFAULT_CREDENTIALS = Credentials()

@@ -16,6 +16,7 @@ Test Tags           real-clock
 *** Variables ***
 ${SMALL_RESET_TIMEOUT}      300ms
 ${SMALL_CACHE_TTL}          200ms
+${SMALL_RETRY_BACKOFF}      10ms
 
 
 *** Test Cases ***
@@ -23,7 +24,8 @@ Breaker Turns Half-Open After A Real Reset Timeout And Closes On Success
     [Documentation]    Opened by ${FAIL_MAX} failed calls, the breaker lets a probe through once ${SMALL_RESET_TIMEOUT} have
     ...    really passed; the probe succeeds and the breaker closes.
     [Tags]    circuit-breaker    plex    recovery
-    Given The Plex Client Uses    reset_timeout=${SMALL_RESET_TIMEOUT}
+    Given The Plex Client Uses    reset_timeout=${SMALL_RESET_TIMEOUT}    retry_backoff=${SMALL_RETRY_BACKOFF}
+    ...    retry_max_backoff=${SMALL_RETRY_BACKOFF}
     And The Plex Circuit Breaker Has Been Opened
     And The Plex Service Has Recovered
     When The Plex Circuit Breaker Becomes Half-Open

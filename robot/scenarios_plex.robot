@@ -38,6 +38,20 @@ Retries Absorb A 30 Percent Failure Rate
     And The Plex Service Should Have Answered 4 Request(s) With 503 To    /library/sections/1/all
     And The Plex Circuit Breaker Should Have Counted 0 Failures And 0 Rejections
 
+Flapping Plex Fails While Down And Answers While Up
+    [Documentation]    Plex flaps, 10 seconds down then 20 up: a call in a down phase fails after its ${ATTEMPTS} attempts,
+    ...    a call in the up phase that follows is answered, and the next down phase fails again.
+    [Tags]    partial-failure    recovery
+    Given The Plex Service Flaps 10 Seconds Down And 20 Seconds Up
+    When 1 Plex Calls Fail As Unavailable
+    Then The Plex Service Should Have Answered ${ATTEMPTS} Request(s) With 503 To    /*
+    When 10 Seconds Pass
+    And The Plex Server Info Is Requested
+    Then The Plex Server Should Be The Mock
+    When 20 Seconds Pass
+    Then 1 Plex Calls Fail As Unavailable
+    And The Plex Circuit Breaker Should Have Counted 2 Failures And 0 Rejections
+
 Plex Recovers After An Outage
     [Documentation]    ${OPENING_REQUESTS} 503s open the breaker; 30 seconds later one probe closes it and fresh libraries come back.
     [Tags]    recovery    circuit-breaker

@@ -18,6 +18,24 @@ Media Approved Notification Is Received For The Request
     When Overseerr Sends Media Approved For The Request
     Then The Dashboard Should Have Received Media Approved For The Request
 
+Media Available Notification Says The Media Is Available
+    [Documentation]    MEDIA_AVAILABLE about a pending request carries the status Overseerr sends with it: AVAILABLE.
+    Given Overseerr Has A Pending Movie Request
+    When Overseerr Sends Media Available For The Request
+    Then The Dashboard Should Have Received Media Available For The Request
+    And The Media Available Notification Should Say The Media Is Available
+
+Received Notifications Are Listed By Type
+    [Documentation]    The dashboard's webhook listing, filtered by type, holds each accepted notification of that
+    ...    type only; a type never sent is absent.
+    Given Overseerr Has A Pending Movie Request
+    When Overseerr Sends Media Approved For The Request
+    And Overseerr Sends A Test Notification
+    Then The Dashboard Should List 1 Media Approved Notification(s)
+    And The Dashboard Should List 1 Test Notification Notification(s)
+    And The Dashboard Should List 0 Media Available Notification(s)
+    And The Dashboard Should Have Received No Media Available
+
 Test Notification Is Received
     [Documentation]    Overseerr's "test" button notification (no media, no request) is accepted and recorded.
     When Overseerr Sends A Test Notification

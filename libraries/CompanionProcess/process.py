@@ -123,8 +123,11 @@ class CompanionProcess:
         self.workdir = Path(workdir)
         self.workdir.mkdir(parents=True, exist_ok=True)
         self.workers = workers
+        # the request outbox's database lives with the process's files unless a test names one
         self.settings: dict[str, Any] = {"jwt_secret": secrets.token_urlsafe(32),
-                                         "webhook_secret": secrets.token_urlsafe(24), **(settings or {})}
+                                         "webhook_secret": secrets.token_urlsafe(24),
+                                         "database_url": f"sqlite:///{self.workdir / 'outbox.sqlite3'}",
+                                         **(settings or {})}
         self.clock = clock
         self.start_timeout = start_timeout
         self.stop_timeout = stop_timeout

@@ -1,4 +1,4 @@
-"""MediaClients: drive the resilient Plex and Overseerr clients (the system under test) from Robot."""
+"""MediaClients: drive the resilient Plex and Overseerr clients and the sign-in with Plex (the system under test)."""
 
 from __future__ import annotations
 
@@ -13,9 +13,11 @@ from .breakers import BreakerKeywords
 from .clients import ClientKeywords
 from .context import ClientContext
 from .failures import FailureKeywords
+from .outbox import OutboxKeywords
 from .overseerr import OverseerrKeywords
 from .plex import PlexKeywords
 from .results import ResultKeywords
+from .signin import SignInKeywords
 
 __version__ = "0.1.0"
 __all__ = ["MediaClients"]
@@ -26,7 +28,7 @@ class MediaClients(SuiteLibrary):
 
     %TOC%
 
-    Keywords about one service or part carry its tag (``plex`` and ``overseerr``): the
+    Keywords about one service or part carry its tag (``plex``, ``overseerr`` and ``sign-in``): the
     tag list below the keywords shows every keyword about it; keywords that
     take the service as an argument work for every service.
 
@@ -42,15 +44,37 @@ class MediaClients(SuiteLibrary):
     them and resets every breaker (closed, counters zeroed), so no test sees
     another's breaker state or cache. `Reset Clients` does the same mid-test.
 
+    = Signing in with Plex =
+
+    `Create Plex Sign-In` builds the app's sign-in (``companion.signin.PlexSignIn``)
+    against plex.tv (``${PLEXTV_URL}``), with this library's settings, breakers
+    (``plextv`` and ``plex``) and the test clock. `Start Plex Sign-In` returns the
+    auth URL the user opens; once the user approved (MockServices' `Approve Plex
+    Sign-In`), `Finish Plex Sign-In` looks at the PIN (pauses growing on the test
+    clock), reads the account, lists its servers and chooses the connection that
+    answers (local, then remote, then relay). The signed-in server's client then
+    *is* the test's Plex client: `Get Plex Libraries`, `Plex Call Should Fail
+    With` ... call it, through the chosen connection; when it stops answering the
+    client rediscovers the server once before its breaker and cache take over.
+    A revoked token fails every Plex call with ``SignInRequiredError`` ("sign in
+    again"), never a breaker failure. Expected sign-in failures: `Plex Sign-In
+    Should Fail With` (``PinDeniedError``, ``PinExpiredError``,
+    ``ServiceUnavailableError`` ...).
+
     = Settings =
 
-    The defaults are test-sized (see `Importing`): timeouts in hundreds of
-    milliseconds, three attempts with millisecond backoff, a breaker that
-    opens after 3 failed calls and lets a probe through after 1 s.
+    The defaults (see `Importing`) are the project's one set of test settings
+    (``atest_support.settings.TestSettings``, also what the ServiceHealth
+    library builds its clients with): durations that pass on the test clock
+    are production-size, a retry backoff from 200 ms doubling up to 2 s
+    (at most 15 s of retrying per call), a 60 s cache TTL, and a breaker that
+    opens after 3 failed calls and lets a probe through after 30 s; only the
+    network timeouts are test-sized (connect 500 ms, read 2 s). Tests let the
+    durations pass with ``Advance Time By`` instead of waiting.
     `Create Plex Client` and `Create Overseerr Client` may override the
-    timeouts, retry attempts, cache TTL and breaker settings for one client
-    (the breaker of its service is reconfigured; it is reset, not recreated,
-    between tests).
+    timeouts, retry attempts and backoff, cache TTL and breaker settings for
+    one client (the breaker of its service is reconfigured; it is reset, not
+    recreated, between tests).
 
     = Calls and results =
 
@@ -86,10 +110,24 @@ class MediaClients(SuiteLibrary):
     |     `Plex Call Should Fail With`    CircuitOpenError    get libraries    message=Circuit breaker is OPEN
     |     `Circuit Breaker Metrics Should Be`    plex    failures=3    rejected=1
 
+    = Request outbox =
+
+    `Create Request Outbox` builds the companion's durable outbox for media requests
+    (``companion.outbox.RequestOutbox``) over this test's Overseerr client, in a SQLite file
+    or a PostgreSQL database (`Create Outbox Database`; the library starts a real PostgreSQL
+    server on a free port on first use and stops it at the end of the suite).
+    `Submit Media Request` answers ``delivered``, ``queued`` (Overseerr unavailable: kept,
+    with an id) or ``rejected`` (with Overseerr's reason); `Deliver Queued Media Requests`
+    runs a delivery round; `Submissions Should Each Be In Overseerr Once` checks the
+    exactly-once promise against what the Overseerr mock holds. Keywords ending in
+    ``To The Companion`` and the write-barrier keywords work on a ``python -m companion``
+    process (the CompanionProcess library) and its database.
+
     = For other libraries =
 
     The library instance exposes ``plex``, ``overseerr`` (the clients of the
-    current test, ``None`` when not created) and ``breakers`` (the shared
+    current test, ``None`` when not created), ``sign_in`` (the sign-in with
+    Plex, ``None`` when not created) and ``breakers`` (the shared
     factory), e.g. to build a ``StatusService`` from them:
 
     | lib = BuiltIn().get_library_instance("MediaClients")
@@ -102,13 +140,14 @@ class MediaClients(SuiteLibrary):
 
     ROBOT_LIBRARY_VERSION = __version__
 
-    def __init__(self, connect_timeout: timedelta = timedelta(milliseconds=500),
-                 read_timeout: timedelta = timedelta(seconds=2), retry_attempts: int = 3,
-                 retry_backoff: timedelta = timedelta(milliseconds=20),
-                 retry_max_backoff: timedelta = timedelta(milliseconds=100),
-                 retry_max_total: timedelta = timedelta(seconds=10), cache_ttl: timedelta = timedelta(seconds=60),
-                 fail_max: int = 3, reset_timeout: timedelta = timedelta(seconds=1),
-                 success_threshold: int = 1, timeout: timedelta = DEFAULT_TIMEOUT) -> None:
+    def __init__(self, connect_timeout: timedelta = TestSettings.connect_timeout,
+                 read_timeout: timedelta = TestSettings.read_timeout, retry_attempts: int = TestSettings.retry_attempts,
+                 retry_backoff: timedelta = TestSettings.retry_backoff,
+                 retry_max_backoff: timedelta = TestSettings.retry_max_backoff,
+                 retry_max_total: timedelta = TestSettings.retry_max_total,
+                 cache_ttl: timedelta = TestSettings.cache_ttl, fail_max: int = TestSettings.fail_max,
+                 reset_timeout: timedelta = TestSettings.reset_timeout,
+                 success_threshold: int = TestSettings.success_threshold, timeout: timedelta = DEFAULT_TIMEOUT) -> None:
         """Sets the default client settings for this library instance, and how long keywords wait.
 
         Timeouts are Robot times (``500ms``, ``2s``). ``retry_attempts`` counts
@@ -130,7 +169,8 @@ class MediaClients(SuiteLibrary):
         self._context = ClientContext(defaults, timeout)
         super().__init__([ClientKeywords(self._context), PlexKeywords(self._context),
                           OverseerrKeywords(self._context), FailureKeywords(self._context),
-                          BreakerKeywords(self._context), ResultKeywords()])
+                          BreakerKeywords(self._context), ResultKeywords(), SignInKeywords(self._context),
+                          OutboxKeywords(self._context)])
 
     # -- for other libraries (e.g. ServiceHealth) ---------------------------------
     @property
@@ -142,6 +182,11 @@ class MediaClients(SuiteLibrary):
     def overseerr(self) -> Any:
         """The ``OverseerrClient`` of the current test, or None when none was created."""
         return self._context.clients.get("overseerr")
+
+    @property
+    def sign_in(self) -> Any:
+        """The app's sign-in with Plex (``companion.signin.PlexSignIn``) of the current test, or None."""
+        return self._context.sign_in
 
     @property
     def breakers(self) -> Any:
@@ -158,5 +203,6 @@ class MediaClients(SuiteLibrary):
         self._context.reset()
 
     def close(self) -> None:
-        """Listener hook: the library's scope ended, close whatever is still open."""
+        """Listener hook: the library's scope ended, close whatever is still open (the PostgreSQL server too)."""
         self._context.reset()
+        self._context.outbox.close()

@@ -36,6 +36,14 @@ class ClientContext(LibraryContext):
         self._breakers: Any = None
         self.clients: dict[str, Any] = {}
         self._secrets: dict[str, str] = {}
+        #: the app's sign-in with Plex in this test (``companion.signin.PlexSignIn``), None until created
+        self.sign_in: Any = None
+        #: the sign-in started and not finished yet (``companion.signin.PendingSignIn``)
+        self.pending: Any = None
+        from .outbox import OutboxState
+
+        #: the request outboxes of this test and the PostgreSQL server of this library instance
+        self.outbox = OutboxState()
 
     # -- the shared factory ------------------------------------------------------
     @property
@@ -87,9 +95,21 @@ class ClientContext(LibraryContext):
         if client is not None:
             client.close()
 
+    def use_signed_in_plex(self) -> Any:
+        """The signed-in server's client becomes this test's Plex client (every Plex keyword calls it)."""
+        client = self.sign_in.plex_client
+        self.clients["plex"] = client
+        self._secrets["plex"] = self.sign_in.server.access_token
+        return client
+
     def reset(self) -> None:
-        """Per-test reset: close every client and put every breaker back to closed, counters zeroed."""
+        """Per-test reset: close every outbox, every client and the sign-in, and put every breaker back to closed,
+        counters zeroed."""
+        self.outbox.reset()
         for service in list(self.clients):
             self.close(service)
+        sign_in, self.sign_in, self.pending = self.sign_in, None, None
+        if sign_in is not None:
+            sign_in.close()
         if self._breakers is not None:
             self._breakers.reset_all()

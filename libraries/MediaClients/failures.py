@@ -11,7 +11,7 @@ from .calls import HEALTH_OPERATION, bound_operation, describe_result, operation
 from .context import ClientContext, Service
 
 ErrorName = Literal["IntegrationError", "ServiceUnavailableError", "ServiceTimeoutError", "CircuitOpenError",
-                    "BadResponseError", "AuthenticationError", "RequestRejectedError"]
+                    "BadResponseError", "AuthenticationError", "RequestRejectedError", "SignInRequiredError"]
 
 
 class FailureKeywords:

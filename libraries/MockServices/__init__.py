@@ -1,4 +1,4 @@
-"""MockServices: start, steer and check the mock Plex, Overseerr and Uptime Kuma servers."""
+"""MockServices: start, steer and check the mock Plex, plex.tv, Overseerr and Uptime Kuma servers."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from .context import MockContext
 from .faults import FaultKeywords
 from .journal import JournalKeywords
 from .lifecycle import LifecycleKeywords
+from .plextv import PlexTvKeywords
 from .services import ServiceKeywords
 
 __version__ = "0.1.0"
@@ -22,16 +23,22 @@ class MockServices(SuiteLibrary):
 
     %TOC%
 
-    Keywords about one service or part carry its tag (``uptime-kuma``, ``overseerr`` and ``time``): the
+    Keywords about one service or part carry its tag (``uptime-kuma``, ``overseerr``, ``plextv`` and ``time``): the
     tag list below the keywords shows every keyword about it; keywords that
     take the service as an argument work for every service.
 
     = Mock services =
 
-    Three services are mocked: ``plex``, ``overseerr`` and ``uptime-kuma``.
+    Four services are mocked: ``plex``, ``plextv`` (plex.tv: sign-in with a PIN,
+    the account, its servers), ``overseerr`` and ``uptime-kuma``.
     `Start Mock Service` starts one on a free port of 127.0.0.1 and sets its
-    URL as a suite variable (``${PLEX_URL}``, ``${OVERSEERR_URL}``,
-    ``${UPTIME_KUMA_URL}``). The library has suite scope: every mock a suite
+    URL as a suite variable (``${PLEX_URL}``, ``${PLEXTV_URL}``, ``${OVERSEERR_URL}``,
+    ``${UPTIME_KUMA_URL}``). plex.tv started after Plex lists that Plex mock
+    as the account's server, with a local, a remote and a relay connection, each
+    on a port of its own (`Set Plex Connection` makes one refuse, hang or be slow);
+    the Plex mock then accepts the account's tokens until they are revoked
+    (`Revoke Plex Tokens`). `Approve Plex Sign-In` and `Decline Plex Sign-In`
+    are the user's side of the browser. The library has suite scope: every mock a suite
     starts is stopped when the suite ends, so suites never share a mock and
     run side by side under pabot.
 
@@ -80,6 +87,11 @@ class MockServices(SuiteLibrary):
     | ``POST /__admin/uptime-kuma/monitors``                | ``{"name": "Jellyfin", "type": "http", "url": "http://127.0.0.1:8096", "status": "up"}`` (only ``name`` required) |
     | ``POST /__admin/uptime-kuma/monitors/<id or name>/status`` | ``{"status": "down", "msg": "connect ECONNREFUSED", "ping": 12}`` |
     | ``PUT`` / ``PATCH /__admin/uptime-kuma/socket-faults`` | ``{"reject_logins": true, "event_delay_ms": 500, "stop_events": false}`` |
+    | ``POST /__admin/plextv/pins/<id, code or latest>/approve`` (or ``/deny``) | (none): the user approves (declines) the sign-in |
+    | ``POST /__admin/plextv/tokens/revoke``                | ``{"issued_to": "<client identifier>"}`` or ``{"token": "<token>"}`` |
+    | ``POST /__admin/plextv/servers``                      | ``{"name": "Attic", "clientIdentifier": "attic-1", "target": "http://127.0.0.1:32400", "presence": true, "connections": [{"location": "local", "behaviour": "refuses"}, {"location": "remote"}]}`` |
+    | ``PATCH /__admin/plextv/servers/<clientIdentifier>``  | ``{"presence": false}`` or ``{"connections": [{"location": "remote"}]}`` (the server moved) |
+    | ``PATCH /__admin/plextv/servers/<clientIdentifier>/connections/<index or location>`` | ``{"behaviour": "slow", "delay_ms": 3000}`` (``answers``, ``refuses``, ``slow``, ``hangs``) |
 
     = Time =
 
@@ -131,7 +143,8 @@ class MockServices(SuiteLibrary):
         self._context = MockContext(timeout)
         self._clock = ClockKeywords()
         super().__init__([LifecycleKeywords(self._context), FaultKeywords(self._context),
-                          JournalKeywords(self._context), ServiceKeywords(self._context), self._clock])
+                          JournalKeywords(self._context), ServiceKeywords(self._context),
+                          PlexTvKeywords(self._context), self._clock])
 
     # -- for other libraries (e.g. ResilienceTimeline) ---------------------------------
     @property

@@ -12,14 +12,17 @@ from atest_support.library import LibraryContext
 if TYPE_CHECKING:
     from mockservers.core import MockServer
 
-ServiceName = Literal["plex", "overseerr", "uptime-kuma"]
+ServiceName = Literal["plex", "plextv", "overseerr", "uptime-kuma"]
 
 #: suite variable set to each started service's base URL
-URL_VARIABLES = {"plex": "${PLEX_URL}", "overseerr": "${OVERSEERR_URL}", "uptime-kuma": "${UPTIME_KUMA_URL}"}
+URL_VARIABLES = {"plex": "${PLEX_URL}", "plextv": "${PLEXTV_URL}", "overseerr": "${OVERSEERR_URL}",
+                 "uptime-kuma": "${UPTIME_KUMA_URL}"}
 
 
 #: the ``mockservers.credentials.Credentials`` fields each mock is started with, by constructor argument
 CREDENTIAL_OPTIONS = {"plex": {"token": "plex_token"}, "overseerr": {"api_key": "overseerr_api_key"},
+                      "plextv": {"username": "plextv_username", "password": "plextv_password",
+                                 "token": "plextv_token"},
                       "uptime-kuma": {"username": "uptime_kuma_username", "password": "uptime_kuma_password"}}
 
 
@@ -46,6 +49,8 @@ class MockContext(LibraryContext):
         if service == "uptime-kuma":  # its monitors watch the mocks this suite started
             options.setdefault("service_urls", {MONITOR_NAMES[name]: self.mocks[name].url
                                                 for name in MONITOR_NAMES if name in self.mocks})
+        if service == "plextv" and "plex" in self.mocks:  # the account's server is this suite's Plex mock
+            options.setdefault("plex", self.mocks["plex"])
         defaults = default_credentials()
         for option, field in CREDENTIAL_OPTIONS[service].items():
             if options.get(option) is None:

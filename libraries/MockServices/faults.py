@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 from datetime import timedelta
 from typing import Literal
 
@@ -15,9 +17,16 @@ from .context import MockContext, ServiceName
 ConnectionFault = Literal["reset", "hang", "truncate", "malformed", "dribble"]
 
 
-def _action(value: str) -> int | str:
-    """``503`` -> 503, ``reset`` -> "reset": the fault plan's compact action form."""
-    return int(value) if value.strip().isdigit() else value.strip()
+def _action(value: str) -> int | str | dict:
+    """``503`` -> 503, ``reset`` -> "reset", a JSON object (``{"fault": "dribble", "chunk_delay_ms": 500}``) ->
+    that object: the fault plan's action forms."""
+    text = value.strip()
+    if text.startswith("{"):
+        try:
+            return json.loads(text)
+        except ValueError as exc:
+            raise AssertionError(f"Invalid fault action {text[:80]!r}: not a JSON object ({exc}).") from None
+    return int(text) if text.isdigit() else text
 
 
 class FaultKeywords:
@@ -62,7 +71,8 @@ class FaultKeywords:
 
         ``action`` is an HTTP status (``503``; below 400 means "answer
         normally") or a connection fault: ``reset``, ``hang``, ``truncate``,
-        ``malformed``, ``dribble``. Without ``times`` it applies to every
+        ``malformed``, ``dribble``, or a JSON action object such as
+        ``{"fault": "dribble", "chunk_size": 1, "chunk_delay_ms": 500}``. Without ``times`` it applies to every
         matching request; with it, to the next ``times`` only.
 
         | `Add Route Fault`    plex    /library/sections    503    times=2
@@ -135,12 +145,30 @@ class FaultKeywords:
 
     @keyword
     def start_mock_flapping(self, service: ServiceName, up: timedelta, down: timedelta, action: str = "503") -> None:
-        """Alternates ``down`` (answering ``action``) and ``up`` phases, starting down."""
+        """Makes the mock flap: ``down`` long it answers every request with ``action``, then ``up`` long it
+        answers normally, again and again, starting with a down phase now.
+
+        ``up`` and ``down`` are Robot times above 0 and at most a day
+        (``10s``, ``500ms``); ``action`` is what a down phase answers, as in
+        `Set Route Fault`: a status (default ``503``) or a connection fault
+        (``reset``, ``hang``, ...). The phases follow the mock's clock, the
+        test clock, so `Advance Time By` moves from one phase to the next at
+        once (``When 10 Seconds Pass``). Requests in a down phase do not draw
+        from a failure rate (see `Preview Mock Failures`). Setting flapping
+        again starts its phases over; `Clear Mock Faults` stops it, and
+        `Log Mock Faults` shows ``flapping`` with ``down_now``. On the
+        resilience timeline the window is drawn phase by phase: each down phase
+        shaded, each up phase outlined.
+
+        | `Start Mock Flapping`    plex    up=20s    down=10s
+        | `Start Mock Flapping`    overseerr    up=1m    down=5s    action=reset
+        """
         self._apply(service, lambda f: f.set_flapping(seconds(up), seconds(down), _action(action)))
 
     @keyword
     def clear_mock_faults(self, service: ServiceName) -> None:
-        """Removes every fault of the mock's fault plan; requests hanging on a fault are released.
+        """Removes every fault of the mock's fault plan; requests waiting in a delay, hang or dribble get the
+        real answer at once (only stopping or taking the mock down cuts them).
 
         Only the fault plan: a mock taken down with `Take Mock Service Down`
         stays down until `Bring Mock Service Up` (the resilience resource's

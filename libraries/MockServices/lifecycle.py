@@ -40,11 +40,14 @@ class LifecycleKeywords:
                            password: Secret | str | None = None) -> str:
         """Starts the ``service`` mock on a free port and returns its base URL.
 
-        The URL is also set as a suite variable: ``${PLEX_URL}``,
+        The URL is also set as a suite variable: ``${PLEX_URL}``, ``${PLEXTV_URL}``,
         ``${OVERSEERR_URL}`` or ``${UPTIME_KUMA_URL}``. Credentials default to
         ``mockservers.credentials.DEFAULT_CREDENTIALS``; give others as
         ``Secret`` values so that no log shows them. ``port`` 0 means a free
         port; tests should not fix ports (pabot runs suites side by side).
+
+        plex.tv (``plextv``) takes ``username``, ``password`` and ``token`` (what the account is signed in with
+        on the web); started after Plex, its account lists that Plex mock as its server.
 
         The mock is stopped at the end of the suite even without a teardown.
 
@@ -52,6 +55,7 @@ class LifecycleKeywords:
         | `Start Mock Service`    overseerr    api_key=another-key
         """
         credentials = {"plex": {"token": token}, "overseerr": {"api_key": api_key},
+                       "plextv": {"token": token, "username": username, "password": password},
                        "uptime-kuma": {"username": username, "password": password}}.get(service, {})
         options = {name: reveal(value) for name, value in credentials.items() if value is not None}
         mock = self.ctx.start(service, port=port, **options)
@@ -61,8 +65,8 @@ class LifecycleKeywords:
 
     @keyword
     def start_mock_services(self, *services: ServiceName) -> None:
-        """Starts several mocks at once (see `Start Mock Service`), Uptime Kuma last so that
-        its Plex and Overseerr monitors watch the mocks started here.
+        """Starts several mocks at once (see `Start Mock Service`), plex.tv after Plex so that its account
+        lists that Plex mock, Uptime Kuma last so that its Plex and Overseerr monitors watch the mocks started here.
 
         | `Start Mock Services`    plex    overseerr    uptime-kuma
         """

@@ -118,13 +118,26 @@ class ServiceKeywords:
             raise AssertionError(f"Cannot create the {media_type} {media_id} request: {exc}") from None
 
     @keyword(tags=["overseerr"])
+    def get_overseerr_mock_requests(self) -> list[dict]:
+        """Returns every request the Overseerr mock holds, oldest first, as ``GET /request/{id}`` shows them.
+
+        | ${held} =    `Get Overseerr Mock Requests`
+        | Length Should Be    ${held}    1
+        """
+        return self.ctx.get("overseerr").requests
+
+    @keyword(tags=["overseerr"])
     def send_overseerr_webhook(self, url: str, notification_type: str, request_id: int | None = None,
                                authorization: Secret | str | None = None, expected_status: int | str = "2xx",
                                timeout: timedelta | None = None) -> Any:
         """Makes the Overseerr mock POST a ``notification_type`` notification to ``url``; returns the delivery.
 
         Media notifications (``MEDIA_APPROVED`` ...) describe the stored request
-        ``request_id``; ``TEST_NOTIFICATION`` needs none. ``authorization`` is the
+        ``request_id``, first put in the state Overseerr sends them in
+        (``MEDIA_APPROVED`` approves it, so its media is ``PROCESSING``;
+        ``MEDIA_AVAILABLE`` makes its media ``AVAILABLE``; ``MEDIA_DECLINED``
+        declines it); ``TEST_NOTIFICATION`` needs none. The delivery's ``url``
+        and ``error`` hide credentials in the URL. ``authorization`` is the
         ``Authorization`` header value (a ``Secret`` is best: it is never logged).
         The answer must have ``expected_status`` (default any 2xx; ``any`` = no
         check). ``timeout`` bounds the POST (default: the library's). The
@@ -147,6 +160,6 @@ class ServiceKeywords:
         code = delivery.status_code
         ok = (code is not None and 200 <= code < 300) if expected == "2xx" else str(code) == expected
         if not ok:
-            raise AssertionError(f"Webhook {notification_type} to {url} answered {code} "
+            raise AssertionError(f"Webhook {notification_type} to {delivery.url} answered {code} "
                                  f"({delivery.error or delivery.response_text[:300]!r}), expected {expected_status}.")
         return delivery

@@ -51,6 +51,10 @@ class ResilienceTimeline(SuiteLibrary):
     attributes; Python code can hand them over with ``watch_mock`` and
     ``watch_breakers``.
 
+    A test's timeline starts at that test: faults an earlier test left on and
+    the test's setup clears are not part of its story; a fault still on when
+    the setup ends is, from the test's start.
+
     = The picture =
 
     `Log Resilience Timeline` logs it; the library logs it by itself at the end
@@ -74,7 +78,9 @@ class ResilienceTimeline(SuiteLibrary):
       has passed and the next call will be the probe, amber half-open; a black
       tick marks each transition (its tooltip gives the cause).
     - Pink shading: a fault window, labelled (the mock's fault plan, a mock
-      taken down, or a fault schedule's entry); a dashed pink line: an instant
+      taken down, or a fault schedule's entry); a flapping mock's window phase
+      by phase, each down phase shaded and each up phase outlined (dashed),
+      counted from when the flapping began; a dashed pink line: an instant
       fault (sockets dropped).
 
     Every mark has a tooltip; the table below lists the same events with times
@@ -173,12 +179,22 @@ class ResilienceTimeline(SuiteLibrary):
 
             self._context.use_clock(process_clock())
         self._discover(retry_missing=True)
-        self._context.begin(getattr(data, "name", ""))
+        self._context.begin(getattr(data, "name", ""), setup=bool(getattr(data, "has_setup", False)))
+
+    def end_keyword(self, data: Any, result: Any) -> None:
+        """Listener hook (user keywords): when the test's setup ends, its own steps begin."""
+        self._after_setup(result)
+
+    def _after_setup(self, result: Any) -> None:
+        """The test's story begins when its setup (a user or a library keyword) has ended."""
+        if getattr(result, "type", None) == "SETUP" and type(getattr(result, "parent", None)).__name__ == "TestCase":
+            self._context.setup_ended()
 
     def end_library_keyword(self, data: Any, implementation: Any, result: Any) -> None:
         """Listener hook: look at the mocks and breakers after every library keyword that may change them
         (not after BuiltIn's and other standard libraries', nor after user keywords: their library keywords
         were looked after already)."""
+        self._after_setup(result)
         owner = getattr(result, "owner", None) or getattr(result, "libname", None)
         if owner in (None, "BuiltIn", "Collections", "String", "OperatingSystem"):
             return

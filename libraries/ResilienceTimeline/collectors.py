@@ -259,15 +259,24 @@ class MockWatcher:
         self._sockets: dict[str, int] = {}
         self._rejected: dict[str, int] = {}
         self._ends: dict[str, float] = {}
+        self._flapping: dict[str, tuple[str, float]] = {}
+        #: windows already on at the first look of a test: (service, window) -> the fields of their "on" event
+        self._inherited: dict[tuple[str, str], dict[str, Any]] = {}
+        self._in_story = True
 
     def forget(self) -> None:
-        """Start over (a new test): the next look sets the baseline and records the faults already on."""
+        """Start over (a new test): the next look takes what is on as the baseline, *inherited* from before the
+        test; until :meth:`story_begins` (the test's setup is over) an inherited window that ends records
+        nothing, since it was what the previous test left behind."""
         self._plans.clear()
         self._labels.clear()
         self._running.clear()
         self._sockets.clear()
         self._rejected.clear()
         self._ends.clear()
+        self._flapping.clear()
+        self._inherited.clear()
+        self._in_story = False
 
     def look(self, timeline: Timeline, mocks: dict[str, Any], breakers: dict[str, Any]) -> None:
         """Record what changed in ``mocks`` (service -> MockServer) and ``breakers`` (service -> breaker)."""
@@ -277,6 +286,13 @@ class MockWatcher:
             self._look_at_sockets(timeline, service, mock)
         for service, breaker in breakers.items():
             self._look_at_rejections(timeline, service, breaker)
+
+    def story_begins(self, timeline: Timeline) -> None:
+        """The test's own steps begin: every inherited window still on is part of its story, from its start."""
+        self._in_story = True
+        for (service, window), fields in sorted(self._inherited.items()):
+            timeline.record("fault", service, state="on", window=window, at=timeline.started_at, **fields)
+        self._inherited.clear()
 
     def rejections_recorded(self, service: str, count: int) -> None:
         """``count`` rejections of ``service``'s breaker were recorded exactly (by :func:`observe_call`):
@@ -303,15 +319,38 @@ class MockWatcher:
         label, old_label = describe_plan(plan), self._labels.get(service, "")
         self._plans[service], self._labels[service] = key, label
         now = timeline.now()
+        if self._inherited.pop((service, "plan"), None) is not None:
+            old_label = ""  # left by the previous test and gone before this one's steps: not in its story
+        phases = self._phases(service, plan, label, now) if label else None
+        fields = {"label": label, **({} if phases is None else {"phases": phases})}
+        if before is None and not self._in_story:
+            if label:
+                self._inherited[(service, "plan")] = fields
+            return
         if old_label:  # an outage that ran out of time ended when its time was up, not when seen
             ended = min(now, self._ends.get(service, now))
             timeline.record("fault", service, state="off", label=old_label, window="plan", at=ended)
         self._ends.pop(service, None)
         if label:
-            timeline.record("fault", service, state="on", label=label, window="plan")
+            timeline.record("fault", service, state="on", window="plan", at=now, **fields)
             remaining = (plan.get("outage") or {}).get("remaining_s")
             if isinstance(remaining, (int, float)) and len(label.split("; ")) == 1:
                 self._ends[service] = now + remaining
+
+    def _phases(self, service: str, plan: dict[str, Any], label: str, now: float) -> dict[str, Any] | None:
+        """A flapping plan's phases, for the picture: ``down_s``, ``up_s``, which comes first (``start``), since
+        when they count (``since``: when this flapping was first seen, kept while other faults change) and
+        whether other faults apply all along (``steady``)."""
+        flapping = plan.get("flapping")
+        if not flapping:
+            self._flapping.pop(service, None)
+            return None
+        key = json.dumps(_stable(flapping), sort_keys=True, default=str)
+        known, since = self._flapping.get(service, ("", now))
+        since = since if known == key else now
+        self._flapping[service] = (key, since)
+        return {"down_s": float(flapping["down_s"]), "up_s": float(flapping["up_s"]),
+                "start": flapping.get("start", "down"), "steady": len(label.split("; ")) > 1, "since": since}
 
     def _look_at_listener(self, timeline: Timeline, service: str, mock: Any) -> None:
         running = bool(mock.is_running())
@@ -319,6 +358,11 @@ class MockWatcher:
         self._running[service] = running
         if before is None and running:
             return
+        if before is None and not self._in_story:
+            self._inherited[(service, "refused")] = {"label": "connection refused"}
+            return
+        if running and self._inherited.pop((service, "refused"), None) is not None:
+            return  # left by the previous test and gone before this one's steps
         if before is None or before != running:
             timeline.record("fault", service, state="off" if running else "on", label="connection refused",
                             window="refused")

@@ -69,8 +69,13 @@ class TimelineContext:
             self.begin()
         return self._timeline  # type: ignore[return-value]
 
-    def begin(self, name: str = "") -> Timeline:
-        """A new, empty timeline from now on (the start of a test)."""
+    def begin(self, name: str = "", setup: bool = False) -> Timeline:
+        """A new, empty timeline from now on (the start of a test).
+
+        With ``setup`` (the test has a setup), faults already on now were left by what ran before: those the
+        setup clears are not part of the test's story, those still on when :meth:`setup_ended` is called are,
+        from the test's start. Without, the test's own steps begin at once.
+        """
         global _ACTIVE
         self.stop_schedules()
         self.watcher.forget()
@@ -79,13 +84,22 @@ class TimelineContext:
             self._timeline.add_source(journal_source(service, mock.journal))
         _ACTIVE = self
         self.look()
+        if not setup:
+            self.setup_ended()
         return self._timeline
+
+    def setup_ended(self) -> None:
+        """The test's setup is over, its own steps begin: what is still on from before is part of its story."""
+        self.look()
+        if self._timeline is not None:
+            self.watcher.story_begins(self._timeline)
 
     def end(self) -> Timeline | None:
         """The test is over: stop its schedules and take a last look; returns its timeline."""
         self.stop_schedules()
         if self._timeline is not None:
             self.look()
+            self.watcher.story_begins(self._timeline)  # a setup that failed: what is on still shows
         return self._timeline
 
     def close(self) -> None:

@@ -12,6 +12,7 @@ the test's start. Kinds:
 | ``fault``    | a fault window began or ended (state on/off) or an instant fault happened (state instant): label, window |
 | ``socket``   | Uptime Kuma Socket.IO: event connect / disconnect / push / drop |
 | ``status``   | a status-service result: status, source, message |
+| ``outbox``   | a media request in the companion's outbox: event (queued, delivered, rejected, cancelled, retry-later), submission, media, detail |
 | ``note``     | anything else a library records |
 """
 
@@ -22,10 +23,10 @@ from typing import Any, Mapping
 
 __all__ = ["Event", "KINDS", "describe_fields"]
 
-KINDS = ("request", "call", "rejected", "answer", "breaker", "fault", "socket", "status", "note")
+KINDS = ("request", "call", "rejected", "answer", "breaker", "fault", "socket", "status", "outbox", "note")
 #: how events at the same moment are ordered (a request happens inside the call that sent it)
 _KIND_ORDER = {"fault": 0, "request": 1, "call": 2, "breaker": 3, "rejected": 4, "answer": 5, "socket": 6,
-               "status": 7, "note": 8}
+               "status": 7, "outbox": 8, "note": 9}
 
 
 @dataclass(frozen=True)
@@ -81,5 +82,8 @@ def describe_fields(kind: str, f: Mapping[str, Any]) -> str:
     if kind == "status":
         message = f": {f['message']}" if f.get("message") else ""
         return f"status {f.get('status', '?')} (from {f.get('source', '?')}){message}"
+    if kind == "outbox":
+        detail = f": {f['detail']}" if f.get("detail") else ""
+        return f"submission #{f.get('submission', '?')} ({f.get('media', '?')}) {f.get('event', '?')}{detail}"
     rest = ", ".join(f"{k}={v}" for k, v in f.items())
     return f"{kind} {rest}".strip()

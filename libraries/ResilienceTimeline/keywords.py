@@ -20,8 +20,9 @@ SERVICE_NAME = re.compile(r"[a-z][a-z0-9_-]*")
 
 
 def service_name(text: str) -> str:
-    """``Plex`` -> ``plex``, ``Uptime Kuma`` / ``uptime-kuma`` -> ``uptime-kuma``; anything else fails."""
-    name = "-".join(str(text).strip().lower().split())
+    """``Plex`` -> ``plex``, ``Plex.tv`` -> ``plextv``, ``Uptime Kuma`` / ``uptime-kuma`` -> ``uptime-kuma``; anything
+    else fails."""
+    name = "-".join(str(text).strip().lower().replace(".", "").split())
     if not SERVICE_NAME.fullmatch(name):
         raise AssertionError(f"A service is named like Plex, Overseerr or Uptime Kuma, got {text!r}.")
     return name

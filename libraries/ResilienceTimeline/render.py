@@ -13,8 +13,10 @@ The picture has one lane per service. In each lane, from the top:
 - **breaker**: its state as a band (green closed, red open, amber half-open;
   hatched amber: open with the reset timeout passed, the next call is the probe).
 
-Fault windows are shaded pink across the lane with their label; instant faults
-are dashed lines. The x axis is the time since the test began on the test's
+Fault windows are shaded pink across the lane with their label; a flapping
+mock's window is drawn phase by phase: each down phase shaded, each up phase
+only outlined (dashed), from when the flapping began. Instant faults are
+dashed lines. The x axis is the time since the test began on the test's
 clock; every event gets a few pixels of its own, so a burst of calls made at
 the same virtual moment is spread out instead of drawn on top of itself (the
 ticks say where the seconds are). Every mark has a tooltip with its event.
@@ -31,7 +33,7 @@ from .events import Event
 from .story import breaker_periods
 from .timeline import Timeline
 
-__all__ = ["render_svg", "render_table", "render_html", "COLOURS"]
+__all__ = ["render_svg", "render_table", "render_html", "flapping_phases", "COLOURS", "MAX_PHASES"]
 
 COLOURS = {
     "ok": "#2e7d32", "client-error": "#f9a825", "server-error": "#c62828", "no-answer": "#6a1b9a",
@@ -42,6 +44,8 @@ COLOURS = {
 LEFT, RIGHT, TOP, LANE_H, SHORT_LANE_H, LEGEND_H = 150, 18, 34, 78, 40, 52
 ROW_MOCK, ROW_CLIENT, BAND_Y, BAND_H = 18, 40, 56, 12
 SLOT_PX = 7.0
+#: flapping phases drawn one by one at most; more make one window (a picture of 1 s phases over hours says nothing)
+MAX_PHASES = 400
 _NICE_STEPS = (0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1, 2, 5, 10, 15, 30, 60, 120, 300, 600,
                1800, 3600, 7200, 21600, 86400)
 
@@ -115,7 +119,8 @@ def _band_segments(events: list[Event], service: str, start: float, end: float) 
     return segments
 
 
-def _fault_windows(events: list[Event], service: str, end: float) -> tuple[list[tuple[float, float, str]], list[Event]]:
+def _fault_windows(events: list[Event], service: str, end: float) -> tuple[list[tuple[float, float, Event]], list[Event]]:
+    """``(from, to, the event that began it)`` for each window of ``service``, and its instant faults."""
     windows, instants, open_ = [], [], {}
     for event in events:
         if event.kind != "fault" or event.service != service:
@@ -127,9 +132,53 @@ def _fault_windows(events: list[Event], service: str, end: float) -> tuple[list[
             open_[key] = event
         elif key in open_:
             began = open_.pop(key)
-            windows.append((began.time, event.time, began.get("label", "")))
-    windows.extend((began.time, end, began.get("label", "")) for began in open_.values())
-    return sorted(windows), instants
+            windows.append((began.time, event.time, began))
+    windows.extend((began.time, end, began) for began in open_.values())
+    return sorted(windows, key=lambda w: (w[0], w[1], w[2].seq)), instants
+
+
+def flapping_phases(began: float, ended: float, phases: dict) -> list[tuple[str, float, float]] | None:
+    """``(down|up, from, to)`` for each phase of a flapping window from ``began`` to ``ended``; phases count from
+    ``phases["since"]`` (default ``began``), alternating ``down_s`` and ``up_s`` from ``start``. None when more
+    than :data:`MAX_PHASES` would be drawn."""
+    down, up = float(phases["down_s"]), float(phases["up_s"])
+    order = [("down", down), ("up", up)] if phases.get("start", "down") == "down" else [("up", up), ("down", down)]
+    origin, period = float(phases.get("since", began)), down + up
+    if period <= 0 or (ended - began) / period * 2 > MAX_PHASES:
+        return None
+    cycle = origin + max(0, int((began - origin) // period)) * period
+    out: list[tuple[str, float, float]] = []
+    while cycle < ended:
+        at = cycle
+        for name, length in order:
+            start, stop = max(at, began), min(at + length, ended)
+            if stop > start:
+                out.append((name, start, stop))
+            at += length
+        cycle += period
+    return out
+
+
+def _fault_window(began: float, ended: float, event: Event, scale: _Scale, timeline: Timeline, top: float,
+                  height: float) -> str:
+    """One fault window: shaded with its label, or phase by phase for a flapping mock."""
+    label, phases = str(event.get("label", "")), event.get("phases")
+    drawn = flapping_phases(began, ended, phases) if isinstance(phases, dict) else None
+    title = label + (" (phases too short to draw one by one)" if phases and drawn is None else "")
+    x1, x2 = scale(began), scale(ended)
+    out = [f'<g class="fault"><title>{_esc(title)}</title>']
+    if drawn is None or phases.get("steady"):
+        out.append(f'<rect x="{x1:.1f}" y="{top}" width="{max(x2 - x1, 2):.1f}" height="{height}" '
+                   f'fill="{COLOURS["fault"]}" opacity="0.75"/>')
+    for name, start, stop in drawn or []:
+        a, b = scale(start), scale(stop)
+        look = (f'fill="{COLOURS["fault"]}" opacity="0.75"' if name == "down" else
+                f'fill="none" stroke="{COLOURS["fault"]}" stroke-width="1.5" stroke-dasharray="3 2"')
+        out.append(f'<rect data-phase="{name}" x="{a:.1f}" y="{top}" width="{max(b - a, 1):.1f}" height="{height}" '
+                   f'{look}><title>flapping: {name} {timeline.elapsed(start):+.3f} s .. '
+                   f'{timeline.elapsed(stop):+.3f} s</title></rect>')
+    out.append(f'<text x="{x1 + 3:.1f}" y="{top + 8}" font-size="9" fill="#ad1457">{_esc(label[:60])}</text></g>')
+    return "".join(out)
 
 
 def _mark(event: Event, x: float, y: float, timeline: Timeline) -> str:
@@ -166,6 +215,11 @@ def _mark(event: Event, x: float, y: float, timeline: Timeline) -> str:
     if kind == "status":
         colour = COLOURS.get(str(event.get("status")), COLOURS["text"])
         return f'<rect x="{x - 3:.1f}" y="{y - 3}" width="6" height="6" fill="{colour}">{tip}</rect>'
+    if kind == "outbox":  # an envelope: hollow when queued, filled when delivered, red when rejected
+        fill = {"delivered": COLOURS["ok"], "rejected": COLOURS["server-error"]}.get(str(event.get("event")), "white")
+        return (f'<g stroke="{COLOURS["stale"]}" stroke-width="1.2" fill="{fill}">{tip}'
+                f'<rect x="{x - 5:.1f}" y="{y - 3.5}" width="10" height="7"/>'
+                f'<path d="M{x - 5:.1f} {y - 3.5}l5 4 5-4" fill="none"/></g>')
     return f'<circle cx="{x:.1f}" cy="{y}" r="2" fill="{COLOURS["text"]}">{tip}</circle>'
 
 
@@ -191,12 +245,16 @@ def _legend(y: int, width: int) -> str:
         ('<path d="M1 -4h10l-5 9z" fill="{socket}"/>', "socket drop"),
         ('<circle cx="6" cy="0" r="2.5" fill="{socket}"/>', "push"),
         ('<rect x="0" y="-6" width="14" height="12" fill="{fault}"/>', "fault window"),
+        ('<rect x="0" y="-6" width="14" height="12" fill="none" stroke="{fault}" stroke-width="1.5" '
+         'stroke-dasharray="3 2"/>', "flapping: up"),
         ('<line x1="6" y1="-6" x2="6" y2="6" stroke="{ok}" stroke-width="3"/>'
          '<line x1="12" y1="-6" x2="12" y2="6" stroke="{server-error}" stroke-width="3"/>', "call ok / failed"),
         ('<g stroke="{rejected}" fill="white" stroke-width="1.5"><rect x="1.5" y="-4.5" width="9" height="9"/>'
          '<line x1="1.5" y1="4.5" x2="10.5" y2="-4.5"/></g>', "rejected, no request"),
         ('<path d="M6 -6l6 6-6 6-6-6z" fill="{stale}"/>', "answer stale"),
         ('<circle cx="6" cy="0" r="3" fill="none" stroke="{ok}"/>', "answer fresh"),
+        ('<g stroke="{stale}" fill="white"><rect x="1" y="-3.5" width="10" height="7"/></g>', "request queued"),
+        ('<g stroke="{stale}" fill="{ok}"><rect x="1" y="-3.5" width="10" height="7"/></g>', "request delivered"),
         ('<rect x="0" y="-5" width="14" height="10" fill="{closed}"/>', "closed"),
         ('<rect x="0" y="-5" width="14" height="10" fill="{open}"/>', "open"),
         ('<rect x="0" y="-5" width="14" height="10" fill="url(#tl-hatch)"/>', "open, probe due"),
@@ -261,12 +319,8 @@ def render_svg(timeline: Timeline, *, width: int = 980, title: str = "", events:
         if has_breaker:
             out.append(f'<text x="{LEFT - 8}" y="{y0 + BAND_Y + 10}" text-anchor="end" fill="#78909c">breaker</text>')
         windows, instants = _fault_windows(events, service, end)
-        for began, ended, label in windows:
-            x1, x2 = scale(began), scale(ended)
-            out.append(f'<g class="fault"><title>{_esc(label)}</title><rect x="{x1:.1f}" y="{y0 + 3}" '
-                       f'width="{max(x2 - x1, 2):.1f}" height="{shade_h}" fill="{COLOURS["fault"]}" '
-                       f'opacity="0.75"/><text x="{x1 + 3:.1f}" y="{y0 + 11}" font-size="9" fill="#ad1457">'
-                       f'{_esc(label[:60])}</text></g>')
+        for began, ended, event in windows:
+            out.append(_fault_window(began, ended, event, scale, timeline, y0 + 3, shade_h))
         for event in instants:
             x = scale(event.time)
             out.append(f'<g class="fault"><title>{_esc(event.describe())}</title><line x1="{x:.1f}" y1="{y0 + 3}" '

@@ -36,7 +36,7 @@ from typing import Any, Callable, Iterable, Sequence
 __all__ = ["ScheduleError", "ScheduleEntry", "FaultSchedule", "SchedulePlayer", "parse_rows", "load_json",
            "SERVICES", "CONNECTION_FAULTS"]
 
-SERVICES = ("plex", "overseerr", "uptime-kuma")
+SERVICES = ("plex", "plextv", "overseerr", "uptime-kuma")
 CONNECTION_FAULTS = ("reset", "hang", "truncate", "malformed", "dribble")
 NO_DURATION = ("", "-", "none", "null")
 #: the longest time or duration a schedule may hold (one year)

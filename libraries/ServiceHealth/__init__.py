@@ -30,7 +30,7 @@ class ServiceHealth(SuiteLibrary):
     | Uptime Kuma client | `Connect To Uptime Kuma`  | `Uptime Kuma Client Should Be Live`, `Wait Until Uptime Kuma Client Sees Monitor`, `Wait Until Uptime Kuma Client Has Reconnected` |
     | status service     | `Create Status Service`   | `Wait Until Service Status Is`, `Status Source Should Be`, `Get Service Status` |
     | dashboard          | `Start Dashboard`         | `Get Dashboard`, `Dashboard Should Refuse`, `Wait Until Dashboard Summary Is`, `Summary Should Show` |
-    | webhook receiver   | (part of the dashboard)   | `Webhook Inbox Should Contain`, `Webhook Inbox Should Be Empty` |
+    | webhook receiver   | (part of the dashboard)   | `Webhook Inbox Should Contain`, `Webhook Inbox Should Be Empty`, `Get Received Webhook Notifications` |
     | health page        | (part of the dashboard, ``${HEALTH_PAGE_URL}``) | a browser (``resources/health_page.resource``) signed in with `Get Health Page Credentials`; `Restart Dashboard` |
 
     The status service is built by default on the Plex/Overseerr clients and
@@ -76,6 +76,22 @@ class ServiceHealth(SuiteLibrary):
     Each entry's ``message`` says why (e.g. ``Uptime Kuma monitor 'Plex' is UP;
     circuit breaker is open``, ``plex degraded: served stale cached data because
     ...``).
+
+    = Webhooks =
+
+    The dashboard receives Overseerr's webhook at ``/api/v1/webhooks/overseerr``.
+    Every method there takes the same credential, the webhook secret, in
+    ``Authorization`` (401 otherwise); no admin token:
+
+    | *request*                                   | *answer* |
+    | ``POST`` an Overseerr notification          | 202 ``{"success": true, "data": {"id", "notification_type", "received_at"}}``; 400 naming what is wrong, 413 above 64 KiB |
+    | ``GET`` (``?type=MEDIA_APPROVED`` to filter) | 200 ``{"success": true, "data": {"count": n, "notifications": [record, ...]}}``, oldest first; 400 for an unknown type |
+    | ``DELETE``                                  | 200 ``{"success": true, "data": {"count": 0}}``: the inbox is empty |
+
+    A record is ``{"id", "received_at", "notification_type", "subject", "payload"}``
+    (see `Get Received Webhook Notifications`). `Webhook Inbox Should Contain`
+    and `Webhook Inbox Should Be Empty` read the same inbox in-process;
+    `Get Received Webhook Notifications` reads it over HTTP.
 
     = Secrets =
 

@@ -383,16 +383,19 @@ class DashboardKeywords:
 
     @keyword(tags=["webhooks"])
     def webhook_inbox_should_contain(self, notification_type: str, request_id: str | None = None,
-                                     tmdb_id: str | None = None, count: int | None = None) -> dict:
-        """Fails unless the dashboard has accepted a ``notification_type`` notification; returns its record.
+                                     tmdb_id: str | None = None, count: int | None = None) -> dict | None:
+        """Fails unless the dashboard has accepted a ``notification_type`` notification; returns the newest such record.
 
         One read, no waiting: the receiver records a notification before it
         answers, so once `Send Overseerr Webhook` has returned it is there.
         ``request_id`` / ``tmdb_id`` must match the payload's ``request.request_id`` /
         ``media.tmdbId`` when given (compared as text). With ``count``, exactly
-        that many such notifications must be in the inbox.
+        that many such notifications must be in the inbox; ``count=0`` checks
+        that none arrived (and returns ``${None}``). A record is shaped as in
+        `Get Received Webhook Notifications`.
 
         | `Webhook Inbox Should Contain`    MEDIA_APPROVED    request_id=${request}[id]
+        | `Webhook Inbox Should Contain`    MEDIA_AVAILABLE    count=0
         """
         inbox = self._inbox()
 
@@ -407,13 +410,53 @@ class DashboardKeywords:
         found = [r for r in inbox.received() if matches(r)]
         wanted = notification_type + (f" for request {request_id}" if request_id else "") + \
             (f" for tmdbId {tmdb_id}" if tmdb_id else "")
-        if not found or (count is not None and len(found) != count):
+        if (not found) if count is None else len(found) != count:
             seen = [f"{r['notification_type']} {r['subject']!r}" for r in inbox.received()]
             expected = "at least 1" if count is None else str(count)
             raise AssertionError(f"The webhook inbox holds {len(found)} {wanted} notification(s), expected "
                                  f"{expected}. Inbox holds: {seen or 'nothing'}")
+        if not found:
+            logger.info(f"No {wanted} notification received, as expected")
+            return None
         logger.info(f"Webhook received: {json.dumps(found[-1], indent=2)}")
         return found[-1]
+
+    @keyword(tags=["webhooks"])
+    def get_received_webhook_notifications(self, notification_type: str | None = None) -> list[dict]:
+        """Lists the notifications the dashboard accepted, oldest first, over its HTTP API; returns the records.
+
+        Sends ``GET /api/v1/webhooks/overseerr`` (with ``?type=<notification_type>``
+        when given) with the dashboard's webhook secret, the credential of that
+        route (logged as ``*****``), and fails unless it answers 200. Without a
+        type every notification is listed; an unknown type fails with the
+        dashboard's 400 naming the allowed ones.
+
+        The answer is ``{"success": true, "data": {"count": n, "notifications": [...]}}``;
+        this keyword returns ``notifications``, each record shaped:
+
+        | *field*             | *value* |
+        | id                  | 1, 2, ... in the order received |
+        | received_at         | ISO 8601 UTC on the dashboard's clock, e.g. ``2026-12-01T14:00:00.000Z`` |
+        | notification_type   | e.g. ``MEDIA_APPROVED`` |
+        | subject             | the notification's subject |
+        | payload             | the whole notification as received (``media``, ``request``, ``extra``, ...) |
+
+        | ${approvals} =    `Get Received Webhook Notifications`    MEDIA_APPROVED
+        | Length Should Be    ${approvals}    1
+        | Should Be Equal    ${approvals}[0][payload][media][status]    PROCESSING
+        """
+        url = self.ctx.require_dashboard().url + WEBHOOK_PATH
+        params = {} if notification_type is None else {"type": notification_type}
+        headers = {"Accept": "application/json", "Authorization": self.get_webhook_secret("valid").value}
+        response = self.session.get(url, params=params, headers=headers, timeout=self._http_timeout())
+        body = _body(response)
+        shown = WEBHOOK_PATH + ("" if notification_type is None else f"?type={notification_type}")
+        if response.status_code != 200 or not isinstance(body, dict) or body.get("success") is not True:
+            raise AssertionError(f"Listing the webhook notifications failed: {response.status_code} {str(body)[:500]}")
+        notifications = body["data"]["notifications"]
+        logger.info(f"GET {shown} (Authorization: *****) -> 200: {len(notifications)} notification(s)"
+                    + "".join(f"\n  {n['id']} {n['notification_type']} {n['subject']!r}" for n in notifications))
+        return notifications
 
     @keyword(tags=["webhooks"])
     def webhook_inbox_should_be_empty(self) -> None:

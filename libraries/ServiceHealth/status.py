@@ -16,7 +16,7 @@ from atest_support.waiting import seconds, wait_until
 
 from .context import HealthContext, media_clients_library, robot_variable
 
-ServiceName = Literal["plex", "overseerr", "uptime-kuma"]
+ServiceName = Literal["plex", "plextv", "overseerr", "uptime-kuma"]
 Verdict = Literal["up", "down", "degraded"]
 Source = Literal["uptime-kuma", "poll"]
 ClientOrigin = Literal["MediaClients", "own"]
@@ -36,12 +36,13 @@ class StatusKeywords:
             raise AssertionError("Create Status Service uses the clients of the MediaClients library, which this "
                                  "suite does not import: import it (and create the clients with 'Create Plex "
                                  "Client' / 'Create Overseerr Client'), or give clients=own.")
-        # MediaClients' ``plex`` / ``overseerr`` are None when no client was created in this test
-        if library.plex is None and library.overseerr is None:
+        # MediaClients' ``plex`` / ``overseerr`` / ``sign_in`` are None when none was created in this test
+        sign_in = getattr(library, "sign_in", None)
+        if library.plex is None and library.overseerr is None and sign_in is None:
             raise AssertionError("The status service is built on this test's Plex and Overseerr clients, and "
                                  "there are none yet: call 'Create Plex Client' and/or 'Create Overseerr Client' "
                                  "first (or give clients=own).")
-        return {"plex": library.plex, "overseerr": library.overseerr, "breakers": library.breakers}
+        return {"plex": library.plex, "overseerr": library.overseerr, "plextv": sign_in, "breakers": library.breakers}
 
     def _build_own(self, plex_url: str | None, overseerr_url: str | None, plex_token: Secret | str | None,
                    api_key: Secret | str | None) -> dict[str, Any]:
@@ -67,7 +68,10 @@ class StatusKeywords:
 
         - ``MediaClients`` (default): the clients and the breaker registry of
           the imported ``MediaClients`` library in this test, so a breaker a
-          test opens through them shows on the dashboard. Create the clients
+          test opens through them shows on the dashboard. With a sign-in with
+          Plex (`Create Plex Sign-In`), plex.tv is reported too, as ``plextv``
+          (polled: the account read with the token kept; not signed in, or a
+          refused token, is ``down`` saying "sign in again"). Create the clients
           first (`Create Plex Client` ...); they, and so this status service,
           live until the end of the test. Without them the keyword fails and
           says what to call;
@@ -98,8 +102,9 @@ class StatusKeywords:
             parts = self._build_own(plex_url or robot_variable("${PLEX_URL}"),
                                     overseerr_url or robot_variable("${OVERSEERR_URL}"), plex_token, api_key)
         self.ctx.breakers = parts["breakers"]
-        self.ctx.status = StatusService(plex=parts["plex"], overseerr=parts["overseerr"], uptime_kuma=self.ctx.kuma,
-                                        breakers=parts["breakers"], use_uptime_kuma=use_uptime_kuma,
+        self.ctx.status = StatusService(plex=parts["plex"], overseerr=parts["overseerr"], plextv=parts.get("plextv"),
+                                        uptime_kuma=self.ctx.kuma, breakers=parts["breakers"],
+                                        use_uptime_kuma=use_uptime_kuma,
                                         slow_threshold_ms=seconds(slow_threshold) * 1000, clock=companion_clock())
         self.ctx.status_clients_owner = clients
         logger.info(f"Status service reports {', '.join(self.ctx.status.services) or 'nothing'} "

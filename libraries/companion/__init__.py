@@ -1,8 +1,9 @@
 """companion: the media app's resilient integration layer (the system under test).
 
-Plex and Overseerr over HTTP, Uptime Kuma over Socket.IO; one transport
-(cache -> circuit breaker -> retry -> requests) under the HTTP clients; a
-status service and a health dashboard on top. No Robot Framework import.
+Plex, plex.tv and Overseerr over HTTP, Uptime Kuma over Socket.IO; one transport
+(cache -> circuit breaker -> retry -> requests) under the HTTP clients; the sign-in
+with Plex (:mod:`companion.signin`); a status service and a health dashboard on top.
+No Robot Framework import.
 
 Importing the package (or a client module) loads neither python-socketio nor
 Flask nor PyJWT: :class:`UptimeKumaClient` is imported on first use, and the
@@ -19,14 +20,15 @@ from .errors import (AuthenticationError, BadResponseError, CircuitOpenError, In
                      ServiceTimeoutError, ServiceUnavailableError)
 from .overseerr import OverseerrClient
 from .plex import PlexClient
+from .plextv import PlexTvClient
 from .results import Data, DataList
 from .settings import ClientSettings
 from .status import StatusService
 
 __all__ = ["AuthenticationError", "BadResponseError", "CircuitBreakerFactory", "CircuitOpenError", "ClientSettings",
-           "Clock", "Data", "DataList", "IntegrationError", "OverseerrClient", "PlexClient", "RequestRejectedError",
-           "SYSTEM_CLOCK", "ServiceBreaker", "ServiceTimeoutError", "ServiceUnavailableError", "StatusService",
-           "SystemClock", "UptimeKumaClient"]
+           "Clock", "Data", "DataList", "IntegrationError", "OverseerrClient", "PlexClient", "PlexTvClient",
+           "RequestRejectedError", "SYSTEM_CLOCK", "ServiceBreaker", "ServiceTimeoutError", "ServiceUnavailableError",
+           "StatusService", "SystemClock", "UptimeKumaClient"]
 
 
 def __getattr__(name: str) -> Any:

@@ -6,10 +6,13 @@ one way: web -> status / inbox -> clients -> breakers -> clock):
 1. the clock: the one given, else the wall clock, or, when the test-only
    ``clock_file`` setting is set, an :class:`~companion.clock.OffsetFileClock`;
 2. the breaker registry (:class:`~companion.breakers.CircuitBreakerFactory`);
-3. the clients of the services that have a URL (Plex, Overseerr, Uptime Kuma);
-4. the status service over them, and the webhook inbox;
-5. the web app (:attr:`Companion.web_app`): the service-health dashboard API and
-   the Overseerr webhook receiver (:func:`companion.dashboard.create_dashboard_app`)
+3. the clients of the services that have a URL (Plex, Overseerr, Uptime Kuma), and the
+   sign-in with Plex when plex.tv has one (:class:`~companion.signin.PlexSignIn`);
+4. the durable outbox for media requests (with Overseerr: :class:`~companion.outbox.RequestOutbox` in
+   ``database_url``), the status service over them (plex.tv reported through the sign-in), and the
+   webhook inbox;
+5. the web app (:attr:`Companion.web_app`): the service-health dashboard API, media requests
+   (``/api/v1/requests``) and the Overseerr webhook receiver (:func:`companion.dashboard.create_dashboard_app`)
    plus ``GET /health`` saying which app instance and which worker answered.
 
 Nothing touches the network until :meth:`Companion.start` (which connects to
@@ -29,6 +32,7 @@ from __future__ import annotations
 
 import logging
 import os
+import socket
 import threading
 from functools import cached_property
 from typing import Any
@@ -63,7 +67,9 @@ class Companion:
     """The companion app assembled from ``settings`` (an :class:`~companion.app_settings.AppSettings`).
 
     Parts, as attributes: ``settings``, ``clock``, ``breakers``, ``plex``,
-    ``overseerr``, ``uptime_kuma`` (None for a service without a URL),
+    ``overseerr``, ``uptime_kuma`` (None for a service without a URL), ``sign_in``
+    (the sign-in with Plex, None without ``plextv_url``; once signed in, its
+    ``plex_client`` reaches the account's server), ``outbox`` (None without Overseerr),
     ``status``, ``inbox``, ``web_app`` (the Flask app, built on first use).
     """
 
@@ -78,9 +84,13 @@ class Companion:
         self.plex = self._build_plex()
         self.overseerr = self._build_overseerr()
         self.uptime_kuma = self._build_uptime_kuma()
-        self.status = StatusService(plex=self.plex, overseerr=self.overseerr, uptime_kuma=self.uptime_kuma,
+        self.sign_in = self._build_sign_in()
+        self.outbox = self._build_outbox()
+        self.status = StatusService(plex=self.plex, overseerr=self.overseerr, plextv=self.sign_in,
+                                    uptime_kuma=self.uptime_kuma,
                                     breakers=self.breakers, use_uptime_kuma=self.uptime_kuma is not None,
-                                    slow_threshold_ms=settings.slow_threshold_ms, clock=self.clock)
+                                    slow_threshold_ms=settings.slow_threshold_ms, clock=self.clock,
+                                    outbox=self.outbox)
         from .dashboard.webhooks import WebhookInbox  # the dashboard package imports Flask: only here
 
         self.inbox = WebhookInbox(clock=self.clock)
@@ -100,6 +110,16 @@ class Companion:
         return OverseerrClient(s.overseerr_url, reveal(s.overseerr_api_key), settings=s.client,
                                breakers=self.breakers, clock=self.clock)
 
+    def _build_sign_in(self) -> Any:
+        s = self.settings
+        if not s.plextv_url:
+            return None
+        from .signin import PlexSignIn, SignInSettings
+
+        options = SignInSettings(plextv_url=s.plextv_url,
+                                 client_identifier=s.plex_client_identifier or f"companion-{s.instance}")
+        return PlexSignIn(settings=s.client, sign_in=options, breakers=self.breakers, clock=self.clock)
+
     def _build_uptime_kuma(self) -> Any:
         s = self.settings
         if not s.uptime_kuma_url:
@@ -108,6 +128,17 @@ class Companion:
 
         return UptimeKumaClient(s.uptime_kuma_url, s.uptime_kuma_username, reveal(s.uptime_kuma_password),
                                 settings=s.client, clock=self.clock)
+
+    def _build_outbox(self) -> Any:
+        """The durable outbox for media requests (with Overseerr only), in ``database_url``; this process's
+        worker name is its host and pid (a crashed worker's rows are taken, in doubt, after their lease)."""
+        if self.overseerr is None:
+            return None
+        from .outbox import RequestOutbox, open_store
+
+        worker = f"{socket.gethostname() or 'companion'}:{os.getpid()}"
+        return RequestOutbox(open_store(self.settings.database_url), self.overseerr, clock=self.clock, worker=worker,
+                             lease_s=self.settings.outbox_lease_s)
 
     @cached_property
     def web_app(self) -> Any:
@@ -122,7 +153,8 @@ class Companion:
         app = create_dashboard_app(self.status, self.breakers, jwt_secret=s.jwt_secret.reveal(),
                                    webhook_secret=reveal(s.webhook_secret), clock=self.clock,
                                    inbox=self.inbox, health=self.health, accounts=accounts,
-                                   secure_cookie=s.secure_cookie, check_interval_s=s.check_interval_s)
+                                   secure_cookie=s.secure_cookie, check_interval_s=s.check_interval_s,
+                                   outbox=self.outbox)
         pid = str(os.getpid())
 
         @app.after_request
@@ -141,8 +173,10 @@ class Companion:
 
     # -- lifecycle -------------------------------------------------------------------------------------------
     def start(self) -> "Companion":
-        """Start the background work: connect to Uptime Kuma (in the background; the client reconnects by
-        itself, and the status service polls meanwhile). Returns self."""
+        """Start the background work: deliver the outbox, connect to Uptime Kuma (in the background; the client
+        reconnects by itself, and the status service polls meanwhile). Returns self."""
+        if self.outbox is not None and not self.outbox.deliverer.running and not self._closed:
+            self.outbox.start()
         if self.uptime_kuma is not None and self._connector is None and not self._closed:
             self._connector = threading.Thread(target=self._connect_uptime_kuma, name="companion:uptime-kuma",
                                                daemon=True)
@@ -187,7 +221,9 @@ class Companion:
         if self._connector is not None:  # a connection being made is finished (or given up) before closing
             kuma = self.uptime_kuma
             self._connector.join(timeout=kuma.connect_timeout + kuma.login_timeout + 1)
-        for client in (self.uptime_kuma, self.overseerr, self.plex):
+        if self.outbox is not None:
+            self.outbox.close()  # the delivery in progress ends first
+        for client in (self.uptime_kuma, self.overseerr, self.plex, self.sign_in):
             if client is not None:
                 try:
                     client.close()

@@ -148,6 +148,10 @@ OPTIONS: tuple[Option, ...] = (
     Option("overseerr_url", "Overseerr URL, e.g. http://overseerr.local:5055 (unset = not reported)", "url",
            group="services"),
     Option("overseerr_api_key", "Overseerr X-Api-Key (required with --overseerr-url)", "secret", group="services"),
+    Option("plextv_url", "plex.tv, for signing in with Plex, e.g. https://plex.tv (unset = no sign-in, plex.tv not "
+                         "reported)", "url", group="services"),
+    Option("plex_client_identifier", "this app's X-Plex-Client-Identifier at plex.tv, the same in every worker "
+                                     "(default companion-<instance>)", group="services"),
     Option("uptime_kuma_url", "Uptime Kuma URL (unset = every service is polled)", "url", group="services"),
     Option("uptime_kuma_username", "Uptime Kuma login user (required with --uptime-kuma-url)", group="services"),
     Option("uptime_kuma_password", "Uptime Kuma login password (required with --uptime-kuma-url)", "secret",
@@ -168,7 +172,11 @@ OPTIONS: tuple[Option, ...] = (
            "float", minimum=1, maximum=MAX_SECONDS, group="services"),
     Option("state_url", "where breaker state, cached answers and webhooks are shared between workers "
                         "(default memory://: each worker its own)", group="stores"),
-    Option("database_url", "the durable outbox's database (default sqlite:///companion.sqlite3)", group="stores"),
+    Option("database_url", "the durable outbox's database: sqlite:///path (default sqlite:///companion.sqlite3) "
+                           "or postgresql://user:password@host:port/db", group="stores"),
+    Option("outbox_lease_s", "seconds a worker holds an outbox row it delivers; a crashed worker's row is taken "
+                             "again, checked against Overseerr first, after this (default 300)", "float",
+           minimum=1, maximum=MAX_SECONDS, group="stores"),
     Option("clock_file", "TESTS ONLY: a file holding how far the tests moved the clock (never set in production)",
            group="tests"),
     *_client_options(),
@@ -188,6 +196,8 @@ class AppSettings:
     plex_token: SecretText | None = None
     overseerr_url: str | None = None
     overseerr_api_key: SecretText | None = None
+    plextv_url: str | None = None
+    plex_client_identifier: str | None = None
     uptime_kuma_url: str | None = None
     uptime_kuma_username: str | None = None
     uptime_kuma_password: SecretText | None = None
@@ -204,6 +214,7 @@ class AppSettings:
     access_log: bool = False
     state_url: str = "memory://"
     database_url: str = "sqlite:///companion.sqlite3"
+    outbox_lease_s: float = 300.0
     clock_file: str | None = None
     client: ClientSettings = field(default_factory=ClientSettings)
     #: new at every start of the app, the same in all its workers: its health route shows it (not a secret)
@@ -232,7 +243,7 @@ class AppSettings:
     def describe(self) -> str:
         """One line for the log: what is configured, secrets only as set / unset."""
         parts = [f"{self.workers} worker{'s' if self.workers != 1 else ''}"]
-        for name in ("plex_url", "overseerr_url", "uptime_kuma_url"):
+        for name in ("plex_url", "plextv_url", "overseerr_url", "uptime_kuma_url"):
             value = getattr(self, name)
             parts.append(f"{name.removesuffix('_url')} {value or 'off'}")
         parts.append(f"state {self.state_url}")
@@ -294,7 +305,7 @@ def _check(option: Option, value: Any, label: str) -> None:
             raise SettingsError(f"{_where(option)} is required: the secret the dashboard's bearer tokens are "
                                 f"signed with (at least {MIN_JWT_SECRET_LENGTH} characters)")
         if option.kind in ("url", "secret") or option.name in ("uptime_kuma_username", "admin_username",
-                                                                "clock_file"):
+                                                                "clock_file", "plex_client_identifier"):
             return
         fail("set")
     if option.kind in ("int", "float"):
@@ -328,11 +339,16 @@ def _check(option: Option, value: Any, label: str) -> None:
         fail(f"at least {MIN_JWT_SECRET_LENGTH} characters")
     if option.kind == "url":
         _check_url(option, text, fail)
-    if option.name in ("host", "uptime_kuma_username", "admin_username", "clock_file") and not text.strip():
+    if option.name in ("host", "uptime_kuma_username", "admin_username", "clock_file",
+                       "plex_client_identifier") and not text.strip():
         fail("non-empty")
-    if option.name in ("state_url", "database_url") and "://" not in text:
-        fail("a URL such as memory:// or redis://host:6379/0" if option.name == "state_url"
-             else "a URL such as sqlite:///companion.sqlite3")
+    if option.name == "state_url" and "://" not in text:
+        fail("a URL such as memory:// or redis://host:6379/0")
+    if option.name == "database_url" and not text.startswith(("sqlite:///", "postgresql://", "postgres://")):
+        from .outbox.store import redact_url  # a database URL may hold a password: never shown
+
+        raise SettingsError(f"{_where(option)} must be a sqlite:///path or postgresql://user:password@host:port/db "
+                            f"URL, got {redact_url(text)[:80]!r}")
 
 
 def _check_url(option: Option, text: str, fail: Callable[[str], None]) -> None:

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Mapping
+from typing import Callable, Mapping
 
 from .breakers import CircuitBreakerFactory, ServiceBreaker
 from .clock import SYSTEM_CLOCK, Clock
-from .errors import redact_text
+from .errors import IntegrationError, redact_text
 from .settings import ClientSettings
 from .transport import HttpTransport
 
@@ -59,6 +59,16 @@ class HttpServiceClient:
     def last_call_attempts(self) -> int:
         """HTTP attempts this thread's last call made (retries included; 0 when served from the cache)."""
         return self._http.retry.last_attempts
+
+    def move_to(self, base_url: str) -> None:
+        """Send the next calls to ``base_url``: the same service at another address (cache and breaker stay)."""
+        self._http.move_to(base_url)
+
+    def on_failure(self, handler: Callable[[IntegrationError], bool] | None) -> None:
+        """Ask ``handler(error)`` when a call's attempts have all failed, before the breaker counts the failure
+        and before a stale fallback: True sends the call once more (after :meth:`move_to`), and the handler
+        may raise another error instead. ``None`` removes it."""
+        self._http.on_failure = handler
 
     def clear_cache(self) -> None:
         """Forget every cached read: the next read goes to the service."""

@@ -25,6 +25,8 @@ API = "/api/v1"
 MediaType = Literal["movie", "tv"]
 #: how many recent requests a lost POST is looked for among
 RECONCILE_WINDOW = 100
+#: Overseerr's request status DECLINED: a declined request does not stop a new one
+DECLINED = 3
 
 
 class OverseerrClient(HttpServiceClient):
@@ -72,8 +74,36 @@ class OverseerrClient(HttpServiceClient):
                           cache_key=("request", int(request_id)))
 
     # -- the one write -------------------------------------------------------------------
-    def submit_request(self, media_type: MediaType, media_id: int, seasons: list[int] | str | None = None) -> Data:
-        """Request a movie or show; returns the MediaRequest. Never creates a duplicate."""
+    def submit_request(self, media_type: MediaType, media_id: int, seasons: list[int] | str | None = None, *,
+                       is4k: bool = False, user_id: int | None = None) -> Data:
+        """Request a movie or show; returns the MediaRequest. Never creates a duplicate.
+
+        ``user_id``: request on behalf of that Overseerr user (Overseerr's ``userId``; default the API key's
+        user). ``is4k``: a 4K request. A lost answer is looked up before any repeat (:meth:`find_request`).
+        """
+        body = self._request_body(media_type, media_id, seasons, is4k, user_id)
+        self._http.begin_call()
+        created = self._http.guarded("submit_request", lambda: self._submit(body))
+        self._http.clear_cache()
+        return mark(created, stale=False)
+
+    def find_request(self, media_type: MediaType, media_id: int, seasons: list[int] | str | None = None, *,
+                     is4k: bool = False, user_id: int | None = None) -> Data | None:
+        """The request a submission with these arguments would have created, if Overseerr holds it; else None.
+
+        One logical call (breaker, retries). It matches the newest of the user's last
+        :data:`RECONCILE_WINDOW` requests that is for this media (type, TMDB id, 4K or not), not declined,
+        and, for explicit tv seasons, holds only seasons that were asked for (Overseerr leaves out seasons
+        requested already, so a created request may hold fewer).
+        """
+        body = self._request_body(media_type, media_id, seasons, is4k, user_id)
+        self._http.begin_call()
+        found = self._http.guarded("find_request", lambda: self._http.retry.run(lambda: self._find_request(body)))
+        return None if found is None else mark(found, stale=False)
+
+    @staticmethod
+    def _request_body(media_type: str, media_id: int, seasons: list[int] | str | None, is4k: bool,
+                      user_id: int | None) -> dict[str, Any]:
         if media_type not in ("movie", "tv"):
             raise ValueError(f"media_type must be 'movie' or 'tv', got {media_type!r}")
         if int(media_id) < 1:
@@ -83,10 +113,13 @@ class OverseerrClient(HttpServiceClient):
             body["seasons"] = seasons
         elif media_type == "tv":
             body["seasons"] = "all"
-        self._http.begin_call()
-        created = self._http.guarded("submit_request", lambda: self._submit(body))
-        self._http.clear_cache()
-        return mark(created, stale=False)
+        if is4k:
+            body["is4k"] = True
+        if user_id is not None:
+            if int(user_id) < 1:
+                raise ValueError(f"user_id must be a positive Overseerr user id, got {user_id!r}")
+            body["userId"] = int(user_id)
+        return body
 
     def _submit(self, body: dict[str, Any]) -> dict[str, Any]:
         def attempt() -> dict[str, Any]:
@@ -96,7 +129,7 @@ class OverseerrClient(HttpServiceClient):
             except (ServiceUnavailableError, BadResponseError) as error:
                 if isinstance(error, CircuitOpenError) or getattr(error, "retry_safe", False):
                     raise  # never reached the server: a repeat cannot duplicate it
-                existing = self._find_request(body["mediaType"], body["mediaId"])
+                existing = self._look_up_after_lost_answer(body)
                 if existing is not None:
                     self.last_submit_outcome = "recovered"
                     return existing
@@ -108,21 +141,32 @@ class OverseerrClient(HttpServiceClient):
             return created
         return self._http.retry.run(attempt)
 
-    def _find_request(self, media_type: str, media_id: int) -> dict[str, Any] | None:
-        """The newest request for this media, looked up after a lost answer (None if certainly absent)."""
+    def _look_up_after_lost_answer(self, body: dict[str, Any]) -> dict[str, Any] | None:
         try:
-            response = self._http.send("submit_request", "GET", f"{API}/request",
-                                       params={"take": RECONCILE_WINDOW, "skip": 0, "filter": "all"})
-            listing = self._http.json("submit_request", response)
+            return self._find_request(body)
         except IntegrationError as error:
             unknown = ServiceUnavailableError(SERVICE, "submit_request",
                                               f"the answer to the request was lost and checking whether it was "
                                               f"created failed too ({error.detail})")
             unknown.retry_safe = False  # it may exist: posting again could create a duplicate
             raise unknown from None
+
+    def _find_request(self, body: dict[str, Any]) -> dict[str, Any] | None:
+        """The newest matching request (see :meth:`find_request`), or None if certainly absent."""
+        params: dict[str, Any] = {"take": RECONCILE_WINDOW, "skip": 0, "filter": "all"}
+        if "userId" in body:
+            params["requestedBy"] = body["userId"]
+        response = self._http.send("find_request", "GET", f"{API}/request", params=params)
+        listing = self._http.json("find_request", response)
+        asked = body.get("seasons")
         for request in listing.get("results", []) if isinstance(listing, dict) else []:
+            if not isinstance(request, dict):
+                continue
             media = request.get("media") or {}
-            if request.get("type") == media_type and media.get("tmdbId") == media_id:
+            held = {s.get("seasonNumber") for s in request.get("seasons") or [] if isinstance(s, dict)}
+            if (request.get("type") == body["mediaType"] and media.get("tmdbId") == body["mediaId"]
+                    and bool(request.get("is4k")) == bool(body.get("is4k")) and request.get("status") != DECLINED
+                    and (not isinstance(asked, list) or held <= set(asked))):
                 return request
         return None
 

@@ -49,6 +49,13 @@ class PlexClient(HttpServiceClient):
                    "X-Plex-Client-Identifier": client_identifier or str(uuid.uuid4())}
         super().__init__(base_url, headers, settings, breakers, clock, secrets=(token,))
 
+    def use_token(self, token: str) -> None:
+        """Send ``token`` as the ``X-Plex-Token`` from now on (e.g. the access token plex.tv lists for a server)."""
+        if not token:
+            raise ValueError("a Plex token is required")
+        self._http.add_secret(token)
+        self._http.session.headers["X-Plex-Token"] = token
+
     def test_connection(self) -> Data:
         """Server info ``{name, machine_identifier, version, platform, platform_version}``; never cached."""
         def fetch() -> dict[str, Any]:

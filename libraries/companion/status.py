@@ -7,7 +7,8 @@ Two sources, chosen per service at every call:
   (matched by name, case-insensitively, or by an explicit name/id mapping);
 * ``poll`` - otherwise (disabled, not connected, login rejected, monitor
   unknown or without heartbeat): the service's own health call is timed
-  (``plex.test_connection()``, ``overseerr.get_status()``).
+  (``plex.test_connection()``, ``overseerr.get_status()``; for plex.tv, always
+  polled, the sign-in's ``check_account()``: the account read with the token kept).
 
 Verdicts (see :meth:`StatusService.get_all_statuses`):
 
@@ -41,8 +42,8 @@ UPTIME_KUMA = "uptime-kuma"
 
 #: service name -> the Uptime Kuma monitor (name or id) reporting on it
 DEFAULT_MONITOR_NAMES: dict[str, str | int] = {"plex": "Plex", "overseerr": "Overseerr"}
-#: service name -> the client method that checks its health
-HEALTH_CALLS: dict[str, str] = {"plex": "test_connection", "overseerr": "get_status"}
+#: service name -> the client method that checks its health (plex.tv's "client" is the sign-in)
+HEALTH_CALLS: dict[str, str] = {"plex": "test_connection", "plextv": "check_account", "overseerr": "get_status"}
 #: Uptime Kuma monitor status -> our verdict
 KUMA_VERDICTS: dict[str, str] = {"up": UP, "down": DOWN, "pending": DEGRADED, "maintenance": DEGRADED}
 
@@ -69,21 +70,26 @@ class StatusService:
     """Answers "is each service up?" from Uptime Kuma's live view or by polling.
 
     Parameters: the clients (``plex``, ``overseerr``, ``uptime_kuma``; None =
-    not configured, not reported), ``breakers`` (a ``CircuitBreakerFactory``,
+    not configured, not reported), ``plextv`` (a ``companion.signin.PlexSignIn``: plex.tv
+    is reported as its own service, through the sign-in's account check; not signed in
+    or a refused token is ``down`` saying "sign in again"), ``breakers`` (a ``CircuitBreakerFactory``,
     read through ``all_metrics()``), ``use_uptime_kuma`` (False = always poll),
     ``slow_threshold_ms`` (slower = degraded), ``clock`` (a
     :class:`~companion.clock.Clock`: ``now()`` for ``last_check``, ``monotonic()``
     for response times - retry waits on a virtual clock count as time passed),
     ``monitor_names`` (service -> monitor name or id; default ``Plex`` /
     ``Overseerr``), ``breaker_names`` (service -> breaker name; default the
-    service name).
+    service name), ``outbox`` (a :class:`~companion.outbox.RequestOutbox` whose state
+    :meth:`get_outbox_status` reports; None = no outbox).
     """
 
     def __init__(self, *, plex: Any = None, overseerr: Any = None, uptime_kuma: Any = None, breakers: Any = None,
+                 plextv: Any = None,
                  use_uptime_kuma: bool = True, slow_threshold_ms: float = 1000,
                  clock: Clock = SYSTEM_CLOCK, monitor_names: Mapping[str, str | int] | None = None,
-                 breaker_names: Mapping[str, str] | None = None) -> None:
-        self.clients: dict[str, Any] = {"plex": plex, "overseerr": overseerr}
+                 breaker_names: Mapping[str, str] | None = None, outbox: Any = None) -> None:
+        self.clients: dict[str, Any] = {"plex": plex, "plextv": plextv, "overseerr": overseerr}
+        self.outbox = outbox
         self.uptime_kuma = uptime_kuma
         self.breakers = breakers
         self.use_uptime_kuma = use_uptime_kuma
@@ -115,7 +121,8 @@ class StatusService:
         return [self.get_status(name) for name in self.services]
 
     def get_status(self, service: str) -> dict[str, Any]:
-        """The status of one service (``plex``, ``overseerr`` or ``uptime-kuma``); kept as its latest verdict."""
+        """The status of one service (``plex``, ``plextv``, ``overseerr`` or ``uptime-kuma``); kept as its latest
+        verdict."""
         entry = self._check(service)
         with self._lock:
             self._latest[service] = dict(entry)
@@ -133,6 +140,17 @@ class StatusService:
             if status is not None:
                 return status
         return self._poll(service)
+
+    def get_outbox_status(self) -> dict[str, Any] | None:
+        """The request outbox: ``queued``, ``inDoubt``, ``oldestAgeS``, ``lastDeliveryError``, ``counts``,
+        ``store``, ``worker``, ``delivering``; ``{available: False, error}`` when its database cannot be read;
+        None without an outbox."""
+        if self.outbox is None:
+            return None
+        try:
+            return {"available": True, **self.outbox.status()}
+        except Exception as exc:  # noqa: BLE001 - the store's own error says which database and why
+            return {"available": False, "error": f"{type(exc).__name__}: {exc}"}
 
     @property
     def last_statuses(self) -> list[dict[str, Any]]:

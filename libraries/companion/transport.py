@@ -94,6 +94,21 @@ class HttpTransport:
         self.session = requests.Session()
         self.session.headers.update({"User-Agent": USER_AGENT, **headers})
         self._last_call = threading.local()  # what this thread's last call reports
+        #: asked when a call's attempts have all failed, inside the breaker and before any stale fallback:
+        #: True makes the call go once more (e.g. the server was found at another address, see
+        #: :meth:`move_to`); it may raise another error instead (e.g. "sign in again"); None: nobody is asked
+        self.on_failure: Callable[[IntegrationError], bool] | None = None
+
+    def add_secret(self, secret: str) -> None:
+        """Mask ``secret`` (a credential learnt after construction) wherever it would appear in an error."""
+        if secret and secret not in self.secrets:
+            self.secrets = (*self.secrets, secret)
+
+    def move_to(self, base_url: str) -> None:
+        """Send the next requests to ``base_url``: the same service at another address (cache and breaker stay)."""
+        if not base_url.startswith(("http://", "https://")):
+            raise ValueError(f"{self.service} base URL must start with http:// or https://, got {base_url!r}")
+        self.base_url = base_url.rstrip("/")
 
     @property
     def last_call_stale(self) -> bool:
@@ -116,7 +131,7 @@ class HttpTransport:
             if cached is not MISSING:
                 return mark(cached, stale=False)
         try:
-            value = self.guarded(operation, lambda: self.retry.run(fetch))
+            value = self.guarded(operation, lambda: self._attempt(fetch))
         except (ServiceUnavailableError, BadResponseError) as error:
             stale = self.cache.get_stale(cache_key) if cache_key is not None else MISSING
             if stale is MISSING:
@@ -130,6 +145,15 @@ class HttpTransport:
         if cache_key is not None:
             self.cache.put(cache_key, value)
         return mark(value, stale=False)
+
+    def _attempt(self, fetch: Callable[[], T]) -> T:
+        """``fetch`` with its retries; when they all fail, :attr:`on_failure` may send it once more."""
+        try:
+            return self.retry.run(fetch)
+        except IntegrationError as error:
+            if self.on_failure is None or not self.on_failure(error):
+                raise
+        return self.retry.run(fetch)
 
     def _stale_reason(self, error: Exception) -> str:
         reason = str(error)
@@ -252,5 +276,8 @@ def _error_message(response: requests.Response) -> str:
         for key in ("message", "error", "msg"):
             if isinstance(body.get(key), str):
                 return body[key][:200]
+        errors = body.get("errors")  # plex.tv: {"errors": [{"code", "message", "status"}]}
+        if isinstance(errors, list):
+            return "; ".join(str(e["message"]) for e in errors if isinstance(e, dict) and "message" in e)[:200]
     return ""
 

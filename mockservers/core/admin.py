@@ -220,10 +220,10 @@ class AdminApi:
                 check.text(method, "method", max_length=16, allow_empty=True)
             if path is not None:
                 check.text(path, "path", max_length=2048, allow_empty=True)
-            entries = server.journal.entries(method=method, path=path, status=status)
-            if limit:
-                entries = entries[-limit:]
-            return {"count": len(entries), "total_recorded": server.journal.total_recorded,
+            journal = server.journal
+            entries = journal.entries(method=method, path=path, status=status, limit=limit or None)
+            return {"count": len(entries), "total_recorded": journal.total_recorded, "dropped": journal.dropped,
+                    "size_bytes": journal.size_bytes, "max_bytes": journal.max_bytes,
                     "entries": [e.to_dict() for e in entries]}
 
         @self.route("/journal", methods=["DELETE"])

@@ -24,14 +24,17 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from typing import Callable
 
-from .validation import finite_number
+from .validation import ValidationError, finite_number
 
-__all__ = ["VirtualClock", "ScheduledCall", "MAX_ADVANCE_S"]
+__all__ = ["VirtualClock", "ScheduledCall", "MAX_ADVANCE_S", "MAX_OFFSET_S"]
 
 log = logging.getLogger("mockservers.clock")
 
 #: the most one call to :meth:`VirtualClock.advance` may move the clock (one year)
 MAX_ADVANCE_S = 366 * 24 * 3600.0
+#: the furthest the clock may run ahead of the wall clock, in all (100 years): every date a mock makes stays
+#: a valid date (``datetime`` ends with year 9999, which about 8,000 maximum advances would pass)
+MAX_OFFSET_S = 100 * MAX_ADVANCE_S
 #: the longest single wait of the timer thread (it wakes and re-reads the clock after it)
 MAX_TIMER_WAIT_S = 3600.0
 #: how often :meth:`VirtualClock.wait` re-reads the clock while it waits (real seconds)
@@ -89,11 +92,18 @@ class VirtualClock:
     def advance(self, seconds: float) -> float:
         """Move the clock forward by ``seconds`` at once and run what fell due; returns the new offset.
 
-        ``ValueError`` for a value that is not a finite number from 0 to :data:`MAX_ADVANCE_S`:
-        the clock never moves backwards.
+        ``ValueError`` (a :class:`~.validation.ValidationError`) for a value that is not a finite number
+        from 0 to :data:`MAX_ADVANCE_S`, or that would take the clock more than :data:`MAX_OFFSET_S` ahead
+        of the wall clock; the clock then does not move. It never moves backwards.
         """
         seconds = check_advance(seconds)
         with self._cond:
+            room = MAX_OFFSET_S - self._offset
+            if seconds > room:
+                raise ValidationError(
+                    f"advance_s must be a finite number from 0 to {room:.15g} now: the clock may run at most "
+                    f"{MAX_OFFSET_S:.15g} s (100 years) ahead of the wall clock and is {self._offset:.15g} s ahead, "
+                    f"got {seconds:.15g}")
             self._offset += seconds
             self._cond.notify_all()
         self._run_due()

@@ -11,6 +11,11 @@ A plan holds:
 - an outage window (down for ``duration_s`` seconds or the next ``requests``
   requests) and flapping (alternating ``up_s`` / ``down_s`` phases).
 
+Clearing the plan (:meth:`FaultPlan.clear`, :meth:`FaultPlan.replace`) lifts
+the waits in progress: a request waiting in a delay, a hang or a dribble
+pause goes on at once with the real answer. Only stopping or taking the
+server down cuts waiting requests (:meth:`FaultPlan.release_hangs`).
+
 Time: outage windows, ``remaining_s`` and flapping phases are read from the
 plan's ``clock`` (the mock's :class:`~mockservers.core.clock.VirtualClock`), so
 tests advance them; delays, jitter, hangs and dribbling are real network time.
@@ -21,11 +26,15 @@ make, without using them, so a test can pick a seed that suits it.
 
 Limits (:mod:`.validation`): delays 0..1 h, durations above 0 up to one day,
 counts and seeds within 64 bits, header names/values without control
-characters, at most :data:`MAX_ROUTES` route faults.
+characters (and none that frames the body: ``Content-Length``,
+``Transfer-Encoding``), at most :data:`MAX_ROUTES` route faults holding at
+most :data:`MAX_PLAN_BYTES`. Statuses
+are final answers, 200 to 599 (:data:`STATUS_RANGE`); 204 and 304 are sent
+without a body, 205 with an empty one.
 
 An *action* is what happens to one request. Written compactly:
 
-| ``200`` (any status < 400) or ``"pass"`` | the real handler answers  |
+| ``200`` (any status 200-399) or ``"pass"`` | the real handler answers  |
 | ``503`` (any status >= 400)               | that status, JSON error body |
 | ``{"status": 429, "headers": {"Retry-After": "1"}}`` | status with headers/body |
 | ``"reset"``     | the TCP connection is reset (RST) before any answer |
@@ -51,7 +60,8 @@ from . import validation as check
 from .validation import ValidationError
 
 __all__ = ["Action", "Decision", "FaultKind", "FaultPlan", "FaultSpecError", "RouteFault", "ACTION_KINDS",
-           "MAX_ROUTES", "MAX_SEQUENCE", "MAX_PREVIEW", "MAX_CHUNK_SIZE"]
+           "MAX_ROUTES", "MAX_SEQUENCE", "MAX_PREVIEW", "MAX_CHUNK_SIZE", "STATUS_RANGE", "NO_BODY_STATUSES",
+           "EMPTY_BODY_STATUSES", "final_status", "MAX_PLAN_BYTES"]
 
 #: a fault specification is invalid: the message says what and what was expected (a :class:`ValidationError`)
 FaultSpecError = ValidationError
@@ -59,6 +69,10 @@ FaultSpecError = ValidationError
 #: at most this many route faults at once, and this many actions in one sequence
 MAX_ROUTES = 1000
 MAX_SEQUENCE = 1000
+#: the most bytes the route faults of a plan may hold: their paths, injected bodies and headers, plus
+#: :data:`ACTION_COST` per action (the object holding it)
+MAX_PLAN_BYTES = 16 * 1024 * 1024
+ACTION_COST = 256
 #: at most this many decisions in one :meth:`FaultPlan.preview_failures`
 MAX_PREVIEW = 1000
 #: the largest dribble chunk (bytes)
@@ -90,8 +104,21 @@ _PLAN_KEYS = ("delay_ms", "jitter_ms", "failure_rate", "failure_status", "seed",
               "flapping", "hang_max_s")
 
 
-def _status(value: Any, name: str = "status") -> int:
-    return check.whole_number(value, name, minimum=100, maximum=599)
+#: the statuses a fault may answer with: final answers only (a 1xx is informational: the client waits on)
+STATUS_RANGE = (200, 599)
+#: statuses whose answers never carry a body (RFC 9110 15.3.5, 15.4.5); 205 has an empty one (15.3.6)
+NO_BODY_STATUSES = frozenset({204, 304})
+EMPTY_BODY_STATUSES = frozenset({205})
+#: headers that frame the body: the mock sets them itself, an injected one would corrupt the connection
+FRAMING_HEADERS = ("content-length", "transfer-encoding")
+
+
+def final_status(value: Any, name: str = "status") -> int:
+    """A final HTTP status, 200 to 599 (:class:`FaultSpecError` otherwise; the message says why a 1xx is refused)."""
+    try:
+        return check.whole_number(value, name, minimum=STATUS_RANGE[0], maximum=STATUS_RANGE[1])
+    except ValidationError as exc:
+        raise FaultSpecError(f"{exc} (a 1xx status is informational, never a final answer)") from None
 
 
 def _seed(value: Any) -> int | None:
@@ -105,7 +132,12 @@ def _headers(value: Any) -> dict[str, str]:
         raise FaultSpecError(f"headers must be an object of header names to values, got {type(value).__name__}")
     if len(value) > 64:
         raise FaultSpecError(f"headers may name at most 64 headers, got {len(value)}")
-    return {check.header_name(k, "header name"): check.header_value(v, f"header {k!r}") for k, v in value.items()}
+    headers = {check.header_name(k, "header name"): check.header_value(v, f"header {k!r}") for k, v in value.items()}
+    framing = sorted(name for name in headers if name.lower() in FRAMING_HEADERS)
+    if framing:
+        raise FaultSpecError(f"headers may not set {', '.join(framing)}: the mock frames the body itself "
+                             f"(an injected {framing[0]} would corrupt the connection)")
+    return headers
 
 
 @dataclass(frozen=True)
@@ -136,7 +168,7 @@ class Action:
         if isinstance(spec, bool):
             raise FaultSpecError(f"action must be a status, a fault name or an object, got {spec!r}")
         if isinstance(spec, int):
-            status = _status(spec, "action status")
+            status = final_status(spec, "action status")
             return cls(FaultKind.PASS) if status < 400 else cls(FaultKind.STATUS, status=status)
         if isinstance(spec, str):
             name = spec.strip().lower()
@@ -162,7 +194,7 @@ class Action:
         kind = spec.get("kind") or spec.get("fault")
         if kind is None:
             if "status" in spec:
-                kind = "status" if _status(spec["status"]) >= 400 or spec.get("body") is not None else "pass"
+                kind = "status" if final_status(spec["status"]) >= 400 or spec.get("body") is not None else "pass"
             elif "delay_ms" in spec:
                 kind = "delay"
             else:
@@ -172,7 +204,7 @@ class Action:
         body = spec.get("body")
         if body is not None:
             body = check.text(body, "body", max_length=MAX_FAULT_BODY, allow_empty=True, allow_newlines=True)
-        status = _status(spec["status"]) if "status" in spec else None
+        status = final_status(spec["status"]) if "status" in spec else None
         if kind == "status" and status is None:
             raise FaultSpecError("a 'status' action needs a status code")
         return cls(
@@ -202,6 +234,11 @@ class Action:
             out["chunk_delay_ms"] = self.chunk_delay_ms
         return out
 
+    @property
+    def size(self) -> int:
+        """The bytes it counts in a plan: its body and headers plus :data:`ACTION_COST`."""
+        return ACTION_COST + len(self.body or "") + sum(len(k) + len(v) for k, v in self.headers.items())
+
     def describe(self) -> str:
         """Short text for the journal: ``status 503``, ``reset``, ``delay 300 ms``."""
         if self.kind is FaultKind.STATUS:
@@ -225,6 +262,11 @@ class RouteFault:
     remaining: int | None = None  # None = always (for a sequence: actions left)
     sequence: bool = False
     hits: int = 0
+    #: the bytes it counts in the plan (path and actions, as it was set: see :data:`MAX_PLAN_BYTES`)
+    size: int = field(default=0, compare=False)
+
+    def __post_init__(self) -> None:
+        self.size = len(self.path) + sum(action.size for action in self.actions)
 
     def matches(self, method: str, path: str) -> bool:
         """True when this rule applies to ``method path``."""
@@ -265,6 +307,8 @@ class Decision:
     action: Action
     delay_s: float = 0.0
     source: str | None = None  # which part of the plan decided: route #id, failure-rate, outage, ...
+    #: the plan's :attr:`FaultPlan.generation` when it decided: a wait begun after a clear ends at once
+    generation: int = 0
 
 
 class FaultPlan:
@@ -287,7 +331,9 @@ class FaultPlan:
         self._lock = threading.RLock()
         self._ids = itertools.count(1)
         self._hang_release = threading.Event()
-        self._release_listeners: list[Callable[[], None]] = []
+        self._release_listeners: list[Callable[[bool], None]] = []
+        #: bumped by every clear/replace: waits decided by an older generation are lifted
+        self.generation = 0
         self._started_at = clock()
         self._reset_fields()
 
@@ -306,10 +352,11 @@ class FaultPlan:
 
     # -- Python API ------------------------------------------------------------------
     def clear(self) -> None:
-        """Remove every fault; hanging requests are released."""
+        """Remove every fault. Requests waiting in a delay, hang or dribble go on at once with the real answer
+        (:meth:`lift_waits`)."""
         with self._lock:
             self._reset_fields()
-        self.release_hangs()
+        self.lift_waits()
 
     def set_delay(self, delay_ms: float, jitter_ms: float = 0.0) -> None:
         """Delay every answer by ``delay_ms`` plus up to ``jitter_ms`` (seeded); real time, each at most one hour."""
@@ -376,18 +423,30 @@ class FaultPlan:
         """Alternate ``down_s`` seconds down (answering ``action``) and ``up_s`` up, by the mock's clock."""
         self.update({"flapping": {"up_s": up_s, "down_s": down_s, "action": action, "start": start}})
 
+    def lift_waits(self) -> None:
+        """The faults were cleared: every request waiting in a delay, a hang or a dribble pause goes on at once
+        and gets the real answer (release listeners are called with ``stopping=False``)."""
+        with self._lock:
+            self.generation += 1
+        self._release(stopping=False)
+
     def release_hangs(self) -> None:
-        """Wake every request that is hanging or waiting on a delay (:attr:`hang_event`, release listeners)."""
+        """The server stops or is taken down: every request that is hanging or waiting on a delay is cut
+        (:attr:`hang_event`; release listeners are called with ``stopping=True``)."""
+        self._release(stopping=True)
+
+    def _release(self, *, stopping: bool) -> None:
         self._hang_release.set()
         self._hang_release = threading.Event()
         for listener in list(self._release_listeners):
-            listener()
+            listener(stopping)
 
-    def add_release_listener(self, listener: Callable[[], None]) -> None:
-        """Call ``listener`` (from any thread) whenever :meth:`release_hangs` runs."""
+    def add_release_listener(self, listener: Callable[[bool], None]) -> None:
+        """Call ``listener(stopping)`` (from any thread) whenever :meth:`lift_waits` (``stopping`` False)
+        or :meth:`release_hangs` (True) runs."""
         self._release_listeners.append(listener)
 
-    def remove_release_listener(self, listener: Callable[[], None]) -> None:
+    def remove_release_listener(self, listener: Callable[[bool], None]) -> None:
         """Stop calling ``listener`` (no error if it was not added)."""
         if listener in self._release_listeners:
             self._release_listeners.remove(listener)
@@ -398,7 +457,7 @@ class FaultPlan:
 
     @property
     def hang_event(self) -> threading.Event:
-        """The event that ends current hangs and delays early (set on stop/clear)."""
+        """The event that ends current hangs and delays early (set on stop, take-down, clear and replace)."""
         return self._hang_release
 
     @property
@@ -410,18 +469,31 @@ class FaultPlan:
 
     # -- dict API (admin, CLI) -------------------------------------------------------
     def replace(self, spec: dict[str, Any]) -> None:
-        """Replace the whole plan with ``spec`` (validated first: all or nothing)."""
+        """Replace the whole plan with ``spec`` (validated first: all or nothing); waiting requests go on at once
+        with the real answer, as after :meth:`clear`."""
         validated = self._validate(self._checked(spec))
+        self._check_size(validated.get("routes", []))
         with self._lock:
             self._reset_fields()
             self._apply(validated)
-        self.release_hangs()
+        self.lift_waits()
 
     def update(self, spec: dict[str, Any]) -> None:
         """Change the keys given in ``spec``; the rest of the plan stays."""
         validated = self._validate(self._checked(spec))
         with self._lock:
+            if "routes" in validated:
+                self._check_size(validated["routes"])
             self._apply(validated)
+
+    @staticmethod
+    def _check_size(routes: list[RouteFault]) -> None:
+        """:class:`FaultSpecError` when ``routes`` would hold more than :data:`MAX_PLAN_BYTES`."""
+        total = sum(rule.size for rule in routes)
+        if total > MAX_PLAN_BYTES:
+            raise FaultSpecError(f"route faults may hold at most {MAX_PLAN_BYTES} bytes (paths, injected bodies "
+                                 f"and headers, plus {ACTION_COST} per action), these would hold {total}: "
+                                 "clear some first")
 
     @staticmethod
     def _checked(spec: Any) -> dict[str, Any]:
@@ -439,6 +511,7 @@ class FaultPlan:
         with self._lock:
             if len(self.routes) >= MAX_ROUTES:
                 raise FaultSpecError(f"at most {MAX_ROUTES} route faults may be set at once: clear some first")
+            self._check_size([*self.routes, rule])
             rule.id = next(self._ids)
             self.routes.append(rule)
         return rule
@@ -472,9 +545,9 @@ class FaultPlan:
                 outage = self._outage
                 if outage["requests"] is not None:
                     outage["requests"] -= 1
-                return Decision(outage["action"], source="outage")
+                return Decision(outage["action"], source="outage", generation=self.generation)
             if self._flapping and self._flap_down():
-                return Decision(self._flapping["action"], source="flapping")
+                return Decision(self._flapping["action"], source="flapping", generation=self.generation)
             delay_s = 0.0
             if not exempt:
                 delay_s = self.delay_ms / 1000.0
@@ -485,10 +558,11 @@ class FaultPlan:
                     action = rule.take()
                     if rule.exhausted:
                         self.routes.remove(rule)
-                    return Decision(action, delay_s, source=f"route #{rule.id}")
+                    return Decision(action, delay_s, source=f"route #{rule.id}", generation=self.generation)
             if not exempt and self.failure_rate and self._failure_rng.random() < self.failure_rate:
-                return Decision(Action(FaultKind.STATUS, status=self.failure_status), delay_s, source="failure-rate")
-            return Decision(PASS, delay_s)
+                return Decision(Action(FaultKind.STATUS, status=self.failure_status), delay_s, source="failure-rate",
+                                generation=self.generation)
+            return Decision(PASS, delay_s, generation=self.generation)
 
     # -- internals ---------------------------------------------------------------------
     def _outage_active(self) -> bool:
@@ -518,7 +592,7 @@ class FaultPlan:
         if "failure_rate" in spec:
             out["failure_rate"] = check.finite_number(spec["failure_rate"], "failure_rate", maximum=1.0)
         if "failure_status" in spec:
-            out["failure_status"] = _status(spec["failure_status"], "failure_status")
+            out["failure_status"] = final_status(spec["failure_status"], "failure_status")
         if "seed" in spec:
             out["seed"] = _seed(spec["seed"])
         if "hang_max_s" in spec:

@@ -1,9 +1,18 @@
 """A bounded, thread-safe record of the requests a mock served.
 
 Secrets are redacted when an entry is recorded (:mod:`.redaction`: by value
-and by name, over the whole body *before* it is cut to :data:`BODY_LIMIT`
-characters), so nothing that reads the journal (tests, keywords, the admin
-API, reports) can leak them. Entry times come from the mock's clock.
+and by name, over each whole text *before* it is cut), so nothing that reads
+the journal (tests, keywords, the admin API, reports) can leak them. Entry
+times come from the mock's clock.
+
+Bounded twice. Each entry keeps at most :data:`PATH_LIMIT` characters of the
+path, :data:`QUERY_PARAMS_LIMIT` query parameters and :data:`HEADERS_LIMIT`
+headers (names cut to :data:`NAME_LIMIT`, values to :data:`VALUE_LIMIT`) and
+:data:`BODY_LIMIT` characters of the body; its ``truncated`` lists what was
+cut (``path``, ``query``, ``headers``, ``header X-Name``, ``body``). And the
+journal keeps at most ``maxlen`` entries *and* ``max_bytes`` bytes of them
+(:attr:`RequestJournal.size_bytes`: the texts kept plus a fixed cost per entry
+and per header or parameter), dropping the oldest first.
 """
 
 from __future__ import annotations
@@ -20,14 +29,30 @@ from urllib.parse import parse_qsl
 
 from .redaction import REDACTED, Redactor
 
-__all__ = ["JournalEntry", "RequestJournal", "REDACTED", "redact_text", "BODY_LIMIT"]
+__all__ = ["JournalEntry", "RequestJournal", "REDACTED", "redact_text", "BODY_LIMIT", "PATH_LIMIT",
+           "QUERY_PARAMS_LIMIT", "HEADERS_LIMIT", "NAME_LIMIT", "VALUE_LIMIT", "DEFAULT_MAX_BYTES"]
 
 #: what is kept of a body the journal must not record
 OPAQUE_BODY = "(body not journaled)"
 #: how many characters of a (redacted) body an entry keeps
 BODY_LIMIT = 2048
+#: how many characters of the path an entry keeps
+PATH_LIMIT = 2048
+#: how many query parameters and headers an entry keeps
+QUERY_PARAMS_LIMIT = 64
+HEADERS_LIMIT = 100
+#: how many characters of each header or parameter name, and of each value, an entry keeps
+NAME_LIMIT = 256
+VALUE_LIMIT = 1024
+#: the most bytes a journal keeps by default (its entries' :func:`entry_size`, summed)
+DEFAULT_MAX_BYTES = 16 * 1024 * 1024
+#: what an entry and each of its headers/parameters cost besides their texts (the objects that hold them)
+ENTRY_COST = 512
+FIELD_COST = 64
 #: bodies up to this many bytes are kept raw until the journal is read; larger ones are redacted and cut at once
 RAW_BODY_LIMIT = 16 * 1024
+#: a raw query string up to this many bytes is kept until the journal is read; a longer one is handled at once
+RAW_QUERY_LIMIT = 2048
 
 
 def redact_text(text: str) -> str:
@@ -49,10 +74,19 @@ class JournalEntry:
     headers: dict[str, str] = field(default_factory=dict)
     body: str = ""
     fault: str | None = None  # what the fault plan did, e.g. "route #2: status 503"
+    #: what this entry cut to stay bounded: "path", "query", "headers", "header X-Name", "body"
+    truncated: tuple[str, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
         """JSON form."""
-        return asdict(self)
+        out = asdict(self)
+        out["truncated"] = list(self.truncated)
+        return out
+
+    @property
+    def size(self) -> int:
+        """What the journal counts for this entry (:func:`entry_size`)."""
+        return entry_size(len(self.path), self.query.items(), self.headers.items(), len(self.body))
 
     def describe(self) -> str:
         """One line: ``GET /library/sections?x=1 -> 503 (route #1: status 503) 2.1 ms``."""
@@ -61,20 +95,51 @@ class JournalEntry:
         return f"{self.method} {self.path}{'?' + query if query else ''} -> {self.status}{fault} {self.duration_ms:.1f} ms"
 
 
+def entry_size(path_length: int, query: Iterable[tuple[Any, Any]], headers: Iterable[tuple[Any, Any]],
+               body_length: int) -> int:
+    """The bytes an entry counts in its journal: its texts, plus :data:`ENTRY_COST` and :data:`FIELD_COST`
+    per query parameter or header (raw ``bytes`` pairs or built ``str`` ones alike)."""
+    fields = sum(len(name) + len(value) + FIELD_COST for name, value in query)
+    fields += sum(len(name) + len(value) + FIELD_COST for name, value in headers)
+    return ENTRY_COST + path_length + fields + body_length
+
+
+def _cut(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[:limit]
+
+
+def _bounded(mapping: dict[str, str], count: int, what: str, cut: list[str], each: str | None) -> dict[str, str]:
+    """At most ``count`` items of ``mapping``, names and values cut to their limits; ``cut`` notes what was."""
+    items = list(mapping.items())
+    if len(items) > count:
+        cut.append(what)
+        items = items[:count]
+    out: dict[str, str] = {}
+    for name, value in items:
+        if len(name) > NAME_LIMIT or len(value) > VALUE_LIMIT:
+            note = f"{each} {_cut(name, 64)}" if each else what
+            if note not in cut:
+                cut.append(note)
+        out[_cut(name, NAME_LIMIT)] = _cut(value, VALUE_LIMIT)
+    return out
+
+
 class _Recorded:
     """A request as the server saw it, kept raw until someone reads the journal (then redacted once).
 
     Recording is the hot path of every request: it stores references only (no
     copies, no parsing, no redaction). The secret values in use *when it was
     recorded* are kept with it, so a secret replaced later is still redacted.
+    Once built, the raw fields are let go. ``size``: what it counts in the journal.
     """
 
-    __slots__ = ("fields", "secrets", "entry")
+    __slots__ = ("fields", "secrets", "entry", "size")
 
-    def __init__(self, fields: tuple, secrets: tuple[str, ...]) -> None:
+    def __init__(self, fields: tuple | None, secrets: tuple[str, ...], size: int) -> None:
         self.fields = fields
         self.secrets = secrets
         self.entry: JournalEntry | None = None
+        self.size = size
 
 
 def _header_dict(raw_headers: Iterable[tuple[bytes, bytes]]) -> dict[str, str]:
@@ -92,19 +157,29 @@ def _header_dict(raw_headers: Iterable[tuple[bytes, bytes]]) -> dict[str, str]:
 class RequestJournal:
     """Bounded (oldest dropped first), thread-safe request journal.
 
-    ``path`` filters are globs (``/library/sections/*/all``); ``method`` is
-    case-insensitive. ``secret_names`` add to the redacted names,
-    ``secret_values`` returns the mock's current secret values; ``clock``
-    returns the epoch seconds stamped on entries (the mock's clock).
+    At most ``maxlen`` entries and ``max_bytes`` bytes (:attr:`size_bytes`;
+    each entry bounded too, see the module doc). ``path`` filters are globs
+    (``/library/sections/*/all``); ``method`` is case-insensitive.
+    ``secret_names`` add to the redacted names, ``secret_values`` returns the
+    mock's current secret values; ``clock`` returns the epoch seconds stamped
+    on entries (the mock's clock).
     """
 
     def __init__(self, maxlen: int = 1000, secret_names: Iterable[str] = (),
                  opaque_body_prefixes: tuple[str, ...] = (),
                  secret_values: Callable[[], Iterable[str]] | None = None,
-                 clock: Callable[[], float] = time.time) -> None:
+                 clock: Callable[[], float] = time.time, max_bytes: int = DEFAULT_MAX_BYTES) -> None:
         if maxlen < 1:
             raise ValueError(f"journal size must be at least 1, got {maxlen}")
-        self._entries: deque[JournalEntry] = deque(maxlen=maxlen)
+        if max_bytes < ENTRY_COST:
+            raise ValueError(f"journal max_bytes must be at least {ENTRY_COST}, got {max_bytes}")
+        self._maxlen = maxlen
+        self.max_bytes = max_bytes
+        #: the bytes the kept entries count (:func:`entry_size`), at most :attr:`max_bytes`
+        self.size_bytes = 0
+        #: entries dropped to stay within :attr:`maxlen` and :attr:`max_bytes` since the last clear
+        self.dropped = 0
+        self._entries: deque[_Recorded] = deque()
         self._lock = threading.Lock()
         self._changed = threading.Condition(self._lock)
         self._ids = itertools.count(1)
@@ -113,80 +188,117 @@ class RequestJournal:
         self.clock = clock
         self._opaque_body_prefixes = tuple(opaque_body_prefixes)
         self.total_recorded = 0
+        #: bumped by :meth:`clear`: a request that came in before (still in flight then) is not recorded
+        self.epoch = 0
 
     @property
     def maxlen(self) -> int:
         """How many entries are kept."""
-        return self._entries.maxlen or 0
+        return self._maxlen
 
     def record(self, *, method: str, path: str, query: dict[str, str], status: int, duration_ms: float,
                headers: dict[str, str], body: str = "", fault: str | None = None) -> JournalEntry:
         """Add an entry, redacting secrets in path, headers, query, body and fault (an opaque path's body is not kept).
 
-        The whole body is redacted first, then cut to :data:`BODY_LIMIT` characters.
+        Each text is redacted whole first, then cut to its limit (see the module doc).
         """
-        if body and self._opaque_body_prefixes and path.startswith(self._opaque_body_prefixes):
-            body = OPAQUE_BODY
-        redact = self.redactor
-        entry = JournalEntry(
-            id=next(self._ids), time=self.clock(), method=method.upper(), path=redact.by_value(path),
-            query=redact.mapping(query), status=status, duration_ms=round(duration_ms, 3),
-            headers=redact.mapping(headers), body=redact.text(body)[:BODY_LIMIT],
-            fault=None if fault is None else redact.by_value(fault))
-        with self._changed:
-            self._entries.append(entry)
-            self.total_recorded += 1
-            self._changed.notify_all()
+        entry = self._entry(next(self._ids), self.clock(), method, path, query, status, duration_ms, headers,
+                            body, fault, self.redactor)
+        self._append(_Recorded(None, (), entry.size), entry)
         return entry
 
     def record_raw(self, method: str, path: str, query_string: bytes, status: int, duration_ms: float,
-                   raw_headers: list[tuple[bytes, bytes]], body: bytes, fault: str | None) -> None:
+                   raw_headers: list[tuple[bytes, bytes]], body: bytes, fault: str | None,
+                   epoch: int | None = None) -> None:
         """Add an entry from what the server has at hand (ASGI header pairs, the raw query and body).
 
         Cheap: the entry is built and redacted (as :meth:`record` does) the
         first time the journal is read, with the secret values in use now.
+        ``epoch``: the journal's :attr:`epoch` when the request came in; a
+        request that was in flight when the journal was cleared is not recorded.
         """
+        if epoch is not None and epoch != self.epoch:
+            return
         secrets = self.redactor.current_values()
-        kept: bytes | str = body
-        if len(body) > RAW_BODY_LIMIT:  # a large body is redacted and cut now, not kept whole
-            kept = self._body_text(path, body.decode("utf-8", "replace"), self.redactor.with_values(secrets))
-        pending = _Recorded((next(self._ids), self.clock(), method, path, query_string, status, duration_ms,
-                             raw_headers, kept, fault), secrets)
+        entry_id, moment = next(self._ids), self.clock()
+        within = (len(body) <= RAW_BODY_LIMIT and len(query_string) <= RAW_QUERY_LIMIT and len(path) <= PATH_LIMIT
+                  and len(raw_headers) <= HEADERS_LIMIT
+                  and all(len(name) <= NAME_LIMIT and len(value) <= VALUE_LIMIT for name, value in raw_headers))
+        if not within:  # something to cut: redacted whole and cut now, never kept whole
+            entry = self._entry(entry_id, moment, method, path, query_string, status, duration_ms,
+                                _header_dict(raw_headers), body, fault, self.redactor.with_values(secrets))
+            self._append(_Recorded(None, (), entry.size), entry)
+            return
+        size = entry_size(len(path), (), raw_headers, len(body)) + len(query_string)
+        self._append(_Recorded((entry_id, moment, method, path, query_string, status, duration_ms, raw_headers,
+                                body, fault), secrets, size))
+
+    def _append(self, item: _Recorded, entry: JournalEntry | None = None) -> None:
+        """Keep ``item`` (built as ``entry`` when given), dropping the oldest to stay within both bounds."""
+        item.entry = entry
         with self._changed:
-            self._entries.append(pending)  # type: ignore[arg-type]
+            self._entries.append(item)
+            self.size_bytes += item.size
+            while len(self._entries) > self._maxlen or (self.size_bytes > self.max_bytes and len(self._entries) > 1):
+                self.size_bytes -= self._entries.popleft().size
+                self.dropped += 1
             self.total_recorded += 1
             self._changed.notify_all()
 
-    def _built(self, item: "JournalEntry | _Recorded") -> JournalEntry:
-        if isinstance(item, JournalEntry):
-            return item
+    def _entry(self, entry_id: int, moment: float, method: str, path: str, query: bytes | dict[str, str],
+               status: int, duration_ms: float, headers: dict[str, str], body: bytes | str, fault: str | None,
+               redact: Redactor) -> JournalEntry:
+        """An entry of what a request had: every text redacted whole first, then cut to its limit."""
+        cut: list[str] = []
+        shown_path = redact.by_value(path)
+        if len(shown_path) > PATH_LIMIT:
+            cut.append("path")
+            shown_path = shown_path[:PATH_LIMIT]
+        if isinstance(query, bytes):
+            query = dict(parse_qsl(query.decode("latin-1"), keep_blank_values=True))
+        shown_query = _bounded(redact.mapping(query), QUERY_PARAMS_LIMIT, "query", cut, None)
+        shown_headers = _bounded(redact.mapping(headers), HEADERS_LIMIT, "headers", cut, "header")
+        text = body if isinstance(body, str) else body.decode("utf-8", "replace")
+        if text and self._opaque_body_prefixes and path.startswith(self._opaque_body_prefixes):
+            text = OPAQUE_BODY
+        else:
+            text = redact.text(text)
+            if len(text) > BODY_LIMIT:
+                cut.append("body")
+                text = text[:BODY_LIMIT]
+        return JournalEntry(id=entry_id, time=moment, method=method.upper(), path=shown_path, query=shown_query,
+                            status=status, duration_ms=round(duration_ms, 3), headers=shown_headers, body=text,
+                            fault=None if fault is None else redact.by_value(fault), truncated=tuple(cut))
+
+    def _built(self, item: _Recorded) -> JournalEntry:
         if item.entry is None:
             entry_id, moment, method, path, query_string, status, duration_ms, raw_headers, body, fault = item.fields
-            redact = self.redactor.with_values(item.secrets)
-            text = body if isinstance(body, str) else self._body_text(path, body.decode("utf-8", "replace"), redact)
-            query = dict(parse_qsl(query_string.decode("latin-1"), keep_blank_values=True))
-            item.entry = JournalEntry(
-                id=entry_id, time=moment, method=method.upper(), path=redact.by_value(path),
-                query=redact.mapping(query), status=status, duration_ms=round(duration_ms, 3),
-                headers=redact.mapping(_header_dict(raw_headers)), body=text,
-                fault=None if fault is None else redact.by_value(fault))
+            item.entry = self._entry(entry_id, moment, method, path, query_string, status, duration_ms,
+                                     _header_dict(raw_headers), body, fault, self.redactor.with_values(item.secrets))
+            item.fields, item.secrets = None, ()  # the raw references are let go
         return item.entry
-
-    def _body_text(self, path: str, text: str, redact: Redactor) -> str:
-        """What an entry keeps of a body: nothing under an opaque prefix, else redacted whole, then cut."""
-        if text and self._opaque_body_prefixes and path.startswith(self._opaque_body_prefixes):
-            return OPAQUE_BODY
-        return redact.text(text)[:BODY_LIMIT]
 
     def _snapshot(self) -> list[JournalEntry]:
         with self._lock:
             return [self._built(item) for item in self._entries]
 
     def entries(self, method: str | None = None, path: str | None = None,
-                status: int | None = None) -> list[JournalEntry]:
-        """Entries matching every filter given, oldest first."""
-        snapshot = self._snapshot()
-        return [e for e in snapshot if self._matches(e, method, path, status)]
+                status: int | None = None, limit: int | None = None) -> list[JournalEntry]:
+        """Entries matching every filter given, oldest first; with ``limit``, only the newest ``limit`` of them
+        (the older ones are not even read)."""
+        if not limit:
+            snapshot = self._snapshot()
+            return [e for e in snapshot if self._matches(e, method, path, status)]
+        newest: list[JournalEntry] = []
+        with self._lock:
+            for item in reversed(self._entries):
+                entry = self._built(item)
+                if self._matches(entry, method, path, status):
+                    newest.append(entry)
+                    if len(newest) == limit:
+                        break
+        newest.reverse()
+        return newest
 
     def count(self, method: str | None = None, path: str | None = None, status: int | None = None) -> int:
         """How many kept entries match."""
@@ -198,9 +310,12 @@ class RequestJournal:
             return self._built(self._entries[-1]) if self._entries else None
 
     def clear(self) -> None:
-        """Forget every entry."""
+        """Forget every entry; requests in flight now are not recorded when they finish."""
         with self._lock:
             self._entries.clear()
+            self.size_bytes = 0
+            self.dropped = 0
+            self.epoch += 1
 
     def closest(self, method: str | None, path: str | None, limit: int = 3) -> list[JournalEntry]:
         """The recorded requests most like ``method path`` (best first)."""

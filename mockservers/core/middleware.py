@@ -7,9 +7,12 @@ journal; the admin API is a layer *outside* it (see
 it. Each :class:`~mockservers.core.faults.FaultKind` has one handler here.
 
 It runs on the server's event loop: delays, jitter, hangs and dribbling are
-``asyncio.sleep`` waits in real time (they are network behaviour), so a
-waiting request occupies no thread and holds no lock; they end early when the
-plan releases its hangs (stop, clear: :meth:`FaultMiddleware.release`). Connection faults act on the request's
+``asyncio`` waits in real time (they are network behaviour), so a waiting
+request occupies no thread and holds no lock. They end early when the plan
+says so (:meth:`FaultMiddleware.release`): cleared faults (clear, replace,
+reset) let the request go on at once with the real answer (the journal's
+fault ends with ``faults cleared``); a stop or take-down cuts it (``server
+stopping``, status 0). Connection faults act on the request's
 transport, which the server's HTTP protocol puts in the scope
 (:data:`TRANSPORT`): a reset is ``SO_LINGER`` 0 then ``abort()`` (the client
 reads a TCP RST), a truncated answer closes the transport mid-body.
@@ -24,14 +27,17 @@ import struct
 import time
 from typing import Any, Awaitable, Callable
 
-from .faults import Action, Decision, FaultKind, FaultPlan
+from .faults import EMPTY_BODY_STATUSES, NO_BODY_STATUSES, PASS, Action, Decision, FaultKind, FaultPlan
 from .journal import RequestJournal
-from .validation import BODY
+from .validation import BODY, replay_body
 
-__all__ = ["FaultMiddleware", "TRANSPORT", "BODY"]
+__all__ = ["FaultMiddleware", "TRANSPORT", "BODY", "LIFTED", "STOPPING"]
 
 #: scope key: the asyncio transport of the request's connection (set by the server's HTTP protocol)
 TRANSPORT = "mockservers.transport"
+#: why a fault's wait ended early: the faults were cleared (the request goes on), or the server stops (cut)
+LIFTED = "faults cleared"
+STOPPING = "server stopping"
 
 _REASONS = {400: "Bad Request", 401: "Unauthorized", 403: "Forbidden", 404: "Not Found", 408: "Request Timeout",
             409: "Conflict", 429: "Too Many Requests", 500: "Internal Server Error", 502: "Bad Gateway",
@@ -92,23 +98,30 @@ class FaultMiddleware:
         missing = set(FaultKind) - set(self._handlers)
         assert not missing, f"no handler for fault kind(s) {missing}"  # noqa: S101 - a programming error
         self._loop: asyncio.AbstractEventLoop | None = None
-        self._waiting: set[asyncio.Future] = set()
+        self._waiting: dict[asyncio.Future, int] = {}  # each wait in progress -> the plan generation it serves
         faults.add_release_listener(self.release)
 
-    def release(self) -> None:
-        """End every wait in progress now (the plan released its hangs); callable from any thread."""
+    @property
+    def waiting(self) -> int:
+        """How many requests wait in a delay, a hang or a dribble pause now."""
+        return len(self._waiting)
+
+    def release(self, stopping: bool) -> None:
+        """End waits now; callable from any thread. ``stopping``: every wait, and the requests are cut;
+        otherwise the faults were cleared: the waits of requests decided before go on with the real answer."""
         loop = self._loop
         if loop is None or loop.is_closed():
             return
+        why, before = (STOPPING, None) if stopping else (LIFTED, self.faults.generation)
         try:
-            loop.call_soon_threadsafe(self._wake_all)
+            loop.call_soon_threadsafe(self._wake_all, why, before)
         except RuntimeError:  # the loop closed meanwhile
             pass
 
-    def _wake_all(self) -> None:
-        for waiting in list(self._waiting):
-            if not waiting.done():
-                waiting.set_result(True)
+    def _wake_all(self, why: str, before: int | None) -> None:
+        for waiting, generation in list(self._waiting.items()):
+            if not waiting.done() and (before is None or generation < before):
+                waiting.set_result(why)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -119,10 +132,15 @@ class FaultMiddleware:
         exempt = bool(self.exempt_prefixes) and path.startswith(self.exempt_prefixes)
         decision = self.faults.decide(scope["method"], path, exempt)
         recorder = _Recorder(self.journal, scope, path, started, decision)
-        if decision.delay_s and await self._wait(decision.delay_s):
-            await recorder.abandoned(scope, receive, "server stopping")
-            return
         action = decision.action
+        if decision.delay_s:
+            ended = await self._wait(decision.delay_s, decision.generation)
+            if ended == STOPPING:
+                await recorder.abandoned(scope, receive, STOPPING)
+                return
+            if ended == LIFTED:
+                recorder.note(LIFTED)
+                action = PASS
         await self._handlers[action.kind](action, scope, receive, send, recorder)
 
     def admit_websocket(self, path: str, query_string: bytes, headers: list[tuple[bytes, bytes]]) -> bool:
@@ -148,24 +166,33 @@ class FaultMiddleware:
 
     async def _delay(self, action: Action, scope: Scope, receive: Receive, send: Send,
                      recorder: "_Recorder") -> None:
-        """Wait ``delay_ms`` (real time), then the real answer."""
-        if await self._wait(action.delay_ms / 1000.0):
-            await recorder.abandoned(scope, receive, "server stopping")
+        """Wait ``delay_ms`` (real time), then the real answer (at once when the faults are cleared meanwhile)."""
+        ended = await self._wait(action.delay_ms / 1000.0, recorder.decision.generation)
+        if ended == STOPPING:
+            await recorder.abandoned(scope, receive, STOPPING)
             return
+        if ended == LIFTED:
+            recorder.note(LIFTED)
         await self._pass(action, scope, receive, send, recorder)
 
     async def _status_answer(self, action: Action, scope: Scope, receive: Receive, send: Send,
                              recorder: "_Recorder") -> None:
-        """The action's status, headers and body (a JSON error body unless one is given)."""
+        """The action's status, headers and body (a JSON error body unless one is given; none for 204 and 304,
+        an empty one for 205)."""
         status = action.status or 503
-        if action.body is not None:
-            payload = action.body.encode()
-            content_type = "text/plain; charset=utf-8"
+        if status in NO_BODY_STATUSES:  # no body and no Content-Length: the next answer follows at once
+            payload, headers = b"", {}
+        elif status in EMPTY_BODY_STATUSES:
+            payload, headers = b"", {"Content-Length": "0"}
         else:
-            payload = json.dumps({"error": _REASONS.get(status, "Injected fault"), "status": status,
-                                  "injected": True}).encode()
-            content_type = "application/json"
-        headers = {"Content-Type": content_type, "Content-Length": str(len(payload))}
+            if action.body is not None:
+                payload = action.body.encode()
+                content_type = "text/plain; charset=utf-8"
+            else:
+                payload = json.dumps({"error": _REASONS.get(status, "Injected fault"), "status": status,
+                                      "injected": True}).encode()
+                content_type = "application/json"
+            headers = {"Content-Type": content_type, "Content-Length": str(len(payload))}
         headers.update(action.headers)
         await recorder.answer(send, status, [(k.lower().encode("latin-1"), v.encode("latin-1"))
                                              for k, v in headers.items()], payload)
@@ -177,8 +204,12 @@ class FaultMiddleware:
 
     async def _hang_then_drop(self, action: Action, scope: Scope, receive: Receive, send: Send,
                               recorder: "_Recorder") -> None:
-        """No answer until the client gives up, the server stops, or ``hang_max_s`` (real time)."""
-        await self._hang(receive)
+        """No answer until the client gives up, the server stops, or ``hang_max_s`` (real time); the real answer
+        at once when the faults are cleared meanwhile."""
+        if await self._hang(receive, recorder.decision.generation) == LIFTED:
+            recorder.note(LIFTED)
+            await self._pass(action, scope, replay_body(scope.get(BODY, b""), receive), send, recorder)
+            return
         await recorder.abandoned(scope, receive, "hang")
 
     async def _truncated(self, action: Action, scope: Scope, receive: Receive, send: Send,
@@ -203,22 +234,29 @@ class FaultMiddleware:
 
     async def _dribbled(self, action: Action, scope: Scope, receive: Receive, send: Send,
                         recorder: "_Recorder") -> None:
-        """The real body, ``chunk_size`` bytes every ``chunk_delay_ms`` (real time)."""
+        """The real body, ``chunk_size`` bytes every ``chunk_delay_ms`` (real time); the rest at once when the
+        faults are cleared meanwhile."""
         answer = await self._real_answer(scope, receive)
         body = b"".join(answer.chunks)
         recorder.status = answer.status
         await send({"type": "http.response.start", "status": answer.status,
                     "headers": answer.headers_with_length(len(body))})
-        step = action.chunk_size
-        for index in range(0, len(body), step):
-            last = index + step >= len(body)
-            if index and await self._wait(action.chunk_delay_ms / 1000.0):
-                recorder.finished("server stopping")
+        step, index = action.chunk_size, 0
+        while index < len(body):
+            ended = None if not index else await self._wait(action.chunk_delay_ms / 1000.0,
+                                                            recorder.decision.generation)
+            if ended == STOPPING:
+                recorder.finished(STOPPING)
                 await _close(scope, receive, abort=True)
                 return
+            if ended == LIFTED:
+                recorder.note(LIFTED)
+                step = len(body)  # the rest in one piece
+            last = index + step >= len(body)
             if last:
                 recorder.finished()
             await send({"type": "http.response.body", "body": body[index:index + step], "more_body": not last})
+            index += step
         if not body:
             recorder.finished()
             await send({"type": "http.response.body", "body": b""})
@@ -238,28 +276,33 @@ class FaultMiddleware:
             return cut + b'<<broken attr="'
         return b"\x00\xffnot the expected body"
 
-    async def _wait(self, seconds: float) -> bool:
-        """Wait ``seconds`` of real time without a thread (one loop timer); True when the plan released
-        its hangs meanwhile (the wait ended early)."""
+    async def _wait(self, seconds: float, generation: int) -> str | None:
+        """Wait ``seconds`` of real time without a thread (one loop timer) for a request the plan's
+        ``generation`` decided: ``None`` when the time passed, :data:`LIFTED` when the faults were cleared
+        (also before the wait began), :data:`STOPPING` when the server stops."""
         loop = self._loop = asyncio.get_running_loop()
+        if self.faults.generation != generation:
+            return LIFTED
         waiting = loop.create_future()
-        timer = loop.call_later(seconds, lambda: waiting.done() or waiting.set_result(False))
-        self._waiting.add(waiting)
+        timer = loop.call_later(seconds, lambda: waiting.done() or waiting.set_result(None))
+        self._waiting[waiting] = generation
         try:
             return await waiting
         finally:
             timer.cancel()
-            self._waiting.discard(waiting)
+            self._waiting.pop(waiting, None)
 
-    async def _hang(self, receive: Receive) -> None:
-        """Answer nothing until the client closes, the server stops, or ``hang_max_s``."""
+    async def _hang(self, receive: Receive, generation: int) -> str | None:
+        """Answer nothing until the client closes, ``hang_max_s`` passes (``None``), the faults are cleared
+        (:data:`LIFTED`) or the server stops (:data:`STOPPING`)."""
         gone = asyncio.ensure_future(_disconnected(receive))
-        released = asyncio.ensure_future(self._wait(self.faults.hang_max_s))
+        released = asyncio.ensure_future(self._wait(self.faults.hang_max_s, generation))
         try:
             await asyncio.wait((gone, released), return_when=asyncio.FIRST_COMPLETED)
         finally:
             gone.cancel()
             released.cancel()
+        return released.result() if released.done() and not released.cancelled() else None
 
 
 async def _disconnected(receive: Receive) -> None:
@@ -302,6 +345,9 @@ class _Recorder:
         self.started, self.decision = started, decision
         self.status = 0
         self.recorded = False
+        self.notes: list[str] = []
+        #: the journal's epoch when the request came in: a request still in flight when it is cleared is not kept
+        self.epoch = journal.epoch
 
     def sender(self, send: Send) -> Send:
         """``send`` that notes the status and journals *before* the last body chunk goes out,
@@ -339,6 +385,10 @@ class _Recorder:
         self.finished(what)
         await _close(scope, receive, abort=True)
 
+    def note(self, what: str) -> None:
+        """Add ``what`` to the fault text the journal keeps (e.g. :data:`LIFTED`)."""
+        self.notes.append(what)
+
     def finished(self, what: str | None = None) -> None:
         """Journal the request (once)."""
         if self.recorded:
@@ -352,7 +402,9 @@ class _Recorder:
             fault = what
         if decision.delay_s:
             fault = (fault + ", " if fault else "") + f"delay {decision.delay_s * 1000:.0f} ms"
+        for note in self.notes:
+            fault = (fault + "; " if fault else "") + note
         scope = self.scope
         self.journal.record_raw(scope["method"], self.path, scope.get("query_string", b""), self.status,
                                 (time.perf_counter() - self.started) * 1000.0, scope["headers"],
-                                scope.get(BODY, b""), fault)
+                                scope.get(BODY, b""), fault, epoch=self.epoch)

@@ -7,10 +7,12 @@ told otherwise. The layers, outermost first, all ASGI on that loop::
 
     EdgeGuard (body/query size limits) -> AdminApi (/__admin/..., Flask via a2wsgi)
         -> FaultMiddleware (faults, journal) -> ReadyBytes (answers rendered once)
+        -> the service's own ASGI layers (:meth:`MockServer.wrap_service`)
         -> the service's WSGI app (Flask / Socket.IO) via a2wsgi's thread pool
 
 Injected delays, hangs and dribbling are ``asyncio`` waits: they hold no
-thread. A websocket upgrade (Uptime Kuma's Socket.IO) is handed over, with
+thread. Clearing the faults lets them go on at once with the real answer;
+only :meth:`MockServer.stop` and :meth:`MockServer.take_down` cut them. A websocket upgrade (Uptime Kuma's Socket.IO) is handed over, with
 its socket, to the service's WSGI app in a thread of its own, as a threaded
 WSGI server would (:class:`_MockHttpProtocol`).
 
@@ -41,6 +43,7 @@ from . import validation as check
 from .admin import AdminApi
 from .clock import ScheduledCall, VirtualClock
 from .faults import FaultPlan
+from .journal import DEFAULT_MAX_BYTES as JOURNAL_BYTES
 from .journal import RequestJournal
 from .middleware import TRANSPORT, FaultMiddleware, reset_transport
 from .readybytes import DataVersion, ReadyBytes
@@ -74,8 +77,28 @@ BUSY_POLL_S = 0.0005
 KEEP_ALIVE_S = 60
 
 
+_HEAD_REASONS = {414: "URI Too Long", 431: "Request Header Fields Too Large"}
+#: how long a connection whose head was refused is kept open to read (and drop) what the client still sends
+REFUSAL_LINGER_S = 2.0
+
+
 class MockServerError(RuntimeError):
     """A mock server was used in a way its state does not allow."""
+
+
+class _HeadTooLarge(Exception):
+    """A request head over a limit (raised from a parser callback; the protocol answers it)."""
+
+
+class _Head:
+    """What one request's head has used so far, while it is parsed."""
+
+    __slots__ = ("count", "size", "reads")
+
+    def __init__(self) -> None:
+        self.count = 0  # header fields parsed
+        self.size = 0  # bytes of their names and values
+        self.reads = 0  # bytes of the reads that fell entirely inside this head (all head, not yet parsed)
 
 
 class _MockHttpProtocol(HttpToolsProtocol):
@@ -91,10 +114,23 @@ class _MockHttpProtocol(HttpToolsProtocol):
       in a thread, with a duplicate of the socket as ``werkzeug.socket`` (what
       ``simple-websocket``, python-engineio's threading driver, reads), after
       :attr:`admit` (the fault plan and the journal) let it through.
+    - Limits on the request head while it is parsed, as a real server has
+      them (httptools has none, and keeps a header value whole until it ends):
+      a target over :data:`~.validation.MAX_URL_BYTES` is a 414; more than
+      :data:`~.validation.MAX_HEADER_COUNT` header fields or more than
+      :data:`~.validation.MAX_HEADER_BYTES` of names and values a 431 (JSON
+      ``{"error", "status"}``; what the client still sends is read and dropped
+      for :data:`REFUSAL_LINGER_S`, up to :data:`~.validation.DRAIN_LIMIT_BYTES`,
+      then the connection closes). A head still
+      unfinished is measured by the reads that fell inside it, so at most
+      one read more than the limits is ever held.
     """
 
     websocket_app: Callable | None = None
     admit: Callable[[str, bytes, list], bool] | None = None
+    _head: _Head | None = None
+    _refusal: tuple[int, str] | None = None
+    _discarded: int | None = None  # bytes read and dropped since a refusal (None: not refused)
     busy_poll: "_BusyPoll | None" = None
     #: requests of this connection begun and not yet answered
     _requests_open = 0
@@ -105,6 +141,7 @@ class _MockHttpProtocol(HttpToolsProtocol):
     def on_message_begin(self) -> None:
         super().on_message_begin()
         self.scope[TRANSPORT] = self.transport  # type: ignore[literal-required]
+        self._head = _Head()
         self._requests_open += 1
         if self.busy_poll is not None:
             self.busy_poll.request_started()
@@ -123,11 +160,76 @@ class _MockHttpProtocol(HttpToolsProtocol):
         if self.busy_poll is not None and count:
             self.busy_poll.requests_ended(count)
 
+    def on_url(self, url: bytes) -> None:
+        super().on_url(url)
+        if len(self.url) > check.MAX_URL_BYTES:
+            self._too_large(414, f"request target is over {check.MAX_URL_BYTES} bytes: at most "
+                                 f"{check.MAX_URL_BYTES} are accepted")
+
+    def on_header(self, name: bytes, value: bytes) -> None:
+        head = self._head
+        if head is not None:
+            head.count += 1
+            head.size += len(name) + len(value)
+            if head.count > check.MAX_HEADER_COUNT:
+                self._too_large(431, f"request has over {check.MAX_HEADER_COUNT} header fields: at most "
+                                     f"{check.MAX_HEADER_COUNT} are accepted")
+            if head.size > check.MAX_HEADER_BYTES:
+                self._too_large(431, f"request header fields are over {check.MAX_HEADER_BYTES} bytes: at most "
+                                     f"{check.MAX_HEADER_BYTES} bytes of names and values are accepted")
+        super().on_header(name, value)
+
     def on_headers_complete(self) -> None:
+        self._head = None
         previous = self.cycle
         super().on_headers_complete()
         if self.cycle is not previous:  # a request to answer (not a websocket upgrade): its cycle writes through
             self.cycle.transport = _HeadWithBody(self.transport, self.loop)  # type: ignore[assignment]
+
+    def data_received(self, data: bytes) -> None:
+        if self._discarded is not None:  # refused: what the client still sends is read and dropped
+            self._discarded += len(data)
+            if self._discarded > check.DRAIN_LIMIT_BYTES:
+                self.transport.abort()
+            return
+        head = self._head  # a head begun in an earlier read, still unfinished
+        super().data_received(data)
+        if head is not None and head is self._head and self._refusal is None:
+            head.reads += len(data)
+            if max(head.reads, head.size + len(self.url)) > check.MAX_URL_BYTES + check.MAX_HEADER_BYTES:
+                self._refusal = (431, f"request head is over {check.MAX_URL_BYTES + check.MAX_HEADER_BYTES} "
+                                      f"bytes: at most {check.MAX_HEADER_BYTES} bytes of header names and "
+                                      f"values are accepted")
+                self.send_400_response("")
+
+    def _too_large(self, status: int, message: str) -> None:
+        """Refuse the request whose head is being parsed (from a parser callback)."""
+        self._refusal = (status, message)
+        raise _HeadTooLarge(message)
+
+    def send_400_response(self, msg: str) -> None:
+        """uvicorn's answer to a request it cannot parse; a head over a limit gets its own status instead."""
+        refusal, self._refusal = self._refusal, None
+        if refusal is None:
+            super().send_400_response(msg)
+            return
+        self._head = None
+        if self.cycle is not None and not self.cycle.response_complete:  # an answer is still being sent
+            self.transport.abort()
+            return
+        status, message = refusal
+        payload = check.strict_json({"error": message, "status": status}).encode()
+        self.transport.write(b"".join([
+            f"HTTP/1.1 {status} {_HEAD_REASONS[status]}\r\n".encode("latin-1"),
+            b"content-type: application/json\r\n",
+            f"content-length: {len(payload)}\r\n".encode("latin-1"),
+            b"connection: close\r\n\r\n", payload]))
+        # a lingering close, as real servers do: the client may still be sending the rest of its head; closing
+        # with unread bytes would reset the connection before it reads the answer
+        self._discarded = 0
+        if self.transport.can_write_eof():
+            self.transport.write_eof()
+        self.loop.call_later(REFUSAL_LINGER_S, self.transport.close)
 
     def handle_websocket_upgrade(self) -> None:
         self.connections.discard(self)
@@ -419,7 +521,7 @@ class MockServer:
     answer_headers: tuple[str, ...] = ()
 
     def __init__(self, *, host: str = "127.0.0.1", port: int = 0, journal_size: int = 1000,
-                 clock: VirtualClock | None = None) -> None:
+                 journal_bytes: int = JOURNAL_BYTES, clock: VirtualClock | None = None) -> None:
         self.host = host
         #: the time every part of this mock reads (shared with the test's clients when a test passes one in)
         self.clock = clock if clock is not None else VirtualClock()
@@ -428,7 +530,8 @@ class MockServer:
         self.faults = FaultPlan(clock=self.clock.monotonic)
         self.journal = RequestJournal(maxlen=journal_size, secret_names=self.secret_names,
                                       opaque_body_prefixes=self.opaque_body_prefixes,
-                                      secret_values=self.secret_values, clock=self.clock.time)
+                                      secret_values=self.secret_values, clock=self.clock.time,
+                                      max_bytes=journal_bytes)
         self.admin = AdminApi(self)
         self._serving: _Serving | None = None
         self._listening = False
@@ -459,6 +562,11 @@ class MockServer:
 
     def register_admin(self, admin: AdminApi) -> None:
         """Add service-specific admin routes with ``admin.route(...)``."""
+
+    def wrap_service(self, app: Callable) -> Callable:
+        """Put ASGI layers between the fault middleware and the service's WSGI app (``app``, run in the
+        thread pool); the default adds none. Uptime Kuma holds its long-polls here without a thread."""
+        return app
 
     def reset_state(self) -> None:
         """Return the service's data to its initial state (part of :meth:`reset`)."""
@@ -518,6 +626,11 @@ class MockServer:
             self.on_take_down()
             self._end_serving()
 
+    @property
+    def requests_waiting(self) -> int:
+        """How many requests wait in an injected delay, hang or dribble pause now."""
+        return 0 if self._faulted is None else self._faulted.waiting
+
     def is_running(self) -> bool:
         """True while started and listening (False when taken down); waits for a bring-up in progress."""
         with self._lock:
@@ -559,11 +672,15 @@ class MockServer:
                 self._listen(self.port)
 
     def reset(self) -> None:
-        """As new: no faults, an empty journal, the service's initial data (admin ``POST /__admin/reset``)."""
-        self.faults.clear()
+        """As new: no faults, an empty journal, the service's initial data (admin ``POST /__admin/reset``).
+
+        Requests waiting in a fault then get the real answer from the initial
+        data (they are not journaled: they came in before the reset).
+        """
         self.journal.clear()
         self.reset_state()
         self.data_changed()
+        self.faults.clear()
 
     def __enter__(self) -> "MockServer":
         return self.start()
@@ -596,9 +713,10 @@ class MockServer:
     def _new_serving(self) -> _Serving:
         """The ASGI stack (see the module doc) on a fresh event loop thread."""
         service_app, admin_app = self._apps
-        service = WSGIMiddleware(service_app, workers=SERVICE_WORKERS)
+        threaded = WSGIMiddleware(service_app, workers=SERVICE_WORKERS)
         admin = WSGIMiddleware(admin_app, workers=ADMIN_WORKERS)
-        self._executors = (service.executor, admin.executor)
+        self._executors = (threaded.executor, admin.executor)
+        service = self.wrap_service(threaded)
         answers: Callable = service
         self.ready_bytes = None
         if self.data_version() is not None:

@@ -24,7 +24,11 @@ The limits (one place, documented in the README's *Reliability* section):
   most :data:`MAX_JSON_DEPTH` deep, numbers finite (``NaN``/``Infinity`` are
   refused unless the route validates every number itself), every string valid
   Unicode;
-- query strings: at most :data:`MAX_QUERY_BYTES` (larger is a 414).
+- query strings: at most :data:`MAX_QUERY_BYTES` (larger is a 414);
+- the request head, checked by the server's HTTP protocol while it parses:
+  the request target at most :data:`MAX_URL_BYTES` (a 414), at most
+  :data:`MAX_HEADER_COUNT` header fields of at most :data:`MAX_HEADER_BYTES`
+  in all, names and values (a 431), as a real server limits them.
 """
 
 from __future__ import annotations
@@ -36,9 +40,10 @@ from typing import Any, Callable
 
 __all__ = [
     "ValidationError", "BodyTooLarge", "INT64_MAX", "INT64_MIN", "MAX_DELAY_MS", "MAX_DURATION_S", "MAX_TEXT",
-    "MAX_BODY_BYTES", "MAX_JSON_DEPTH", "MAX_QUERY_BYTES", "MAX_HEADER_VALUE", "BODY",
+    "MAX_BODY_BYTES", "MAX_JSON_DEPTH", "MAX_QUERY_BYTES", "MAX_HEADER_VALUE", "MAX_URL_BYTES",
+    "MAX_HEADER_COUNT", "MAX_HEADER_BYTES", "BODY",
     "finite_number", "delay_ms", "duration_s", "whole_number", "digits", "text", "shown", "is_clean_text",
-    "header_name", "header_value", "parse_json", "json_depth", "strict_json", "read_body", "EdgeGuard",
+    "header_name", "header_value", "parse_json", "json_depth", "strict_json", "read_body", "replay_body", "EdgeGuard",
 ]
 
 INT64_MAX = 2**63 - 1
@@ -59,6 +64,12 @@ MAX_JSON_DEPTH = 32
 MAX_QUERY_BYTES = 8192
 #: the longest header value a fault may inject (characters)
 MAX_HEADER_VALUE = 8192
+#: the longest request target (path and query) a mock reads (bytes); longer is answered 414 while parsing
+MAX_URL_BYTES = 16 * 1024
+#: the most header fields one request may have (Apache's LimitRequestFields); more is answered 431
+MAX_HEADER_COUNT = 100
+#: the most bytes of header names and values one request may have (nginx's 4 x 8 KiB); more is answered 431
+MAX_HEADER_BYTES = 32 * 1024
 #: scope key: the whole request body, read once at the edge
 BODY = "mockservers.body"
 
@@ -342,7 +353,7 @@ async def _drain(receive: Callable) -> None:
             return
 
 
-def _replaying(body: bytes, receive: Callable) -> Callable:
+def replay_body(body: bytes, receive: Callable) -> Callable:
     """A ``receive`` that hands the body already read to the app, then passes on to the server's."""
     pending = [{"type": "http.request", "body": body, "more_body": False}]
 
@@ -388,7 +399,7 @@ class EdgeGuard:
                 self.on_refused(scope, exc.status, str(exc))
             return
         scope[BODY] = body
-        await self.app(scope, _replaying(body, receive), send)
+        await self.app(scope, replay_body(body, receive), send)
 
 
 class _UriTooLong(ValidationError):

@@ -154,15 +154,17 @@ def create_app(store: RequestStore, api_key: str | Callable[[], str]) -> Flask:
         body = _json_object()
         created = store.create(body.get("mediaType"), body.get("mediaId"), body.get("seasons"),
                                body.get("is4k", False), server_id=body.get("serverId"),
-                               profile_id=body.get("profileId"), root_folder=body.get("rootFolder"))
+                               profile_id=body.get("profileId"), root_folder=body.get("rootFolder"),
+                               user_id=body.get("userId"))
         return store.render_request(created), 201
 
     @app.get(API_PREFIX + "/request")
     def list_requests():
         take = _int_arg("take", DEFAULT_TAKE, 1, "take is the page size, e.g. take=10")
         skip = _int_arg("skip", 0, 0, "skip is how many requests to pass over, e.g. skip=0")
+        requested_by = _int_arg("requestedBy", 0, 1, "requestedBy is a user id, e.g. requestedBy=1") or None
         chosen = store.select(_choice_arg("filter", "all", tuple(FILTERS)), _choice_arg("sort", "added", SORTS),
-                              _choice_arg("mediaType", "all", ("all", "movie", "tv")))
+                              _choice_arg("mediaType", "all", ("all", "movie", "tv")), requested_by)
         window = chosen[skip: skip + take]
         return {"pageInfo": {"pages": math.ceil(len(chosen) / take), "pageSize": take, "results": len(chosen),
                              "page": math.ceil(skip / take) + 1},

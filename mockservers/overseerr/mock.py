@@ -3,20 +3,20 @@
 from __future__ import annotations
 
 import copy
-import threading
 from typing import Any
 
 from flask import Flask
 
 from mockservers.core import validation as check
 from mockservers.core.admin import AdminApi, AdminError, json_body
+from mockservers.core.bounded import BoundedHistory
 from mockservers.core.server import MockServer
 from mockservers.credentials import DEFAULT_CREDENTIALS
 
 from .app import create_app
 from .catalogue import CATALOGUE, Catalogue
 from .store import RequestError, RequestStore, iso_time
-from .webhooks import WebhookDelivery, build_payload, check_notification_type, deliver
+from .webhooks import WebhookDelivery, announce, build_payload, check_notification_type, deliver
 
 __all__ = ["OverseerrMock"]
 
@@ -24,6 +24,9 @@ __all__ = ["OverseerrMock"]
 WEBHOOK_FIELDS = ("url", "notification_type", "request_id", "authorization", "timeout", "payload_overrides")
 #: the longest a webhook delivery may wait for the receiver (real seconds)
 MAX_WEBHOOK_TIMEOUT_S = 60.0
+#: the webhook delivery history keeps at most this many deliveries and bytes of them (JSON), oldest dropped first
+MAX_DELIVERIES = 200
+MAX_DELIVERY_BYTES = 4 * 1024 * 1024
 
 
 class OverseerrMock(MockServer):
@@ -49,8 +52,8 @@ class OverseerrMock(MockServer):
         self._api_key = api_key
         self._initial_api_key = api_key
         self.store = RequestStore(catalogue or CATALOGUE, clock=lambda: iso_time(self.clock.now()))
-        self._deliveries: list[WebhookDelivery] = []
-        self._deliveries_lock = threading.Lock()
+        #: the webhooks sent, as JSON: at most :data:`MAX_DELIVERIES` and :data:`MAX_DELIVERY_BYTES`
+        self.delivery_history = BoundedHistory(MAX_DELIVERIES, MAX_DELIVERY_BYTES)
 
     def __repr__(self) -> str:
         where = f"port {self._port}" if self._port else "not started"
@@ -82,8 +85,7 @@ class OverseerrMock(MockServer):
         """No requests, no webhook deliveries, the constructor's API key (the catalogue never changes)."""
         self.api_key = self._initial_api_key
         self.store.reset()
-        with self._deliveries_lock:
-            self._deliveries.clear()
+        self.delivery_history.clear()
 
     def register_admin(self, admin: AdminApi) -> None:
         @admin.route("/overseerr/requests")
@@ -98,7 +100,8 @@ class OverseerrMock(MockServer):
                                         body.get("mediaId", body.get("media_id")), status=body.get("status", 1),
                                         seasons=body.get("seasons"), is4k=body.get("is4k", False)), 201
             except RequestError as exc:
-                raise AdminError(exc.message, exc.status if exc.status in (404, 409) else 400) from None
+                status = 409 if exc.status == 202 else exc.status  # a tv duplicate: nothing was added
+                raise AdminError(exc.message, status if status in (404, 409) else 400) from None
 
         @admin.route("/overseerr/requests/<int:request_id>/status", methods=["PUT"])
         def put_status(request_id: int):
@@ -114,7 +117,9 @@ class OverseerrMock(MockServer):
 
         @admin.route("/overseerr/webhooks")
         def get_webhooks():
-            return {"deliveries": [d.to_dict() for d in self.webhook_deliveries]}
+            history = self.delivery_history
+            return {"deliveries": history.records(), "dropped": history.dropped, "size_bytes": history.size_bytes,
+                    "max_deliveries": history.max_count, "max_bytes": history.max_bytes}
 
         @admin.route("/overseerr/webhooks", methods=["POST"])
         def post_webhook():
@@ -173,19 +178,26 @@ class OverseerrMock(MockServer):
 
     @property
     def webhook_deliveries(self) -> list[WebhookDelivery]:
-        """Every webhook sent since the start or the last reset, oldest first."""
-        with self._deliveries_lock:
-            return list(self._deliveries)
+        """The webhooks sent since the start or the last reset, oldest first: the newest
+        :data:`MAX_DELIVERIES`, at most :data:`MAX_DELIVERY_BYTES` of them (copies)."""
+        return [WebhookDelivery(**record) for record in self.delivery_history.records()]
 
     def send_webhook(self, url: str, notification_type: str, request_id: int | None = None,
                      authorization: str | None = None, timeout: float = 5.0,
                      payload_overrides: dict[str, Any] | None = None) -> WebhookDelivery:
         """POST an Overseerr notification to ``url`` (with ``Authorization`` if given).
 
-        Media notifications describe the stored request ``request_id``;
-        ``payload_overrides`` replaces top-level payload keys. ``ValueError`` for
+        Media notifications describe the stored request ``request_id``, first
+        put in the state Overseerr sends that notification in (MEDIA_APPROVED
+        approves it, MEDIA_AVAILABLE makes its media available: see
+        :func:`~.webhooks.announce`), so the API answers what the notification
+        said; ``payload_overrides`` replaces top-level payload keys. ``ValueError`` for
         an unknown type or a missing request; a failed connection is reported in
-        the returned :class:`WebhookDelivery` (``status_code`` ``None``).
+        the returned :class:`WebhookDelivery` (``status_code`` ``None``). What
+        is kept and returned hides secrets as the journal does: the URL's
+        credentials (``user:secret@``), secret-named query values (``?key=``)
+        and the mock's API key are ``*****`` in ``url``, ``error`` and
+        ``response_text``; the ``Authorization`` header is never kept.
         """
         check_notification_type(notification_type)
         request = None
@@ -199,10 +211,16 @@ class OverseerrMock(MockServer):
                 raise ValueError(f"{exc.args[0]}: {notification_type} needs an existing request") from None
         if payload_overrides is not None and not isinstance(payload_overrides, dict):
             raise ValueError(f"payload_overrides must be an object, got {type(payload_overrides).__name__}")
+        try:
+            check.strict_json(payload_overrides)
+        except (TypeError, ValueError) as exc:
+            raise ValueError(f"payload_overrides must be JSON (finite numbers, strings, lists, objects): "
+                             f"{check.shown(str(exc))}") from None
         with self.store.lock:
+            if request is not None:
+                announce(self.store, request, notification_type)
             payload = build_payload(notification_type, request, self.store.user())
         payload.update(copy.deepcopy(payload_overrides or {}))
-        delivery = deliver(url, payload, authorization=authorization, timeout=timeout)
-        with self._deliveries_lock:
-            self._deliveries.append(delivery)
+        delivery = deliver(url, payload, authorization=authorization, timeout=timeout).redacted(self.journal.redactor)
+        self.delivery_history.append(delivery.to_dict())
         return delivery

@@ -20,11 +20,17 @@ from mockservers.core.validation import INT64_MAX, shown
 from .catalogue import Catalogue, CatalogueEntry
 
 __all__ = ["RequestError", "RequestStore", "REQUEST_STATUS", "MEDIA_STATUS", "FILTERS", "SORTS", "iso_now",
-           "DUPLICATE_MESSAGE", "field_error", "iso_time"]
+           "DUPLICATE_MESSAGE", "NO_SEASONS_MESSAGE", "USERS", "field_error", "iso_time"]
 
 REQUEST_STATUS = {1: "PENDING", 2: "APPROVED", 3: "DECLINED", 4: "FAILED"}
 MEDIA_STATUS = {1: "UNKNOWN", 2: "PENDING", 3: "PROCESSING", 4: "PARTIALLY_AVAILABLE", 5: "AVAILABLE"}
+#: what Overseerr answers (409) to a second request for a movie that has one not declined
 DUPLICATE_MESSAGE = "Request for this media already exists."
+#: what Overseerr answers (202, nothing created) to a tv request whose seasons are all requested already
+NO_SEASONS_MESSAGE = "No seasons available to request"
+#: the mock's users: id -> (plexUsername, email); 1 is the admin the API key acts as
+USERS: dict[int, tuple[str, str]] = {1: ("mockadmin", "admin@overseerr.mock"), 2: ("alice", "alice@overseerr.mock"),
+                                     3: ("bob", "bob@overseerr.mock")}
 _NOT_AVAILABLE = frozenset({1, 2, 3, 4})
 #: filter name -> (request statuses, media statuses); None = any (as Overseerr's request route)
 FILTERS: dict[str, tuple[frozenset[int] | None, frozenset[int] | None]] = {
@@ -101,6 +107,7 @@ class MediaRequest:
     server_id: int | None = None
     profile_id: int | None = None
     root_folder: str | None = None
+    requested_by: int = 1
 
 
 def _positive_int(value: Any) -> bool:
@@ -134,23 +141,29 @@ class RequestStore:
             self._season_ids = itertools.count(1)
 
     # -- users -------------------------------------------------------------------------
-    def user(self) -> dict[str, Any]:
-        """The API key's user (the admin), as ``/auth/me`` answers it."""
+    def user(self, user_id: int = 1) -> dict[str, Any]:
+        """A user as Overseerr renders it (``/auth/me`` answers the API key's user, the admin, id 1)."""
+        name, email = USERS[user_id]
         with self.lock:
-            count = len(self._requests)
+            count = sum(r.requested_by == user_id for r in self._requests.values())
         return {
-            "id": 1, "email": "admin@overseerr.mock", "avatar": "/os_logo_square.png", "username": None,
-            "plexUsername": "mockadmin", "plexId": 1000001, "movieQuotaLimit": None, "movieQuotaDays": None,
+            "id": user_id, "email": email, "avatar": "/os_logo_square.png", "username": None,
+            "plexUsername": name, "plexId": 1000000 + user_id, "movieQuotaLimit": None, "movieQuotaDays": None,
             "tvQuotaLimit": None, "tvQuotaDays": None, "createdAt": _CREATED, "updatedAt": _CREATED,
-            "requestCount": count, "displayName": "mockadmin", "permissions": 2,
+            "requestCount": count, "displayName": name, "permissions": 2 if user_id == 1 else 32,
             "recoveryLinkExpirationDate": None, "userType": 1, "warnings": [],
         }
 
     # -- changes -----------------------------------------------------------------------
     @changes_data
     def create(self, media_type: Any, media_id: Any, seasons: Any = None, is4k: Any = False, *, status: int = 1,
-               server_id: Any = None, profile_id: Any = None, root_folder: Any = None) -> MediaRequest:
-        """Validate and store a request; :class:`RequestError` (400/404/409) says what was wrong."""
+               server_id: Any = None, profile_id: Any = None, root_folder: Any = None,
+               user_id: Any = None) -> MediaRequest:
+        """Validate and store a request; :class:`RequestError` says what was wrong (400, 404, 409 for a movie
+        already requested, 202 for a tv request whose seasons are all requested: nothing is created).
+
+        ``user_id`` (Overseerr's ``userId``): request on behalf of that user (default the admin, 1).
+        """
         if media_type not in ("movie", "tv"):
             raise RequestError(f"mediaType must be \"movie\" or \"tv\", got {shown(media_type)}",
                                errors=[field_error("mediaType", "should be equal to one of the allowed values: "
@@ -173,6 +186,11 @@ class RequestStore:
                 allowed = f"number from 0 to {INT64_MAX}" if kind is int else "string of at most 4096 characters"
                 raise RequestError(f"{name} must be a {allowed} or absent, got {shown(value)}",
                                    errors=[field_error(name, f"should be {'number' if kind is int else 'string'}")])
+        if user_id is None:
+            user_id = 1
+        if not _is_code(user_id, USERS):
+            raise RequestError(f"userId must be the id of a user ({', '.join(map(str, USERS))}), got {shown(user_id)}",
+                               errors=[field_error("userId", "should be the id of a user")])
         try:
             entry = self.catalogue.get(media_type, media_id)
         except KeyError as exc:
@@ -187,7 +205,7 @@ class RequestStore:
                 taken = {number for r in active for _, number in r.seasons}
                 wanted = [n for n in wanted if n not in taken]
                 if not wanted:
-                    raise RequestError(DUPLICATE_MESSAGE, status=409)
+                    raise RequestError(NO_SEASONS_MESSAGE, status=202)
             now = self._clock()
             media = self._media.get((media_type, media_id))
             if media is None:
@@ -195,7 +213,8 @@ class RequestStore:
                 self._media[(media_type, media_id)] = media
             request = MediaRequest(next(self._request_ids), media, status, is4k, now, now,
                                    [(next(self._season_ids), n) for n in wanted], modified=status != 1,
-                                   server_id=server_id, profile_id=profile_id, root_folder=root_folder)
+                                   server_id=server_id, profile_id=profile_id, root_folder=root_folder,
+                                   requested_by=user_id)
             self._requests[request.id] = request
             self._follow_status(request, now)
             return request
@@ -266,14 +285,17 @@ class RequestStore:
         with self.lock:
             return sorted(self._requests.values(), key=lambda r: r.id)
 
-    def select(self, filter_name: str = "all", sort: str = "added", media_type: str = "all") -> list[MediaRequest]:
-        """Requests as ``GET /request`` lists them (filter and sort names validated by the caller)."""
+    def select(self, filter_name: str = "all", sort: str = "added", media_type: str = "all",
+               requested_by: int | None = None) -> list[MediaRequest]:
+        """Requests as ``GET /request`` lists them (filter and sort names validated by the caller);
+        ``requested_by``: only that user's."""
         statuses, media_statuses = FILTERS[filter_name]
         with self.lock:
             chosen = [r for r in self._requests.values()
                       if (statuses is None or r.status in statuses)
                       and (media_statuses is None or r.media.status_for(r.is4k) in media_statuses)
-                      and media_type in ("all", r.media.entry.media_type)]
+                      and media_type in ("all", r.media.entry.media_type)
+                      and requested_by in (None, r.requested_by)]
         if sort == "modified":
             return sorted(chosen, key=lambda r: (r.updated_at, r.id), reverse=True)
         return sorted(chosen, key=lambda r: r.id, reverse=True)
@@ -302,7 +324,7 @@ class RequestStore:
     # -- JSON ------------------------------------------------------------------------------
     def render_request(self, request: MediaRequest, with_media: bool = True) -> dict[str, Any]:
         """The ``MediaRequest`` JSON."""
-        user = self.user()
+        admin = self.user()
         with self.lock:
             out: dict[str, Any] = {
                 "id": request.id, "status": request.status, "createdAt": request.created_at,
@@ -315,8 +337,8 @@ class RequestStore:
             out["seasons"] = [{"id": sid, "seasonNumber": number, "status": request.status,
                                "createdAt": request.created_at, "updatedAt": request.updated_at}
                               for sid, number in request.seasons]
-            out["modifiedBy"] = user if request.modified else None
-            out["requestedBy"] = user
+            out["modifiedBy"] = admin if request.modified else None
+            out["requestedBy"] = admin if request.requested_by == 1 else self.user(request.requested_by)
             out["seasonCount"] = len(request.seasons)
             return out
 

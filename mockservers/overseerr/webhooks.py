@@ -3,21 +3,25 @@
 The payload is Overseerr's default webhook template filled in: template values
 are strings (``"tmdbId": "603"``, ``""`` for nothing), media statuses are names
 (``PENDING``, ``AVAILABLE``), and the ``media``/``request``/``issue``/``comment``
-objects are ``null`` when the notification has none.
+objects are ``null`` when the notification has none. A media notification
+describes the request in the state Overseerr sends it in (:func:`announce`):
+MEDIA_AVAILABLE carries ``"status": "AVAILABLE"``, MEDIA_APPROVED ``PROCESSING``.
 """
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from typing import Any
 
 import requests
 
-from .catalogue import IMAGE_BASE
-from .store import MEDIA_STATUS, MediaRequest
+from mockservers.core.redaction import Redactor
 
-__all__ = ["WebhookDelivery", "NOTIFICATION_TYPES", "MEDIA_NOTIFICATIONS", "build_payload", "deliver",
-           "check_notification_type"]
+from .catalogue import IMAGE_BASE
+from .store import MEDIA_STATUS, MediaRequest, RequestStore
+
+__all__ = ["WebhookDelivery", "NOTIFICATION_TYPES", "MEDIA_NOTIFICATIONS", "ANNOUNCED_STATE", "build_payload",
+           "deliver", "check_notification_type", "announce"]
 
 #: notification type -> event text (movie form; "Movie" becomes "Series" for shows)
 MEDIA_NOTIFICATIONS: dict[str, str] = {
@@ -29,6 +33,15 @@ MEDIA_NOTIFICATIONS: dict[str, str] = {
     "MEDIA_FAILED": "Movie Request Failed",
 }
 NOTIFICATION_TYPES: tuple[str, ...] = (*MEDIA_NOTIFICATIONS, "TEST_NOTIFICATION")
+#: what a media notification announces, as ``("request", status)`` or ``("media", status)``: Overseerr sends each
+#: only once its request or media is in that state, so the mock puts them there before it builds the payload
+#: (MEDIA_FAILED changes nothing: the mock's requests are never FAILED)
+ANNOUNCED_STATE: dict[str, tuple[str, int]] = {
+    "MEDIA_PENDING": ("request", 1), "MEDIA_APPROVED": ("request", 2), "MEDIA_AUTO_APPROVED": ("request", 2),
+    "MEDIA_DECLINED": ("request", 3), "MEDIA_AVAILABLE": ("media", 5),
+}
+#: media statuses MEDIA_AVAILABLE leaves as they are (a show whose requested seasons are in, others not)
+_ALREADY_AVAILABLE = frozenset({4, 5})
 TEST_SUBJECT = "Test Notification"
 TEST_MESSAGE = "Check check, 1, 2, 3. Are we coming in clear?"
 _RESPONSE_TEXT_LIMIT = 2048
@@ -54,6 +67,12 @@ class WebhookDelivery:
         """JSON form (no ``Authorization`` header: it is never kept)."""
         return asdict(self)
 
+    def redacted(self, redactor: Redactor) -> "WebhookDelivery":
+        """A copy whose ``url``, ``error`` and ``response_text`` hide secrets (URL credentials, secret-named query
+        values, the mock's own secrets by value): what the mock keeps and answers."""
+        error = None if self.error is None else redactor.text(self.error)
+        return replace(self, url=redactor.text(self.url), error=error, response_text=redactor.text(self.response_text))
+
 
 def check_notification_type(notification_type: Any) -> str:
     """The type, or ``ValueError`` naming the valid ones."""
@@ -65,6 +84,20 @@ def check_notification_type(notification_type: Any) -> str:
 
 def _text(value: Any) -> str:
     return "" if value is None else str(value)
+
+
+def announce(store: RequestStore, request: MediaRequest, notification_type: str) -> None:
+    """Put ``request`` (and its media) in the state ``notification_type`` announces (:data:`ANNOUNCED_STATE`).
+
+    The request's status changes as ``PUT /__admin/overseerr/requests/<id>/status`` would (its media follows:
+    PROCESSING once approved, UNKNOWN once a movie is declined); MEDIA_AVAILABLE makes the media (the 4K one
+    for a 4K request) AVAILABLE unless it is already (partially) available. Nothing changes when it already is so.
+    """
+    what, status = ANNOUNCED_STATE.get(notification_type, ("", 0))
+    if what == "request" and request.status != status:
+        store.set_status(request.id, status)
+    elif what == "media" and request.media.status_for(request.is4k) not in _ALREADY_AVAILABLE:
+        store.set_media_status(request.id, status)
 
 
 def build_payload(notification_type: str, request: MediaRequest | None, user: dict[str, Any]) -> dict[str, Any]:

@@ -142,8 +142,10 @@ def _children(item: Item) -> Node:
 
 
 # -- the app -------------------------------------------------------------------------
-def create_app(library: PlexLibrary, token: str | Callable[[], str]) -> Flask:
-    """The Plex Flask app serving ``library``; ``token`` (or a function returning it) is the valid token."""
+def create_app(library: PlexLibrary, token: str | Callable[[], str],
+               accepts: Callable[[str], bool] | None = None) -> Flask:
+    """The Plex Flask app serving ``library``; ``token`` (or a function returning it) is the valid token,
+    and ``accepts(token)``, when given, vouches for others (the tokens of a plex.tv account that owns the server)."""
     app = Flask("plex-mock")
     current_token = token if callable(token) else (lambda: token)
 
@@ -167,9 +169,11 @@ def create_app(library: PlexLibrary, token: str | Callable[[], str]) -> Flask:
         if request.path in OPEN_PATHS:
             return None
         given = request.headers.get(TOKEN_NAME) or request.args.get(TOKEN_NAME) or ""
-        if not hmac.compare_digest(given.encode(), current_token().encode()):
-            return html_error(401)
-        return None
+        if hmac.compare_digest(given.encode(), current_token().encode()):
+            return None
+        if given and accepts is not None and accepts(given):
+            return None
+        return html_error(401)
 
     @app.errorhandler(HTTPException)
     def http_error(exc: HTTPException) -> Response:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Iterator, Mapping
+from typing import Any, Iterable, Iterator, Mapping, Protocol
 
 from flask import Flask
 
@@ -19,6 +19,16 @@ from .data import DEFAULT_FIXTURE, PlexLibrary, read_fixture
 __all__ = ["PlexMock"]
 
 Fixture = str | Path | Mapping[str, Any] | None
+
+
+class TokenAuthority(Protocol):
+    """Something that vouches for more tokens than the mock's own (the plex.tv mock: the tokens of an account
+    that owns this server, and the access tokens it handed out for it)."""
+
+    def accepts(self, machine_identifier: str, token: str) -> bool: ...  # noqa: D102
+
+    def secret_values(self) -> Iterable[str]: ...  # noqa: D102
+
 #: the longest token accepted
 MAX_TOKEN = 1024
 
@@ -40,6 +50,10 @@ class PlexMock(MockServer):
     Admin routes (besides the common ones): ``GET/PUT /__admin/plex/library``,
     ``GET/POST /__admin/plex/sections/<key>/items``,
     ``DELETE /__admin/plex/items/<ratingKey>``, ``PUT /__admin/plex/token``.
+
+    Signed-in clients: :meth:`trust` a :class:`TokenAuthority` (the plex.tv mock does it when a server is
+    linked to an account) and the tokens it vouches for are accepted too, as a real server accepts its
+    owner's plex.tv tokens; a token the authority stops vouching for (revoked) is refused again at once.
     """
 
     service_name = "plex"
@@ -53,13 +67,14 @@ class PlexMock(MockServer):
         self._initial_token = token
         #: every token this mock has accepted (the journal redacts each wherever it appears)
         self._tokens_seen: list[str] = [token]
+        self._authorities: list[TokenAuthority] = []
         self.fixture = fixture
         with self._naming(fixture):
             self.library = PlexLibrary(self._read(fixture))
 
     # -- MockServer hooks ----------------------------------------------------------
     def create_app(self) -> Flask:
-        return create_app(self.library, token=lambda: self.token)
+        return create_app(self.library, token=lambda: self.token, accepts=self.accepts_token)
 
     def data_version(self) -> int:
         """The library's version: every ready answer expires when the library changes."""
@@ -81,8 +96,32 @@ class PlexMock(MockServer):
         self.load_fixture(self.fixture)
 
     def secret_values(self) -> list[str]:
-        """The token now, the constructor's, and every token set since (the newest 100)."""
-        return [self.token, *self._tokens_seen]
+        """The token now, the constructor's, every token set since (the newest 100) and every token a trusted
+        authority holds."""
+        vouched = [value for authority in list(self._authorities) for value in authority.secret_values()]
+        return [self.token, *self._tokens_seen, *vouched]
+
+    # -- tokens vouched for by plex.tv ----------------------------------------------------
+    @property
+    def machine_identifier(self) -> str:
+        """The server's ``machineIdentifier`` (``/identity``): the ``clientIdentifier`` plex.tv lists it under."""
+        return str(self.library.server["machineIdentifier"])
+
+    def trust(self, authority: TokenAuthority) -> None:
+        """Accept the tokens ``authority`` vouches for (besides :attr:`token`); trusting it twice is one trust."""
+        if all(known is not authority for known in self._authorities):
+            self._authorities.append(authority)
+        self.data_changed()
+
+    def distrust(self, authority: TokenAuthority) -> None:
+        """Stop accepting the tokens of ``authority`` (nothing happens when it was not trusted)."""
+        self._authorities = [known for known in self._authorities if known is not authority]
+        self.data_changed()
+
+    def accepts_token(self, token: str) -> bool:
+        """True when a trusted authority vouches for ``token`` on this server (the mock's own token aside)."""
+        machine = self.machine_identifier
+        return any(authority.accepts(machine, token) for authority in list(self._authorities))
 
     def set_token(self, token: str) -> None:
         """Make ``token`` the one valid ``X-Plex-Token`` (``ValueError`` unless clean text, 1-1024 characters)."""

@@ -35,6 +35,9 @@ MAX_URL = 2048
 MAX_MSG = 1024
 #: heartbeats kept per monitor (the real server sends the newest 100 in ``heartbeatList``)
 HISTORY_LIMIT = 100
+#: the most monitors a mock holds: with the limits above, a monitor holds at most about 130 KB
+#: (100 heartbeats of a 1024-character message), so the store at most about 26 MB
+MAX_MONITORS = 200
 INTERVAL_S = 60
 
 #: the default monitors: (name, health path checked, pings of the default history, oldest first)
@@ -156,10 +159,10 @@ class MonitorStore:
     def load_defaults(self) -> None:
         """The three default monitors, all UP, each with five beats one interval apart (oldest important)."""
         with self.lock:
+            now = self._clock()  # first: should reading the time fail, the monitors stay as they were
             self._monitors.clear()
             self._beats.clear()
             self._next_beat_id = 1
-            now = self._clock()
             for index, (name, path, pings) in enumerate(DEFAULT_MONITORS, start=1):
                 url = self._service_urls[name].rstrip("/") + path
                 self._monitors[index] = new_monitor(index, name, "http", url, self.interval_s)
@@ -245,6 +248,9 @@ class MonitorStore:
         with self.lock:
             if any(mon["name"].casefold() == name.strip().casefold() for mon in self._monitors.values()):
                 raise ValueError(f"a monitor named {name.strip()!r} already exists")
+            if len(self._monitors) >= MAX_MONITORS:
+                raise ValueError(f"the mock holds at most {MAX_MONITORS} monitors, it has {len(self._monitors)}: "
+                                 "reset it to start again from the default ones")
             monitor_id = max(self._monitors, default=0) + 1
             self._monitors[monitor_id] = new_monitor(monitor_id, name.strip(), type_, url, self.interval_s)
             self._beats[monitor_id] = []

@@ -3,7 +3,9 @@
 * :class:`AckOrderedServer` lets a handler schedule work for after its ack
   was queued (Uptime Kuma acks ``login`` before the after-login pushes);
 * its Engine.IO server caps long-polling answers at what Python clients
-  accept (see :class:`_BatchLimitedSocket`).
+  accept (see :class:`_BatchLimitedSocket`), and gives every socket a
+  :class:`~.polling.WatchedQueue`, so that :class:`~.polling.LongPollWaiter`
+  can hold long-polls on the event loop rather than in a thread each.
 """
 
 from __future__ import annotations
@@ -17,9 +19,13 @@ import socketio
 from engineio import payload as eio_payload
 from engineio import socket as eio_socket
 
+from .polling import POLL_GRACE_S, WAITED, WatchedQueue
+
 __all__ = ["AckOrderedServer"]
 
 log = logging.getLogger("mockservers.uptime_kuma")
+#: per thread: whether the long-poll being answered was held by the waiter until it was ready
+_answering = threading.local()
 
 
 class _BatchLimitedSocket(eio_socket.Socket):
@@ -32,6 +38,13 @@ class _BatchLimitedSocket(eio_socket.Socket):
     """
 
     max_packets = eio_payload.Payload.max_decode_packets
+
+    def handle_get_request(self, environ, start_response):  # noqa: D102 - engineio's contract
+        _answering.waited = bool(environ.get("asgi.scope", {}).get(WAITED))
+        try:
+            return super().handle_get_request(environ, start_response)
+        finally:
+            _answering.waited = False
 
     def poll(self):  # noqa: D102 - engineio's contract
         packets = _first_packet(self)
@@ -49,9 +62,12 @@ class _BatchLimitedSocket(eio_socket.Socket):
 
 
 def _first_packet(sock: eio_socket.Socket) -> list:
-    """Wait for the first packet like engineio does (``[]`` once the socket is closing)."""
+    """Wait for the first packet like engineio does (``[]`` once the socket is closing); a long-poll the waiter
+    held until it was ready waits at most :data:`~.polling.POLL_GRACE_S` here."""
+    timeout = POLL_GRACE_S if getattr(_answering, "waited", False) else \
+        sock.server.ping_interval + sock.server.ping_timeout
     try:
-        first = sock.queue.get(timeout=sock.server.ping_interval + sock.server.ping_timeout)
+        first = sock.queue.get(timeout=timeout)
     except sock.server.get_queue_empty_exception():
         raise engineio.exceptions.QueueEmpty() from None
     sock.queue.task_done()
@@ -59,7 +75,11 @@ def _first_packet(sock: eio_socket.Socket) -> list:
 
 
 class _EngineServer(engineio.Server):
-    """``engineio.Server`` whose sockets limit polling batches (see :class:`_BatchLimitedSocket`)."""
+    """``engineio.Server`` whose sockets limit polling batches (see :class:`_BatchLimitedSocket`) and queue
+    their packets in a :class:`~.polling.WatchedQueue`."""
+
+    def create_queue(self, *args, **kwargs):  # noqa: D102 - engineio's contract
+        return WatchedQueue(*args, **kwargs)
 
     def _get_socket(self, sid):
         sock = super()._get_socket(sid)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import base64
 from datetime import timedelta
 from typing import Any, Callable, Iterable, Mapping
 
@@ -17,6 +16,7 @@ from mockservers.credentials import DEFAULT_CREDENTIALS
 
 from .data import INTERVAL_S, MAX_MSG, STATUS_NAMES, UP, MonitorStore, parse_status
 from .http import create_http_app, status_page_config
+from .polling import LongPollWaiter
 from .pump import SocketFaults
 from .sockets import KumaSockets
 
@@ -77,6 +77,8 @@ class UptimeKumaMock(MockServer):
         self.sockets = KumaSockets(self.store, self.socket_faults, self._credentials,
                                    lambda: status_page_config(self.status_page_slug),
                                    ping_interval_s=ping_interval_s, clock=self.clock)
+        #: holds the long-polls of the current start (:meth:`wrap_service`)
+        self.poll_waiter: LongPollWaiter | None = None
 
     def __repr__(self) -> str:
         where = self.url if self._port else "not started"
@@ -86,6 +88,19 @@ class UptimeKumaMock(MockServer):
     def create_app(self) -> Callable:
         http_app = create_http_app(self.store, lambda: self.status_page_slug, self._credentials)
         return socketio.WSGIApp(self.sockets.sio, http_app, socketio_path="socket.io")
+
+    def wrap_service(self, app: Callable) -> Callable:
+        """Long-polling ``GET`` requests wait on the event loop until there is something to send, not in a worker
+        thread each (:class:`~.polling.LongPollWaiter`)."""
+        eio = self.sockets.sio.eio
+        self.poll_waiter = LongPollWaiter(app, lambda: eio.sockets, lambda: eio.ping_interval + eio.ping_timeout,
+                                          prefix=SOCKET_IO_PREFIX)
+        return self.poll_waiter
+
+    @property
+    def polls_waiting(self) -> int:
+        """Socket.IO long-polls held now, waiting for something to send (they hold no thread)."""
+        return 0 if self.poll_waiter is None else self.poll_waiter.waiting
 
     def on_take_down(self) -> None:
         """Cut every Socket.IO connection, as a crashed server would: clients see a transport error."""
@@ -106,12 +121,9 @@ class UptimeKumaMock(MockServer):
         self.sockets.close()
 
     def secret_values(self) -> Iterable[str]:
-        """The password (current and initial), ``user:password`` as Basic auth sends it, and every minted JWT."""
-        values = [self._password, self._initial_password]
-        for password in {self._password, self._initial_password}:
-            basic = f"{self.username}:{password}".encode("utf-8", "replace")
-            values.append(base64.b64encode(basic).decode("ascii"))
-        return [*values, *self.sockets.minted_tokens()]
+        """The password (current and initial) and every minted JWT (the redactor finds their encoded forms, such as
+        ``user:password`` in Basic auth, itself)."""
+        return [self._password, self._initial_password, *self.sockets.minted_tokens()]
 
     # -- periodic heartbeats -----------------------------------------------------------------
     #: at most this many missed intervals are caught up at once (older beats would fall out of the history anyway)

@@ -9,10 +9,15 @@ Acks are answered by the handlers themselves; everything the server *pushes*
   clock* after it was queued (a latency, not a throttle: the after-login
   burst arrives together, late); advancing the clock sends them at once;
 * ``reject_logins`` — read by the login handlers.
+
+Events wait in the pump's queue (a long ``event_delay_s`` holds them): it
+holds at most :data:`MAX_QUEUED_BYTES` of them (their JSON size); a push that
+would pass it is dropped, counted in :attr:`EventPump.dropped` and logged.
 """
 
 from __future__ import annotations
 
+import json
 import logging
 import queue
 import threading
@@ -24,6 +29,9 @@ from mockservers.core.clock import VirtualClock
 __all__ = ["SocketFaults", "EventPump"]
 
 log = logging.getLogger("mockservers.uptime_kuma")
+
+#: the most bytes (JSON) of events waiting to be sent at once; a push beyond it is dropped
+MAX_QUEUED_BYTES = 16 * 1024 * 1024
 
 
 class SocketFaults:
@@ -85,14 +93,27 @@ class EventPump:
         self._lock = threading.Lock()
         self._thread: threading.Thread | None = None
         self._stopping = threading.Event()
+        #: bytes (JSON) of the events waiting now, at most :data:`MAX_QUEUED_BYTES`
+        self.queued_bytes = 0
+        #: pushes dropped because the queue was full
+        self.dropped = 0
 
     def push(self, sid: str, event: str, *args: Any) -> None:
-        """Queue ``event(*args)`` for client ``sid`` (dropped while ``stop_events`` is set)."""
+        """Queue ``event(*args)`` for client ``sid`` (dropped while ``stop_events`` is set, or when the
+        queue holds :data:`MAX_QUEUED_BYTES` already)."""
         if self._faults.stop_events:
             return
+        size = len(event) + len(json.dumps(args, separators=(",", ":"), default=str))
+        with self._lock:
+            if self.queued_bytes + size > MAX_QUEUED_BYTES:
+                self.dropped += 1
+                log.warning("uptime-kuma mock: event queue full (%d bytes waiting): %s to %s dropped",
+                            self.queued_bytes, event, sid)
+                return
+            self.queued_bytes += size
         due = self._clock.monotonic() + max(0.0, float(self._faults.event_delay_s))
         self._ensure_thread()
-        self._queue.put((due, sid, event, args))
+        self._queue.put((due, sid, event, args, size))
 
     def close(self) -> None:
         """Stop the sender thread; queued events are dropped. A later push starts it again."""
@@ -107,6 +128,7 @@ class EventPump:
         with self._lock:
             self._queue = queue.Queue()
             self._stopping = threading.Event()
+            self.queued_bytes = 0
 
     # -- internals ------------------------------------------------------------------------
     def _ensure_thread(self) -> None:
@@ -121,9 +143,11 @@ class EventPump:
             item = items.get()
             if item is None:
                 return
-            due, sid, event, args = item
+            due, sid, event, args, size = item
             if due > self._clock.monotonic() and self._clock.wait(stopping, due - self._clock.monotonic()):
                 return
+            with self._lock:
+                self.queued_bytes -= size
             if self._faults.stop_events:
                 continue
             try:

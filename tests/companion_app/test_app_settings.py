@@ -62,7 +62,7 @@ def test_services_with_their_credentials():
     ("--host", " ", "--host / COMPANION_HOST must be non-empty"),
     ("--state-url", "redis-host", "--state-url / COMPANION_STATE_URL must be a URL such as memory://"),
     ("--database-url", "x" * 3000, "must be at most 2048 characters"),
-    ("--database-url", "companion.db", "a URL such as sqlite:///companion.sqlite3"),
+    ("--database-url", "companion.db", "must be a sqlite:///path or postgresql://user:password@host:port/db URL"),
 ])
 def test_a_bad_flag_is_refused_naming_it_the_allowed_values_and_the_value(flag, value, message):
     with pytest.raises(SettingsError) as caught:

@@ -20,7 +20,7 @@ FAST = ClientSettings(connect_timeout_s=0.5, read_timeout_s=2, retry_seed=1, fai
 
 
 def settings_for(plex=None, overseerr=None, kuma=None, **extra) -> AppSettings:
-    options = dict(jwt_secret=SecretText(JWT), client=FAST, **extra)
+    options = dict(jwt_secret=SecretText(JWT), client=FAST, database_url="sqlite:///:memory:", **extra)
     if plex is not None:
         options.update(plex_url=plex.url, plex_token=SecretText("mock-token"))
     if overseerr is not None:
@@ -169,3 +169,33 @@ def test_no_secret_in_the_companions_answers_or_repr(plex_mock):
 def test_the_clients_use_the_settings_client_knobs(plex_mock, overseerr_mock, field):
     with Companion(settings_for(plex_mock, overseerr_mock), clock=VirtualClock()) as companion:
         assert getattr(companion, field).settings == FAST
+
+
+def test_the_companion_signs_in_with_plex_and_reports_plex_tv_on_its_dashboard(plex_mock):
+    from mockservers import PlexTvMock
+
+    clock = VirtualClock()
+    with PlexTvMock(plex=plex_mock, clock=clock) as plextv:
+        settings = settings_for(plextv_url=plextv.url, plex_client_identifier="companion-in-tests")
+        with Companion(settings, clock=clock) as companion:
+            assert companion.sign_in.client_identifier == "companion-in-tests"
+            assert "plextv " + plextv.url in settings.describe()
+            pending = companion.sign_in.begin()
+            plextv.approve_pin(pending.pin_id)
+            assert companion.sign_in.finish(pending).username == "mock-user"
+            assert companion.sign_in.plex_client.test_connection()["machine_identifier"] == plex_mock.machine_identifier
+            plextv.take_down()
+            dashboard = companion.web_app.test_client().get(DASHBOARD_PATH, headers=bearer(clock, role="admin"))
+            services = {s["name"]: s for s in dashboard.get_json()["data"]["services"]}
+            assert services["plextv"]["status"] == "down" and services["plextv"]["circuitBreaker"]["name"] == "plextv"
+        assert companion.closed
+
+
+def test_without_plex_tv_there_is_no_sign_in_and_the_identifier_defaults_to_the_instance():
+    with Companion(settings_for(), clock=VirtualClock()) as companion:
+        assert companion.sign_in is None and "plextv" not in companion.status.services
+    settings = settings_for(plextv_url="https://plex.tv")
+    with Companion(settings, clock=VirtualClock()) as companion:
+        assert companion.sign_in.client_identifier == f"companion-{settings.instance}"
+    with pytest.raises(ValueError, match="--plex-client-identifier / COMPANION_PLEX_CLIENT_IDENTIFIER must be non-empty"):
+        settings_for(plex_client_identifier=" ")

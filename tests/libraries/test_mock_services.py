@@ -74,7 +74,7 @@ def test_starting_twice_fails_naming_the_running_url(lib):
 
 
 def test_unknown_service_fails_naming_the_valid_ones(lib):
-    with pytest.raises(ValueError, match=r"unknown service 'jellyfin': expected one of plex, overseerr, uptime-kuma"):
+    with pytest.raises(ValueError, match=r"unknown service 'jellyfin': expected one of plex, plextv, overseerr, uptime-kuma"):
         lib.start_mock_service("jellyfin")
 
 

@@ -23,13 +23,14 @@ from pathlib import Path
 import pytest
 
 # untraced: `make test` runs it outside coverage (pyproject.toml markers); pabot measures the libraries.
-# The run of eight suites (a browser and companion processes among them) takes more than pytest's default 60 s
-# on a busy machine: it has the subprocess's own 300 s.
-pytestmark = [pytest.mark.untraced, pytest.mark.timeout(320)]
+# The run of nine suites (a browser and companion processes among them) takes more than pytest's default 60 s
+# on a busy machine: it has the subprocess's own bound.
+ROBOT_RUN_TIMEOUT_S = 300
+pytestmark = [pytest.mark.untraced, pytest.mark.timeout(ROBOT_RUN_TIMEOUT_S + 20)]
 ROOT = Path(__file__).resolve().parents[2]
 #: the suites whose keywords carry credentials, tokens or webhook secrets
 SUITES = ["dashboard.robot", "webhooks.robot", "uptime_kuma.robot", "plex.robot", "overseerr.robot",
-          "circuit_breaker.robot", "companion_app.robot", "health_page.robot"]
+          "circuit_breaker.robot", "companion_app.robot", "health_page.robot", "plex_sign_in.robot"]
 JWT_SHAPE = re.compile(r"eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}")
 PLANTED_SUITE = """*** Test Cases ***
 A Value Logged Like A Leak
@@ -37,13 +38,21 @@ A Value Logged Like A Leak
     Log    long enough to be stored compressed in log.html: ${PLANTED} ${{ "x" * 300 }}
 """
 
+# the credentials (name=value, before "--"), then robot's arguments; every token the plex.tv mock mints starts with
+# ``minted_prefix``, so a minted token (an account's, a server's access token) is found by that prefix
 RUNNER = """
 import sys
 from mockservers import credentials
-credentials.DEFAULT_CREDENTIALS = credentials.Credentials(**dict(arg.split("=", 1) for arg in sys.argv[1:5]))
+from mockservers.plextv import account
+split = sys.argv.index("--")
+values = dict(arg.split("=", 1) for arg in sys.argv[1:split])
+account.TOKEN_PREFIX = values.pop("minted_prefix")
+credentials.DEFAULT_CREDENTIALS = credentials.Credentials(**values)
 import robot
-sys.exit(robot.run_cli(sys.argv[5:], exit=False))
+sys.exit(robot.run_cli(sys.argv[split + 1:], exit=False))
 """
+CREDENTIALS = ("plex_token", "overseerr_api_key", "uptime_kuma_username", "uptime_kuma_password", "plextv_username",
+               "plextv_password", "plextv_token")
 
 
 def _unique(name: str) -> str:
@@ -55,23 +64,24 @@ def run(tmp_path_factory: pytest.TempPathFactory) -> dict:
     out = tmp_path_factory.mktemp("leak")
     secrets = {"plex_token": _unique("plex-token"), "overseerr_api_key": _unique("overseerr-key"),
                "uptime_kuma_username": _unique("kuma-user"), "uptime_kuma_password": _unique("kuma-password"),
+               "plextv_username": _unique("plextv-user"), "plextv_password": _unique("plextv-password"),
+               "plextv_token": _unique("plextv-token"), "minted_prefix": _unique("minted"),
                "jwt_secret": _unique("jwt-secret"), "webhook_secret": _unique("webhook-secret"),
                "page_admin_password": _unique("page-admin-password"),
                "page_user_password": _unique("page-user-password")}
     planted = _unique("planted")
     (out / "planted.robot").write_text(PLANTED_SUITE, encoding="utf-8")
-    credentials = [f"{name}={secrets[name]}" for name in
-                   ("plex_token", "overseerr_api_key", "uptime_kuma_username", "uptime_kuma_password")]
+    credentials = [f"{name}={secrets[name]}" for name in (*CREDENTIALS, "minted_prefix")] + ["--"]
     args = ["--pythonpath", ".", "--pythonpath", "libraries", "--loglevel", "TRACE", "--outputdir", str(out),
             "--console", "none", "--variable", f"DASHBOARD_JWT_SECRET: Secret:{secrets['jwt_secret']}",
             "--variable", f"DASHBOARD_WEBHOOK_SECRET: Secret:{secrets['webhook_secret']}",
             "--variable", f"HEALTH_PAGE_ADMIN_PASSWORD: Secret:{secrets['page_admin_password']}",
             "--variable", f"HEALTH_PAGE_USER_PASSWORD: Secret:{secrets['page_user_password']}",
             "--variable", f"PLANTED:{planted}", *(f"robot/{suite}" for suite in SUITES), str(out / "planted.robot")]
-    result = subprocess.run([sys.executable, "-c", RUNNER, *credentials, *args], cwd=ROOT, timeout=300,
-                            capture_output=True, text=True)
+    result = subprocess.run([sys.executable, "-c", RUNNER, *credentials, *args], cwd=ROOT,
+                            timeout=ROBOT_RUN_TIMEOUT_S, capture_output=True, text=True)
     assert result.returncode == 0, f"the suites failed (rc {result.returncode}): see {out}\n{result.stderr[-2000:]}"
-    del secrets["uptime_kuma_username"]  # a user name is not a secret: logs may name the user
+    del secrets["uptime_kuma_username"], secrets["plextv_username"]  # a user name is not a secret: logs may name it
     return {"secrets": secrets, "planted": planted, "output": (out / "output.xml").read_text(encoding="utf-8"),
             "log": _log_text(out / "log.html"), "log_html": (out / "log.html").read_text(encoding="utf-8")}
 
@@ -114,5 +124,5 @@ def test_the_run_really_used_the_credentials_and_tokens(run):
     # the suites above log in, read the dashboard with minted tokens and post webhooks: if none of
     # that happened, finding nothing would prove nothing
     for step in ("Mint Dashboard Token", "Get Webhook Secret", "Connect To Uptime Kuma", "Create Plex Client",
-                 "Get Health Page Credentials", "Fill Secret"):
+                 "Get Health Page Credentials", "Fill Secret", "Finish Plex Sign-In", "Revoke Plex Tokens"):
         assert step in run["output"], f"{step} did not run"

@@ -264,6 +264,38 @@ def test_webhook_endpoint_and_inbox(dashboard):
     assert dashboard.get_webhook_secret().value == WEBHOOK_SECRET
 
 
+def test_inbox_count_zero_passes_while_none_of_the_type_arrived(dashboard):
+    dashboard.post_to_webhook_endpoint({"notification_type": "TEST_NOTIFICATION", "subject": "hello"})
+    assert dashboard.webhook_inbox_should_contain("MEDIA_APPROVED", count=0) is None
+    with pytest.raises(AssertionError, match=r"holds 1 TEST_NOTIFICATION notification\(s\), expected 0\."):
+        dashboard.webhook_inbox_should_contain("TEST_NOTIFICATION", count=0)
+
+
+def approved(request_id: str) -> dict:
+    return {"notification_type": "MEDIA_APPROVED", "subject": f"request {request_id}",
+            "media": {"media_type": "movie", "tmdbId": "603", "status": "PROCESSING"},
+            "request": {"request_id": request_id}}
+
+
+def test_received_notifications_are_listed_by_type_over_http(dashboard, robot_log):
+    assert dashboard.get_received_webhook_notifications() == []
+    for body in (approved("1"), {"notification_type": "TEST_NOTIFICATION", "subject": "hello"}, approved("2")):
+        assert dashboard.post_to_webhook_endpoint(body).status_code == 202
+    every = dashboard.get_received_webhook_notifications()
+    assert [(n["id"], n["notification_type"], n["subject"]) for n in every] == [
+        (1, "MEDIA_APPROVED", "request 1"), (2, "TEST_NOTIFICATION", "hello"), (3, "MEDIA_APPROVED", "request 2")]
+    assert set(every[0]) == {"id", "received_at", "notification_type", "subject", "payload"}
+    assert every[0]["payload"]["request"] == {"request_id": "1"}
+    approvals = dashboard.get_received_webhook_notifications("MEDIA_APPROVED")
+    assert [n["subject"] for n in approvals] == ["request 1", "request 2"]
+    assert dashboard.get_received_webhook_notifications("MEDIA_AVAILABLE") == []
+    assert "GET /api/v1/webhooks/overseerr?type=MEDIA_AVAILABLE (Authorization: *****) -> 200: 0 notification(s)" \
+        in robot_log
+    assert all(WEBHOOK_SECRET not in line for line in robot_log)
+    with pytest.raises(AssertionError, match=r"Listing the webhook notifications failed: 400 .*'type' must be one of"):
+        dashboard.get_received_webhook_notifications("MEDIA_SOMETHING")
+
+
 # -- Uptime Kuma (Socket.IO: kept small) ---------------------------------------------------------------
 def test_connect_read_monitors_and_close(health, kuma):
     health.connect_to_uptime_kuma(kuma.url, timeout=LONG)

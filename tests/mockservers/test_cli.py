@@ -15,7 +15,7 @@ import requests
 from mockservers.cli import build_parser, fault_plan_from_args
 
 ROOT = Path(__file__).resolve().parents[2]
-FREE_PORTS = ["--plex-port", "0", "--overseerr-port", "0", "--uptime-kuma-port", "0"]
+FREE_PORTS = ["--plex-port", "0", "--plextv-port", "0", "--overseerr-port", "0", "--uptime-kuma-port", "0"]
 CLI_ENV = dict(os.environ, PYTHONPATH=str(ROOT), PYTHONUNBUFFERED="1")
 CLI = [sys.executable, "-m", "mockservers"]
 
@@ -64,10 +64,11 @@ def cli_factory():
             cli.proc.wait()
 
 
-def test_starts_all_three_prints_urls_and_stops_on_sigint(cli_factory):
+def test_starts_all_four_prints_urls_and_stops_on_sigint(cli_factory):
     cli = cli_factory(*FREE_PORTS)
-    assert set(cli.urls) == {"plex", "overseerr", "uptime-kuma"}
+    assert list(cli.urls) == ["plex", "plextv", "overseerr", "uptime-kuma"]
     assert requests.get(cli.urls["plex"] + "/identity", timeout=5).status_code == 200
+    assert requests.get(cli.urls["plextv"] + "/api/v2/user", timeout=5).status_code == 401
     assert requests.get(cli.urls["overseerr"] + "/api/v1/status", timeout=5).status_code == 200
     assert requests.get(cli.urls["uptime-kuma"] + "/api/status-page/default", timeout=5).status_code == 200
     code, out = cli.stop(signal.SIGINT)
@@ -82,6 +83,20 @@ def test_uptime_kuma_monitors_watch_the_mocks_started_with_it(cli_factory):
     urls = {monitor["name"]: monitor["url"] for monitor in monitors["monitors"]}
     assert urls["Plex"] == cli.urls["plex"] + "/identity"
     assert urls["Overseerr"].endswith("/api/v1/status")  # not started: the default address
+
+
+def test_plextv_lists_the_plex_mock_started_with_it(cli_factory):
+    cli = cli_factory(*FREE_PORTS, "--only", "plextv,plex", "--plextv-token", "cli-web-token")
+    identity = requests.get(cli.urls["plex"] + "/identity", headers={"Accept": "application/json"}, timeout=5)
+    machine = identity.json()["MediaContainer"]["machineIdentifier"]
+    resources = requests.get(cli.urls["plextv"] + "/api/v2/resources", timeout=5,
+                             headers={"X-Plex-Token": "cli-web-token", "Accept": "application/json"}).json()
+    assert [r["clientIdentifier"] for r in resources] == [machine]
+    local = resources[0]["connections"][0]
+    answer = requests.get(local["uri"] + "/library/sections", headers={"X-Plex-Token": resources[0]["accessToken"]},
+                          timeout=5)
+    assert answer.status_code == 200 and b"Movies" in answer.content
+    assert cli.stop()[0] == 0
 
 
 def test_sigterm_also_exits_0(cli_factory):
@@ -126,7 +141,8 @@ def test_port_in_use_is_a_clear_error(cli_factory):
     (["--failure-rate", "nan"], "failure rate must be a finite number from 0 to 1, got NaN"),
     (["--delay-ms", "-3"], "delay_ms must be a finite number from 0 to 3600000, got -3.0"),
     (["--delay-ms", "inf"], "delay_ms must be a finite number from 0 to 3600000, got Infinity"),
-    (["--failure-status", "99"], "failure status must be a whole number from 100 to 599, got 99"),
+    (["--failure-status", "99"], "failure status must be a whole number from 200 to 599, got 99"),
+    (["--failure-status", "101"], "failure status must be a whole number from 200 to 599, got 101 (a 1xx"),
     (["--seed", "x"], "seed must be a whole number from"),
 ])
 def test_bad_flags_exit_2_with_a_message(args, message):
@@ -138,7 +154,7 @@ def test_bad_flags_exit_2_with_a_message(args, message):
 def test_help_lists_every_flag():
     text = build_parser().format_help()
     for flag in ("--slow", "--flaky", "--seed", "--only", "--host", "--plex-port", "--overseerr-port",
-                 "--uptime-kuma-port"):
+                 "--uptime-kuma-port", "--plextv-port", "--plextv-token", "--plextv-password"):
         assert flag in text
 
 

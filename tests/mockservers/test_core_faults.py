@@ -38,8 +38,8 @@ def test_action_compact_forms(spec, expected):
 
 @pytest.mark.parametrize("spec, message", [
     ("explode", "unknown fault 'explode'"),
-    (99, "action status must be a whole number from 100 to 599, got 99"),
-    (600, "action status must be a whole number from 100 to 599, got 600"),
+    (99, "action status must be a whole number from 200 to 599, got 99"),
+    (600, "action status must be a whole number from 200 to 599, got 600"),
     (True, "action must be a status"),
     ({"color": "red"}, "unknown action field(s) ['color']"),
     ({}, "needs 'status', 'fault' or 'delay_ms'"),

@@ -25,7 +25,7 @@ import socketio
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from mockservers import OverseerrMock, PlexMock, UptimeKumaMock
+from mockservers import OverseerrMock, PlexMock, PlexTvMock, UptimeKumaMock
 from mockservers.core.clock import MAX_ADVANCE_S
 
 # untraced: `make test` runs it outside coverage (pyproject.toml markers)
@@ -38,6 +38,7 @@ FUZZ = settings(max_examples=EXAMPLES, deadline=None, derandomize=True, database
                 suppress_health_check=list(HealthCheck))
 TIMEOUT = 5.0
 PLEX_TOKEN = {"X-Plex-Token": "mock-token"}
+PLEXTV_TOKEN = {"X-Plex-Token": "mock-plextv-token"}
 OVERSEERR_KEY = {"X-Api-Key": "mock-api-key"}
 
 # -- bad values, by what a field expects ---------------------------------------------------------
@@ -111,6 +112,8 @@ class Route:
     path: str
     fields: dict[str, str] = field(default_factory=dict)
     query: dict[str, str] = field(default_factory=dict)
+    #: valid fields sent beside the bad one (so the bad one is what the route must refuse)
+    base: dict[str, Any] = field(default_factory=dict)
 
     def cases(self) -> st.SearchStrategy:
         if self.query:
@@ -120,7 +123,8 @@ class Route:
                 .map(lambda value: (self, None, {name: value})))
         bodies = st.sampled_from(RAW_BODIES)
         if self.fields:
-            bodies = st.one_of(bodies, bad_object(self.fields).map(encode), bad_object(self.fields).map(encode))
+            bad = bad_object(self.fields).map(lambda fields: encode({**self.base, **fields}))
+            bodies = st.one_of(bodies, bad, bad)
         return bodies.map(lambda raw: (self, raw, None))
 
 
@@ -170,6 +174,29 @@ KUMA_ROUTES = CORE_ROUTES + [
     Route("PATCH", "/__admin/uptime-kuma/socket-faults", {"event_delay_ms": "ms"}),
 ]
 
+BAD["connections"] = st.sampled_from([5, "x", {}, [None], [5], [{}], [{"location": "moon"}],
+                                      [{"location": "local", "behaviour": "melts"}],
+                                      [{"location": "local", "behaviour": "slow", "delay_ms": NAN}],
+                                      [{"location": "local", "delay_ms": -1}], [{"location": "local", "colour": 1}],
+                                      [{"location": "remote"}] * 17, [{"location": "\ud800"}]])
+BAD["nullable_text"] = st.one_of(BAD["text"], st.just(None))
+SERVER = {"name": "Fuzz", "clientIdentifier": "fuzz-1", "target": "http://127.0.0.1:9"}
+PLEXTV_ROUTES = CORE_ROUTES + [
+    Route("POST", "/__admin/plextv/tokens/revoke", {"token": "nullable_text", "issued_to": "nullable_text"}),
+    Route("POST", "/__admin/plextv/servers", {"name": "text", "clientIdentifier": "text", "target": "text",
+                                              "presence": "bool", "owned": "bool", "connections": "connections"},
+          base=SERVER),
+    Route("PATCH", "/__admin/plextv/servers/{machine}", {"presence": "bool", "name": "nullable_text",
+                                                         "connections": "connections"}),
+    Route("PATCH", "/__admin/plextv/servers/{machine}/connections/local", {"behaviour": "nullable_text",
+                                                                           "delay_ms": "ms"},
+          base={"behaviour": "slow"}),
+    Route("PATCH", "/__admin/plextv/servers/{machine}/connections/9", {"behaviour": "text"}),
+    Route("POST", "/__admin/plextv/pins/latest/approve"),
+    Route("POST", "/__admin/plextv/pins/12/deny"),
+    Route("DELETE", "/__admin/plextv/servers/nope"),
+]
+
 
 def strict_json(text: str) -> Any:
     def refuse(name: str) -> Any:
@@ -195,7 +222,8 @@ class Harness:
         route, raw, query = case
         self.count += 1
         before = self.state()
-        answer = self.session.request(route.method, self.mock.url + route.path, data=raw, params=query,
+        path = route.path.replace("{machine}", getattr(self, "machine", ""))
+        answer = self.session.request(route.method, self.mock.url + path, data=raw, params=query,
                                       timeout=TIMEOUT, headers={"Content-Type": "application/json"})
         assert 400 <= answer.status_code < 500, f"{route.method} {route.path} {raw!r:.200} {query} -> " \
                                                  f"{answer.status_code} {answer.text[:300]}"
@@ -229,6 +257,22 @@ def plex():
             return core_state(mock) + (mock.token, json.dumps(mock.library.summary(), sort_keys=True))
 
         yield Harness(mock, normal, state)
+
+
+@pytest.fixture(scope="module")
+def plextv():
+    with PlexMock() as plex, PlexTvMock(plex=plex) as mock:
+        def normal(session):
+            answer = session.get(mock.url + "/api/v2/user", headers=PLEXTV_TOKEN, timeout=TIMEOUT)
+            assert answer.status_code == 200 and b"<user " in answer.content
+
+        def state():
+            return core_state(mock) + (json.dumps(mock.servers, sort_keys=True), json.dumps(mock.pins, sort_keys=True),
+                                       json.dumps(mock.account.summary()["tokens"], sort_keys=True))
+
+        harness = Harness(mock, normal, state)
+        harness.machine = plex.machine_identifier
+        yield harness
 
 
 @pytest.fixture(scope="module")
@@ -271,6 +315,10 @@ def run_admin_fuzz(harness: Harness, routes: list[Route]) -> None:
 # -- admin APIs ---------------------------------------------------------------------------------------
 def test_plex_admin_api_survives_bad_input(plex):
     run_admin_fuzz(plex, PLEX_ROUTES)
+
+
+def test_plextv_admin_api_survives_bad_input(plextv):
+    run_admin_fuzz(plextv, PLEXTV_ROUTES)
 
 
 def test_overseerr_admin_api_survives_bad_input(overseerr):
@@ -360,6 +408,52 @@ def test_overseerr_service_api_survives_bad_input(overseerr):
     fuzz()
     assert overseerr.count >= EXAMPLES
     assert overseerr.mock.requests == []  # every generated request body had a bad field
+
+
+@st.composite
+def plextv_requests(draw) -> tuple[str, str, dict]:
+    odd = draw(ODD_TEXT)
+    quoted = requests.utils.quote(odd, safe="")
+    client = {"X-Plex-Product": draw(LATIN1), "X-Plex-Client-Identifier": draw(LATIN1)}
+    token = draw(st.sampled_from([PLEXTV_TOKEN, {}, {"X-Plex-Token": "made-up"}]) | LATIN1.map(
+        lambda value: {"X-Plex-Token": value}))
+    kind = draw(st.sampled_from(["pin", "poll", "link", "user", "signin", "signout", "resources", "raw", "path"]))
+    if kind == "pin":
+        return "/api/v2/pins", "POST", {"params": {"strong": odd}, "headers": client}
+    if kind == "poll":
+        return f"/api/v2/pins/{quoted}", "GET", {"headers": client}
+    if kind == "link":
+        return "/api/v2/pins/link", "PUT", {"data": {"code": odd}, "headers": token}
+    if kind == "user":
+        return "/api/v2/user", "GET", {"headers": token, "params": {"X-Plex-Token": odd}}
+    if kind == "signin":
+        return "/api/v2/users/signin", "POST", {"data": {"login": odd, "password": draw(ODD_TEXT)}, "headers": client}
+    if kind == "signout":  # never with the account's own token: the follow-up request needs it
+        return "/api/v2/users/signout", "DELETE", {"headers": {"X-Plex-Token": draw(LATIN1)}}
+    if kind == "resources":
+        names = draw(st.lists(st.sampled_from(["includeHttps", "includeRelay", "includeIPv6"]), min_size=1, max_size=3))
+        return "/api/v2/resources", "GET", {"params": {n: draw(ODD_TEXT) for n in names}, "headers": token}
+    if kind == "raw":
+        path, method = draw(st.sampled_from([("/api/v2/pins", "POST"), ("/api/v2/pins/link", "PUT"),
+                                             ("/api/v2/users/signin", "POST")]))
+        return path, method, {"data": draw(st.sampled_from(RAW_BODIES) | JSONISH.map(encode)),
+                              "headers": {**client, **token, "Content-Type": draw(st.sampled_from(
+                                  ["application/json", "application/x-www-form-urlencoded", "text/plain"]))}}
+    return f"/api/v2/{quoted}", draw(st.sampled_from(["GET", "POST", "PUT", "DELETE"])), {"headers": token}
+
+
+def test_plextv_service_api_survives_bad_input(plextv):
+    @FUZZ
+    @given(request=plextv_requests())
+    def fuzz(request):
+        path, method, kwargs = request
+        headers = kwargs.get("headers") or {}
+        kwargs["headers"] = {k: v.encode("latin-1") if isinstance(v, str) else v for k, v in headers.items()}
+        plextv.service(method, path, **kwargs)
+
+    fuzz()
+    assert plextv.count >= EXAMPLES
+    assert plextv.mock.account.summary()["tokens"]["live"] == 1  # nothing signed in or linked
 
 
 @st.composite

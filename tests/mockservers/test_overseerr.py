@@ -259,10 +259,29 @@ def test_duplicate_request_is_409(api, mock):
     assert api.post("/request", {"mediaType": "movie", "mediaId": 603, "is4k": True}).status_code == 201
     tv = {"mediaType": "tv", "mediaId": 1396, "seasons": [1, 2]}
     assert api.post("/request", tv).status_code == 201
-    assert api.post("/request", tv).status_code == 409
+    again = api.post("/request", tv)  # Overseerr: 202 and nothing created when every season is requested already
+    assert again.status_code == 202 and again.json() == {"message": "No seasons available to request"}
     more = api.post("/request", {**tv, "seasons": "all"})  # only the seasons not requested yet
     assert more.status_code == 201 and [s["seasonNumber"] for s in more.json()["seasons"]] == [3, 4, 5]
     assert len(mock.requests) == 4
+
+
+def test_a_request_on_behalf_of_a_user_is_listed_for_that_user(api, mock):
+    mine = api.post("/request", {"mediaType": "movie", "mediaId": 603, "userId": 2})
+    assert mine.status_code == 201 and mine.json()["requestedBy"]["id"] == 2
+    assert mine.json()["requestedBy"]["plexUsername"] == "alice"
+    assert api.post("/request", {"mediaType": "movie", "mediaId": 604}).json()["requestedBy"]["id"] == 1
+    alice = api.get("/request", requestedBy=2).json()
+    assert [r["media"]["tmdbId"] for r in alice["results"]] == [603] and alice["pageInfo"]["results"] == 1
+    assert api.get("/request", requestedBy=3).json()["results"] == []
+    assert len(api.get("/request").json()["results"]) == 2
+
+
+@pytest.mark.parametrize("user_id", [0, 99, "2", True, -1])
+def test_a_request_for_an_unknown_user_is_400(api, mock, user_id):
+    response = api.post("/request", {"mediaType": "movie", "mediaId": 603, "userId": user_id})
+    assert response.status_code == 400 and "userId" in response.json()["message"]
+    assert mock.requests == []
 
 
 def test_a_declined_movie_can_be_requested_again(api, mock):
@@ -427,11 +446,14 @@ def test_test_notification_with_authorization(mock, receiver):
     assert "hook-secret" not in repr(delivery)
 
 
-@pytest.mark.parametrize("notification_type,event", [
-    ("MEDIA_PENDING", "New Movie Request"), ("MEDIA_APPROVED", "Movie Request Approved"),
-    ("MEDIA_AVAILABLE", "Movie Now Available"), ("MEDIA_DECLINED", "Movie Request Declined"),
-    ("MEDIA_FAILED", "Movie Request Failed"), ("MEDIA_AUTO_APPROVED", "Movie Request Automatically Approved")])
-def test_media_notifications_are_overseerr_shaped(mock, receiver, notification_type, event):
+# what Overseerr's media and request are when it sends each notification about a (new, pending) movie request
+@pytest.mark.parametrize("notification_type,event,media_status,request_status", [
+    ("MEDIA_PENDING", "New Movie Request", "PENDING", 1), ("MEDIA_APPROVED", "Movie Request Approved", "PROCESSING", 2),
+    ("MEDIA_AVAILABLE", "Movie Now Available", "AVAILABLE", 1),
+    ("MEDIA_DECLINED", "Movie Request Declined", "UNKNOWN", 3), ("MEDIA_FAILED", "Movie Request Failed", "PENDING", 1),
+    ("MEDIA_AUTO_APPROVED", "Movie Request Automatically Approved", "PROCESSING", 2)])
+def test_media_notifications_are_overseerr_shaped(mock, receiver, notification_type, event, media_status,
+                                                  request_status):
     created = mock.add_request("movie", 603)
     delivery = mock.send_webhook(receiver.url + "/hook", notification_type, request_id=created["id"])
     assert delivery.status_code == 200
@@ -440,12 +462,30 @@ def test_media_notifications_are_overseerr_shaped(mock, receiver, notification_t
     payload = got["json"]
     assert payload["notification_type"] == notification_type and payload["event"] == event
     assert payload["subject"] == "The Matrix (1999)" and payload["image"].endswith(".jpg")
-    assert payload["media"] == {"media_type": "movie", "tmdbId": "603", "tvdbId": "", "status": "PENDING",
+    assert payload["media"] == {"media_type": "movie", "tmdbId": "603", "tvdbId": "", "status": media_status,
                                 "status4k": "UNKNOWN"}
+    stored = mock.get_request(created["id"])  # the mock's API agrees with what it announced
+    assert stored["status"] == request_status and stored["media"]["status"] == MEDIA_STATUS_CODE[media_status]
     assert payload["request"]["request_id"] == str(created["id"])
     assert payload["request"]["requestedBy_email"] == created["requestedBy"]["email"]
     assert {"requestedBy_username", "requestedBy_avatar"} <= set(payload["request"])
     assert payload["issue"] is None and payload["comment"] is None and payload["extra"] == []
+
+
+MEDIA_STATUS_CODE = {"UNKNOWN": 1, "PENDING": 2, "PROCESSING": 3, "PARTIALLY_AVAILABLE": 4, "AVAILABLE": 5}
+
+
+def test_media_available_about_a_4k_request_makes_the_4k_media_available(mock, receiver):
+    created = mock.add_request("movie", 603, status=2, is4k=True)
+    payload = mock.send_webhook(receiver.url + "/hook", "MEDIA_AVAILABLE", request_id=created["id"]).payload
+    assert (payload["media"]["status"], payload["media"]["status4k"]) == ("UNKNOWN", "AVAILABLE")
+
+
+def test_media_available_keeps_a_partially_available_show(mock, receiver):
+    created = mock.add_request("tv", 1396, seasons=[1], status=2)
+    mock.set_media_status(created["id"], 4)
+    payload = mock.send_webhook(receiver.url + "/hook", "MEDIA_AVAILABLE", request_id=created["id"]).payload
+    assert payload["media"]["status"] == "PARTIALLY_AVAILABLE"
 
 
 def test_tv_notification_names_the_series_and_seasons(mock, receiver):

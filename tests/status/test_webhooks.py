@@ -146,3 +146,41 @@ def test_inbox_wait_for_wakes_on_arrival_and_times_out_naming_what_came():
         inbox.wait_for("MEDIA_AVAILABLE", timeout=0.05)
     inbox.clear()
     assert len(inbox) == 0
+
+
+# -- the inbox is bounded in bytes as well as in count ---------------------------------------------------------
+def small_items_notification(items: int):
+    """A valid notification whose ``extra`` holds many small items: small as text, large as Python objects."""
+    return media_approved(extra=[{"name": "n", "value": "v"} for _ in range(items)])
+
+
+def test_inbox_keeps_at_most_its_bytes_as_json_text_dropping_the_oldest():
+    inbox = WebhookInbox(max_bytes=256 * 1024)
+    for _ in range(40):
+        inbox.record(small_items_notification(1000))  # ~25 KB of JSON each
+    kept = inbox.received()
+    assert inbox.size_bytes <= inbox.max_bytes and inbox.dropped == 40 - len(kept) > 0
+    assert [r["id"] for r in kept] == list(range(41 - len(kept), 41))
+    kept[0]["payload"]["extra"].clear()  # a copy: the inbox is untouched
+    assert len(inbox.received()[0]["payload"]["extra"]) == 1000
+    assert len(inbox.received("MEDIA_APPROVED")) == len(kept) and inbox.received("TEST_NOTIFICATION") == []
+
+
+def test_inbox_keeps_at_most_its_count():
+    inbox = WebhookInbox(maxlen=3)
+    for _ in range(5):
+        inbox.record(TEST_NOTIFICATION)
+    assert [r["id"] for r in inbox.received()] == [3, 4, 5] and inbox.dropped == 2
+    with pytest.raises(ValueError, match="room for one record"):
+        WebhookInbox(max_bytes=0)
+
+
+def test_posts_of_small_json_items_keep_the_receivers_inbox_within_its_bytes(make_dashboard, fakes):
+    inbox = WebhookInbox(max_bytes=512 * 1024)
+    server = make_dashboard(fakes.StatusService([]), None, inbox=inbox)
+    payload = small_items_notification(2000)  # ~50 KB: within the 64 KiB body limit
+    for _ in range(30):
+        assert post(server, payload, secret=fakes.webhook_secret).status_code == 202
+    assert inbox.size_bytes <= 512 * 1024 and inbox.dropped > 0 and len(inbox) == 30 - inbox.dropped
+    listed = requests.get(server.url + WEBHOOK_PATH, headers={"Authorization": fakes.webhook_secret}, timeout=10)
+    assert listed.status_code == 200 and len(listed.content) < 1024 * 1024

@@ -181,3 +181,17 @@ def test_what_the_uptime_kuma_client_reported_is_on_its_client_row(clock):
     assert f"{lane_top + ROW_CLIENT + 4}" in rows["socket reconnect http://kuma"].get("d")
     assert rows["socket push heartbeat monitor 1 down"].get("cy") == str(lane_top + ROW_CLIENT)
     assert "client" in render_svg(timeline)
+
+
+def test_outbox_submissions_are_envelopes_hollow_when_queued_and_filled_when_delivered(clock):
+    timeline = Timeline(clock)
+    timeline.record("outbox", "overseerr", event="queued", submission=1, media="movie 603",
+                    detail="accepted and queued: Overseerr is unavailable")
+    clock.advance(30)
+    timeline.record("outbox", "overseerr", event="delivered", submission=1, media="movie 603",
+                    detail="Overseerr request 1")
+    svg = render_svg(timeline)
+    assert svg.count('<path d="M') >= 2 and 'fill="white"' in svg and f'fill="{COLOURS["ok"]}"' in svg
+    assert "submission #1 (movie 603) queued: accepted and queued" in svg
+    assert "submission #1 (movie 603) delivered: Overseerr request 1" in render_table(timeline)
+    assert "request queued" in svg and "request delivered" in svg

@@ -36,7 +36,7 @@ def test_fault_spellings(fault, label):
 
 
 @pytest.mark.parametrize("cells, message", [
-    (["0s", "jellyfin", "refuse", "1s"], "row 1: unknown service 'jellyfin': expected one of plex, overseerr, "
+    (["0s", "jellyfin", "refuse", "1s"], "row 1: unknown service 'jellyfin': expected one of plex, plextv, overseerr, "
                                          "uptime-kuma"),
     (["0s", "plex", "refuse", "1s", "1s", "plex", "explode", "1s"], "row 2: unknown fault 'explode': expected one of"),
     (["-1s", "plex", "refuse", "1s"], "row 1: the time must be a finite time from 0"),

@@ -14,7 +14,11 @@ Routes:
   most :data:`~.webhooks.MAX_DEPTH` deep, no lone surrogates. 202 on accept,
   400 naming the field, the value and what is allowed, 401 on a wrong secret.
 * ``GET`` / ``DELETE /api/v1/webhooks/overseerr`` - read (``?type=`` one of
-  the notification types) / clear what was accepted (same secret).
+  the notification types) / clear what was accepted, with the same secret (no
+  admin token: the records are what the secret's holder sent). ``GET`` answers
+  ``{"success": true, "data": {"count": n, "notifications": [record, ...]}}``,
+  oldest first, a record being ``{"id", "received_at", "notification_type",
+  "subject", "payload"}``; ``DELETE`` answers ``{"count": 0}`` the same way.
 
 Every error is JSON ``{"success": false, "error": "<what was wrong>"}``; no
 message ever echoes a token or a secret. Bad input never gets a 5xx.
@@ -24,7 +28,6 @@ from __future__ import annotations
 
 import hmac
 import logging
-from datetime import datetime
 from typing import Any, Callable, Mapping
 
 from flask import Flask, Response, jsonify, request
@@ -69,8 +72,13 @@ def _short(value: str, limit: int = 40) -> str:
     return text if len(text) <= limit else f"{text[:limit]}... ({len(value)} characters)"
 
 
-def build_dashboard(status_service: Any, breakers: Any, *, now: datetime | None = None) -> dict[str, Any]:
-    """The dashboard ``data`` object: ``timestamp``, ``services`` (with ``circuitBreaker``), ``summary``."""
+def build_dashboard(status_service: Any, breakers: Any, *, clock: Clock = SYSTEM_CLOCK) -> dict[str, Any]:
+    """The dashboard ``data`` object: ``timestamp``, ``services`` (with ``circuitBreaker``), ``summary``, and
+    ``outbox`` when the status service reports one (``get_outbox_status()``).
+
+    ``timestamp`` is read from ``clock`` once the statuses and breaker metrics are in (checking the services
+    may take time): the moment the data describes, never earlier than any status in it.
+    """
     statuses = list(status_service.get_all_statuses())
     metrics: dict[str, Any] = dict(breakers.all_metrics()) if breakers is not None else {}
     breaker_names: Mapping[str, str] = getattr(status_service, "breaker_names", None) or {}
@@ -80,7 +88,11 @@ def build_dashboard(status_service: Any, breakers: Any, *, now: datetime | None 
         breaker = breaker_names.get(item.get("name"), item.get("name"))
         item["circuitBreaker"] = metrics.get(breaker)
         services.append(item)
-    return {"timestamp": iso_utc(now or SYSTEM_CLOCK.now()), "services": services, "summary": summarize(services, metrics)}
+    data = {"timestamp": iso_utc(clock.now()), "services": services, "summary": summarize(services, metrics)}
+    outbox = getattr(status_service, "get_outbox_status", lambda: None)()
+    if outbox is not None:
+        data["outbox"] = outbox
+    return data
 
 
 def create_dashboard_app(status_service: Any, breakers: Any, *, jwt_secret: str, webhook_secret: str | None,
@@ -88,7 +100,7 @@ def create_dashboard_app(status_service: Any, breakers: Any, *, jwt_secret: str,
                          max_token_lifetime_s: float = MAX_TOKEN_LIFETIME_S,
                          health: Callable[[], Mapping[str, Any]] | None = None, accounts: Accounts | None = None,
                          secure_cookie: bool = False, check_interval_s: float | None = None,
-                         max_streams: int = MAX_STREAMS) -> Flask:
+                         max_streams: int = MAX_STREAMS, outbox: Any = None) -> Flask:
     """Build the Flask app: the JSON dashboard, the webhook receiver and the health page (:mod:`.page`).
 
     ``status_service`` needs ``get_all_statuses()`` (and may map service names to
@@ -100,6 +112,8 @@ def create_dashboard_app(status_service: Any, breakers: Any, *, jwt_secret: str,
     (default ``{"status": "ok"}``; it must not hold secrets: the route needs no authentication).
     ``accounts`` (who may sign in to the page), ``secure_cookie``, ``check_interval_s`` and
     ``max_streams``: see :func:`~.page.register_page`.
+    ``outbox`` (a :class:`~companion.outbox.RequestOutbox`): media requests at ``/api/v1/requests``
+    (:mod:`.requests`; any valid bearer token).
     """
     if not jwt_secret:
         raise ValueError("jwt_secret must not be empty")
@@ -134,11 +148,24 @@ def create_dashboard_app(status_service: Any, breakers: Any, *, jwt_secret: str,
             return _fail(exc.status, exc.message, headers)
         log.debug("dashboard read by %r", claims.get("sub"))
         try:
-            data = build_dashboard(status_service, breakers, now=now())
+            data = build_dashboard(status_service, breakers, clock=clock)
         except Exception as exc:  # noqa: BLE001 - the dashboard answers JSON, never an HTML 500
             log.exception("building the service-health dashboard failed")
             return _fail(500, f"could not build the dashboard: {type(exc).__name__}: {exc}")
         return jsonify({"success": True, "data": data})
+
+    if outbox is not None:
+        from .requests import add_request_routes
+
+        def any_role() -> Response | None:
+            try:
+                verify_token(request.headers.get("Authorization"), jwt_secret, required_role=None, now=now(),
+                             max_lifetime_s=max_token_lifetime_s)
+            except TokenError as exc:
+                return _fail(exc.status, exc.message)
+            return None
+
+        add_request_routes(app, outbox, any_role, _fail)
 
     @app.post(WEBHOOK_PATH)
     def receive_webhook():

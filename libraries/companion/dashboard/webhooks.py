@@ -25,7 +25,8 @@ from ..clock import SYSTEM_CLOCK, Clock
 from ..timeutil import iso_utc
 
 __all__ = ["NOTIFICATION_TYPES", "MEDIA_TYPES", "MEDIA_STATUSES", "MAX_BODY_BYTES", "MAX_DEPTH",
-           "WebhookValidationError", "parse_notification", "validate_notification", "WebhookInbox"]
+           "WebhookValidationError", "parse_notification", "validate_notification", "WebhookInbox",
+           "INBOX_MAX_RECORDS", "INBOX_MAX_BYTES"]
 
 #: the largest webhook body read (64 KiB; Overseerr's notifications are a few KB); longer is a 413
 MAX_BODY_BYTES = 64 * 1024
@@ -201,15 +202,45 @@ def validate_notification(payload: Any) -> dict[str, Any]:
     return dict(payload)
 
 
+#: the inbox keeps at most this many notifications and bytes of them (their JSON text), oldest dropped first
+INBOX_MAX_RECORDS = 500
+INBOX_MAX_BYTES = 8 * 1024 * 1024
+
+
+class _Kept:
+    """One record as the inbox keeps it: its type (to filter without parsing) and its JSON text."""
+
+    __slots__ = ("notification_type", "text")
+
+    def __init__(self, notification_type: Any, text: str) -> None:
+        self.notification_type = notification_type
+        self.text = text
+
+    def record(self) -> dict[str, Any]:
+        return json.loads(self.text)
+
+
 class WebhookInbox:
-    """The notifications a receiver accepted, oldest first; bounded and thread-safe.
+    """The notifications a receiver accepted, oldest first; bounded in count and in bytes, thread-safe.
 
     Each record: ``{"id", "received_at" (ISO 8601 UTC, from ``clock``), "notification_type",
-    "subject", "payload"}``.
+    "subject", "payload"}``. At most ``maxlen`` records and ``max_bytes`` bytes of them, the oldest
+    dropped first (the newest is always kept). A record is kept as compact JSON text, so
+    :attr:`size_bytes` is what it holds: parsed, a body of many small JSON items takes many times its
+    size in Python objects. Readers get fresh copies.
     """
 
-    def __init__(self, maxlen: int = 500, clock: Clock = SYSTEM_CLOCK) -> None:
-        self._records: deque[dict[str, Any]] = deque(maxlen=maxlen)
+    def __init__(self, maxlen: int = INBOX_MAX_RECORDS, clock: Clock = SYSTEM_CLOCK,
+                 max_bytes: int = INBOX_MAX_BYTES) -> None:
+        if maxlen < 1 or max_bytes < 1:
+            raise ValueError(f"an inbox needs room for one record, got maxlen={maxlen}, max_bytes={max_bytes}")
+        self.maxlen = maxlen
+        self.max_bytes = max_bytes
+        #: bytes of JSON text kept (at most :attr:`max_bytes`, unless the one newest record is larger)
+        self.size_bytes = 0
+        #: records dropped to stay within the bounds since the last clear
+        self.dropped = 0
+        self._records: deque[_Kept] = deque()
         self._cond = threading.Condition()
         self._ids = itertools.count(1)
         self._clock = clock
@@ -224,20 +255,27 @@ class WebhookInbox:
                 "subject": payload.get("subject"),
                 "payload": dict(payload),
             }
-            self._records.append(entry)
+            kept = _Kept(entry["notification_type"], json.dumps(entry, separators=(",", ":")))
+            self._records.append(kept)
+            self.size_bytes += len(kept.text)
+            while len(self._records) > 1 and (len(self._records) > self.maxlen or self.size_bytes > self.max_bytes):
+                self.size_bytes -= len(self._records.popleft().text)
+                self.dropped += 1
             self._cond.notify_all()
-            return dict(entry)
+            return kept.record()
 
     def received(self, notification_type: str | None = None) -> list[dict[str, Any]]:
         """Records, oldest first, optionally only of one ``notification_type``."""
         with self._cond:
-            return [dict(r) for r in self._records
-                    if notification_type is None or r["notification_type"] == notification_type]
+            kept = [k for k in self._records if notification_type is None or k.notification_type == notification_type]
+        return [k.record() for k in kept]
 
     def clear(self) -> None:
         """Forget every record."""
         with self._cond:
             self._records.clear()
+            self.size_bytes = 0
+            self.dropped = 0
 
     def __len__(self) -> int:
         with self._cond:
@@ -250,9 +288,10 @@ class WebhookInbox:
         Raises ``TimeoutError`` naming what did arrive when none comes in ``timeout`` seconds.
         """
         def match() -> dict[str, Any] | None:
-            for record in reversed(self._records):
-                if notification_type is not None and record["notification_type"] != notification_type:
+            for kept in reversed(self._records):
+                if notification_type is not None and kept.notification_type != notification_type:
                     continue
+                record = kept.record()
                 if predicate is not None and not predicate(record):
                     continue
                 return record
@@ -261,7 +300,7 @@ class WebhookInbox:
         with self._cond:
             found = self._cond.wait_for(match, timeout)
             if found:
-                return dict(found)
-            seen = [r["notification_type"] for r in self._records]
+                return found
+            seen = [k.notification_type for k in self._records]
         raise TimeoutError(f"no {notification_type or 'any'} webhook notification arrived in {timeout:g} s; "
                            f"received: {seen or 'nothing'}")
