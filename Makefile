@@ -83,8 +83,10 @@ robot-serial: venv
 pytest: venv
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
+## robocop over the Robot data, ruff (pyproject.toml) over every Python file.
 lint: venv
 	$(BIN)/robocop check $(ROBOT_DIRS) resources
+	$(BIN)/ruff check .
 
 ## pytest and the pabot suites under coverage (every process measured, then combined), all three runs at once:
 ## the tests marked `untraced` (fuzzers, robot/benchmark runs) without the tracer, the rest traced;
@@ -114,7 +116,7 @@ coverage: venv
 	wait $$html || { echo "coverage html failed"; status=1; }; \
 	exit $$status
 
-## Every test: robocop, pytest and the Robot suites under pabot, with the coverage threshold.
+## Every test: robocop and ruff, pytest and the Robot suites under pabot, with the coverage threshold.
 test: lint coverage
 
 ## libdoc HTML of every keyword library and resource file into docs/ (committed), and the README's picture of

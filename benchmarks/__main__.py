@@ -1,4 +1,4 @@
-"""``python -m benchmarks [--quick] [--out results/bench]``: run every benchmark and write the report."""
+"""``python -m benchmarks [--quick | --smoke] [--out results/bench]``: run every benchmark and write the report."""
 
 from __future__ import annotations
 
@@ -35,11 +35,16 @@ BENCHMARKS = tuple(RUNNERS)
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__)
-    parser.add_argument("--quick", action="store_true", help="1 s per load point and fewer repetitions (~40 s)")
+    size = parser.add_mutually_exclusive_group()
+    size.add_argument("--quick", action="store_true", help="1 s per load point and fewer repetitions (~1 min)")
+    size.add_argument("--smoke", action="store_true",
+                      help="seconds: every section runs to its table, the numbers mean nothing (make test runs it)")
     parser.add_argument("--out", type=Path, default=Path("results/bench"), help="output folder (default %(default)s)")
-    parser.add_argument("--engine", choices=("auto", "wrk", "python"), default="auto",
-                        help="HTTP load generator (auto: wrk if present or installable, else Python)")
-    parser.add_argument("--no-install", action="store_true", help="never try to apt-get install wrk")
+    parser.add_argument("--engine", choices=("auto", "wrk", "python"),
+                        help="HTTP load generator (default auto: wrk if present or installable, else Python; "
+                             "--smoke: Python, in this process)")
+    parser.add_argument("--no-install", action="store_true",
+                        help="never install what is missing (wrk, node, Express 4); --smoke never does")
     parser.add_argument("--only", action="append", choices=BENCHMARKS, metavar="NAME",
                         help=f"run only this benchmark (repeatable): {', '.join(BENCHMARKS)}")
     return parser.parse_args(argv)
@@ -51,7 +56,7 @@ def run_all(config: BenchConfig, only: list[str] | None = None,
     selected = only or list(BENCHMARKS)
     load = None
     if any(RUNNERS[name][0] for name in selected):
-        load = LoadGenerator(config.load_engine, install=config.install_wrk, log=log)
+        load = LoadGenerator(config.load_engine, install=config.install, in_process=config.load_in_process, log=log)
     sections: list[Section] = []
     for name, (needs_load, runner) in RUNNERS.items():
         if name not in selected:
@@ -65,7 +70,10 @@ def run_all(config: BenchConfig, only: list[str] | None = None,
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
-    config = BenchConfig.for_mode(args.quick, load_engine=args.engine, install_wrk=not args.no_install)
+    overrides: dict = {"load_engine": args.engine} if args.engine else {}
+    if args.no_install:
+        overrides["install"] = False
+    config = BenchConfig.for_mode("smoke" if args.smoke else "quick" if args.quick else "full", **overrides)
     machine = machine_info()
     started = time.perf_counter()
     sections = run_all(config, args.only)

@@ -30,7 +30,7 @@ import requests
 from .loadgen import LoadGenerator
 from .model import BenchConfig, Section
 from .processes import free_port, local_url, pin, serving
-from .stats import median_load
+from .stats import median_load, or_na
 from .targets import PLEX_ITEMS_PATH, Target, plex_targets
 
 __all__ = ["run", "PEER_SCRIPT", "express_modules"]
@@ -44,7 +44,7 @@ PEER_SCRIPT = next((place / "express_plex_mock.js" for place in PEER_PLACES
                     if (place / "express_plex_mock.js").is_file()), PEER_PLACES[0] / "express_plex_mock.js")
 EXPRESS_DIR = Path(tempfile.gettempdir()) / "express4"
 CONNECTIONS = 32
-COLUMNS = ["server", "format", "page KB", "req/s", "p50 ms", "p99 ms", "x Express", "errors"]
+COLUMNS = ["server", "format", "page KB", "req/s", "server CPU %", "p50 ms", "p99 ms", "x Express", "errors"]
 
 
 def _is_root() -> bool:
@@ -56,17 +56,21 @@ def _quiet(command: list[str], cwd: Path | None = None) -> bool:
                           check=False).returncode == 0
 
 
-def express_modules(log: Callable[[str], None] = print) -> tuple[str | None, str]:
-    """``(node_modules folder, "")`` when node and Express 4 can be had, else ``(None, why not)``."""
+def express_modules(log: Callable[[str], None] = print, install: bool = True) -> tuple[str | None, str]:
+    """``(node_modules folder, "")`` when node and Express 4 can be had (installing them only if ``install``),
+    else ``(None, why not)``."""
     if not PEER_SCRIPT.is_file():
         return None, f"the anchor {PEER_SCRIPT} is not there"
-    if not shutil.which("node") and _is_root() and shutil.which("apt-get"):
+    if not shutil.which("node") and install and _is_root() and shutil.which("apt-get"):
         log("  installing Debian's nodejs and npm for the Express anchor ...")
         _quiet(["apt-get", "install", "-y", "-qq", "nodejs", "npm"])
     if not shutil.which("node"):
-        return None, "node is not installed and could not be installed (not root, or no apt-get)"
+        return None, ("node is not installed and could not be installed (not root, or no apt-get)" if install
+                      else "node is not installed (installing is off)")
     modules = EXPRESS_DIR / "node_modules"
     if not (modules / "express").is_dir():
+        if not install:
+            return None, f"Express 4 is not in {EXPRESS_DIR} (installing is off)"
         if not shutil.which("npm"):
             return None, "npm is not installed: cannot install Express 4"
         log(f"  installing express@4 into {EXPRESS_DIR} ...")
@@ -77,15 +81,18 @@ def express_modules(log: Callable[[str], None] = print) -> tuple[str | None, str
     return str(modules), ""
 
 
-def run(config: BenchConfig, load: LoadGenerator, *, rounds: int = 2, log: Callable[[str], None] = print) -> Section:
-    """Express anchor, project JSON, project XML at 32 connections; interleaved rounds; medians."""
+def run(config: BenchConfig, load: LoadGenerator, *, rounds: int | None = None,
+        log: Callable[[str], None] = print) -> Section:
+    """Express anchor, project JSON, project XML at 32 connections; interleaved rounds; medians
+    (``rounds`` default: ``config.rounds``)."""
+    rounds = rounds or config.rounds
     started = time.perf_counter()
     section = Section(key="anchor", title="7. The Plex mock beside the seed's Express mock",
                       description=(f"GET {PLEX_ITEMS_PATH.split('?')[0]} (50 items) at {CONNECTIONS} connections, "
                                    f"{config.load_duration_s:g} s per point, {rounds} interleaved rounds, medians; "
                                    f"load engine: {load.engine}."),
                       columns=COLUMNS)
-    modules, why_not = express_modules(log)
+    modules, why_not = express_modules(log, install=config.install)
     json_target, xml_target = plex_targets()
     express_target = Target("express", PLEX_ITEMS_PATH, "json", {"Accept": "application/json"})
     plex_port, express_port = free_port(), free_port()
@@ -98,9 +105,12 @@ def run(config: BenchConfig, load: LoadGenerator, *, rounds: int = 2, log: Calla
     samples: dict[int, list[dict]] = {i: [] for i in range(len(plan))}
     previous_affinity = os.sched_getaffinity(0) if hasattr(os, "sched_getaffinity") else None
     with serving([sys.executable, "-m", "mockservers", "--only", "plex", "--plex-port", str(plex_port)],
-                 local_url(plex_port) + "/identity"), \
+                 local_url(plex_port) + "/identity") as plex_process, \
             (serving(["node", str(PEER_SCRIPT), str(express_port)], local_url(express_port) + "/",
-                     env=dict(os.environ, NODE_PATH=modules)) if modules else _nothing()):
+                     env=dict(os.environ, NODE_PATH=modules)) if modules else _nothing()) as express_process:
+        pids = {plex_port: plex_process.pid}
+        if express_process is not None:
+            pids[express_port] = express_process.pid
         pin(0, {1})  # wrk inherits this process's core
         try:
             for index, (_, target, port) in enumerate(plan):
@@ -110,10 +120,10 @@ def run(config: BenchConfig, load: LoadGenerator, *, rounds: int = 2, log: Calla
             for round_no in range(rounds):
                 for index, (name, target, port) in enumerate(plan):
                     result = load.run(target.url(local_url(port)), headers=target.headers, connections=CONNECTIONS,
-                                      duration_s=config.load_duration_s)
+                                      duration_s=config.load_duration_s, server_pid=pids[port])
                     samples[index].append(result)
                     log(f"  round {round_no + 1} {name} {target.fmt}: {result['rps']:.0f} req/s, "
-                        f"p99 {result['p99_ms']:.1f} ms")
+                        f"server CPU {result['server_cpu_pct']} %, p99 {result['p99_ms']:.1f} ms")
         finally:
             if previous_affinity is not None:
                 os.sched_setaffinity(0, previous_affinity)
@@ -124,10 +134,12 @@ def run(config: BenchConfig, load: LoadGenerator, *, rounds: int = 2, log: Calla
         section.rows.append({
             "server": name, "format": target.fmt.upper(),
             "page KB": round(section.raw["page_bytes"][index] / 1024, 1),
-            "req/s": round(m["rps"]), "p50 ms": round(m["p50_ms"], 2), "p99 ms": round(m["p99_ms"], 2),
+            "req/s": round(m["rps"]), "server CPU %": or_na(m["server_cpu_pct"]), "p50 ms": round(m["p50_ms"], 2), "p99 ms": round(m["p99_ms"], 2),
             "x Express": round(m["rps"] / anchor_rps, 2) if anchor_rps else "n/a", "errors": m["errors"]})
     section.notes.append("Servers pinned to core 0, the load generator to core 1 (when the platform can pin). "
-                         "The project page carries more fields per item than the Express page (page KB).")
+                         "The project page carries more fields per item than the Express page (page KB). "
+                         "server CPU %: the server process's CPU time over the load run, in % of one core "
+                         "(below 100 while the load generator keeps it busy: it waited, or other work on the machine had the core).")
     if load.note:
         section.notes.append(load.note)
     section.elapsed_s = time.perf_counter() - started

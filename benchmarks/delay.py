@@ -17,9 +17,11 @@ __all__ = ["run", "DELAY_MS"]
 DELAY_MS = 100.0
 
 
-def run(config: BenchConfig, load: LoadGenerator, *, delay_ms: float = DELAY_MS, connections: Sequence[int] = (1, 32),
-        log: Callable[[str], None] = print) -> Section:
-    """Plex items page (JSON) with ``faults.set_delay(delay_ms)``: observed p50/p99 against the configured delay."""
+def run(config: BenchConfig, load: LoadGenerator, *, delay_ms: float = DELAY_MS,
+        connections: Sequence[int] | None = None, log: Callable[[str], None] = print) -> Section:
+    """Plex items page (JSON) with ``faults.set_delay(delay_ms)``: observed p50/p99 against the configured delay,
+    at each connection count (default ``config.delay_connections``)."""
+    connections = connections or config.delay_connections
     section = Section(
         key="delay", title="2. Delay accuracy",
         description=(f"Plex items page (JSON) with a {delay_ms:g} ms injected delay, "

@@ -133,7 +133,20 @@ class _DevTools:
             self.process.wait(timeout=10)
         except subprocess.TimeoutExpired:
             self.process.kill()
-        self.profile.cleanup()
+        self._remove_profile()
+
+    def _remove_profile(self, within_s: float = 10.0) -> None:
+        """Remove the profile folder once Chromium's helper processes, which outlive the browser process for a
+        moment, stop writing into it ("Directory not empty" on a busy machine): tried until it is gone."""
+        deadline = time.monotonic() + within_s
+        while True:
+            try:
+                self.profile.cleanup()
+                return
+            except OSError:
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.05)
 
 
 _LOADED = """new Promise(done => {
@@ -214,7 +227,7 @@ def measure(rounds: int = 30, changes: int = 20) -> dict[str, Any]:
 def run(config: BenchConfig, *, log: Callable[[str], None] = print) -> Section:
     """The health page's benchmark section."""
     started = time.perf_counter()
-    m = measure(rounds=10 if config.quick else 30, changes=5 if config.quick else 20)
+    m = measure(rounds=config.health_page_rounds, changes=config.health_page_changes)
     kib = sum(m["bytes"].values()) / 1024
 
     def cell(values: dict[str, float] | None) -> str:

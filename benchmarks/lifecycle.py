@@ -57,22 +57,19 @@ def run(config: BenchConfig, *, mocks: Sequence[type] = MOCKS, repeats: int | No
                          "the listener and idle connections, waits for busy ones (re-checked every "
                          f"{SHUTDOWN_POLL_S * 1000:g} ms, mockservers.core.server.SHUTDOWN_POLL_S) and joins the "
                          "thread. Target: start + stop at most 50 ms.")
-    rss = resident_mb()
+    rss = resident_mb(config.warm_requests)
     section.raw["resident_mb"] = rss
     section.notes.append(f"Resident memory of one mock process (python -m mockservers --only plex, after "
-                         f"{WARM_REQUESTS} requests over keep-alive): "
+                         f"{config.warm_requests} requests over keep-alive): "
                          + (f"{rss:.1f} MB (target: at most 80 MB)." if rss else "not measured (needs /proc)."))
     log(f"  one Plex mock process: {rss if rss else 'n/a'} MB resident")
     section.elapsed_s = time.perf_counter() - started
     return section
 
 
-#: requests sent to the mock process before its memory is read
-WARM_REQUESTS = 2000
-
-
-def resident_mb() -> float | None:
-    """VmRSS of a ``python -m mockservers --only plex`` process after some traffic (Linux; else None)."""
+def resident_mb(warm_requests: int) -> float | None:
+    """VmRSS of a ``python -m mockservers --only plex`` process after ``warm_requests`` requests (Linux; else
+    None)."""
     import sys
     from pathlib import Path
 
@@ -87,7 +84,7 @@ def resident_mb() -> float | None:
     try:
         with serving([sys.executable, "-m", "mockservers", "--only", "plex", "--plex-port", str(port)],
                      local_url(port) + "/identity") as process, requests.Session() as session:
-            for index in range(WARM_REQUESTS):
+            for index in range(warm_requests):
                 target = plex_targets()[index % 2]
                 session.get(target.url(local_url(port)), headers=target.headers, timeout=10)
             for line in Path(f"/proc/{process.pid}/status").read_text().splitlines():

@@ -6,8 +6,11 @@ import json
 import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 from typing import Callable, Mapping
+
+import psutil
 
 from . import pyload
 from .wrk import find_wrk, run_wrk
@@ -45,8 +48,21 @@ class LoadGenerator:
             log(f"note: {self.note}")
 
     def run(self, url: str, *, headers: Mapping[str, str], connections: int, duration_s: float,
-            timeout_s: float = 10.0) -> dict:
-        """One load point; the dict has ``requests, rps, p50_ms, p99_ms, errors, ...``."""
+            timeout_s: float = 10.0, server_pid: int | None = None) -> dict:
+        """One load point; the dict has ``requests, rps, p50_ms, p99_ms, errors, ...`` and ``server_cpu_pct``:
+        the CPU time the server process ``server_pid`` used during the run, in % of one core (None without a
+        pid, or when the server is this process and the load comes from this process too)."""
+        measurable = server_pid is not None and not (self._in_process and not self._wrk and server_pid == os.getpid())
+        server = psutil.Process(server_pid) if measurable else None
+        cpu_before = _cpu_seconds(server) if server else 0.0
+        started = time.perf_counter()
+        result = self._load(url, headers, connections, duration_s, timeout_s)
+        wall_s = time.perf_counter() - started
+        result["server_cpu_pct"] = round(100 * (_cpu_seconds(server) - cpu_before) / wall_s, 1) if server else None
+        return result
+
+    def _load(self, url: str, headers: Mapping[str, str], connections: int, duration_s: float,
+              timeout_s: float) -> dict:
         if self._wrk:
             return run_wrk(self._wrk, url, headers=headers, connections=connections, duration_s=duration_s,
                            timeout_s=timeout_s)
@@ -70,3 +86,9 @@ class LoadGenerator:
             tail = " | ".join(done.stderr.strip().splitlines()[-3:])
             raise RuntimeError(f"python load generator failed (exit {done.returncode}): {tail}")
         return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def _cpu_seconds(process: psutil.Process) -> float:
+    """User + system CPU seconds of ``process`` (its own threads, not its children)."""
+    times = process.cpu_times()
+    return times.user + times.system

@@ -76,7 +76,7 @@ def measure_store(url: str, mock: OverseerrMock, submissions: int) -> dict[str, 
 
 
 def run(config: BenchConfig, *, submissions: int | None = None, log: Callable[[str], Any] = print) -> Section:
-    count = submissions or (200 if config.quick else 1000)
+    count = submissions or config.outbox_submissions
     rows: list[dict[str, Any]] = []
     raw: dict[str, Any] = {}
     with OverseerrMock(api_key="mock-api-key", catalogue=bench_catalogue(count)) as mock, tempfile.TemporaryDirectory(prefix="outbox-bench-") as tmp:

@@ -59,7 +59,7 @@ def render_markdown(machine: dict[str, Any], config: BenchConfig, sections: list
         f"- cores: {machine.get('cores')} (usable: {machine.get('usable_cores')}), "
         f"load average 1/5/15 min at start: {', '.join(map(str, load)) if load else 'n/a'}",
         f"- Python {machine.get('python')} ({machine.get('implementation')}), {machine.get('platform')}",
-        f"- mode: {'quick' if config.quick else 'full'}, load duration per point {config.load_duration_s:g} s",
+        f"- mode: {config.mode}, load duration per point {config.load_duration_s:g} s",
         "",
         f"> {ROUGH_NOTE}",
     ]

@@ -29,14 +29,14 @@ from typing import Callable
 from .loadgen import LoadGenerator
 from .model import BenchConfig, Section
 from .processes import free_port, local_url, pin, serving
-from .stats import median_load
+from .stats import median_load, or_na
 from .targets import PLEX_ITEMS_PATH, Target, plex_targets, warm_up
 
 __all__ = ["run", "CANDIDATES"]
 
 CONNECTIONS = 32
 CANDIDATES = ("werkzeug", "uvicorn", "uvicorn+a2wsgi", "granian", "cheroot", "mock")
-COLUMNS = ["server", "what it serves", "req/s", "p50 ms", "p99 ms", "x werkzeug", "errors"]
+COLUMNS = ["server", "what it serves", "req/s", "server CPU %", "p50 ms", "p99 ms", "x werkzeug", "errors"]
 _WHAT = {"werkzeug": "bare WSGI app, ready bytes", "uvicorn": "bare ASGI app, ready bytes",
          "uvicorn+a2wsgi": "Flask route via a2wsgi, ready bytes", "granian": "bare WSGI app, ready bytes",
          "cheroot": "bare WSGI app, ready bytes", "mock": "the whole Plex mock (faults, journal, ready bytes)"}
@@ -82,7 +82,7 @@ def serve(name: str, port: int) -> None:
             def log_request(self, *args: object, **kwargs: object) -> None:
                 pass
 
-        makeserving("127.0.0.1", port, wsgi, threaded=True, request_handler=Quiet).serve_forever()
+        make_server("127.0.0.1", port, wsgi, threaded=True, request_handler=Quiet).serve_forever()
     elif name in ("uvicorn", "uvicorn+a2wsgi"):
         import uvicorn
 
@@ -116,8 +116,11 @@ def serve(name: str, port: int) -> None:
         raise SystemExit(f"unknown candidate {name!r}: expected one of {', '.join(CANDIDATES)}")
 
 
-def run(config: BenchConfig, load: LoadGenerator, *, rounds: int = 2, log: Callable[[str], None] = print) -> Section:
-    """Every available candidate at 32 connections, rounds interleaved, medians."""
+def run(config: BenchConfig, load: LoadGenerator, *, rounds: int | None = None,
+        log: Callable[[str], None] = print) -> Section:
+    """Every available candidate at 32 connections, rounds interleaved, medians
+    (``rounds`` default: ``config.rounds``)."""
+    rounds = rounds or config.rounds
     started = time.perf_counter()
     section = Section(key="servers", title="8. Candidate servers for the mocks",
                       description=(f"GET {PLEX_ITEMS_PATH.split('?')[0]} (the project's 50-item JSON page) at "
@@ -136,13 +139,14 @@ def run(config: BenchConfig, load: LoadGenerator, *, rounds: int = 2, log: Calla
             for name in names:
                 port = free_port()
                 with serving([sys.executable, "-m", "benchmarks.servers", "serve", name, str(port)],
-                             target.url(local_url(port))):
+                             target.url(local_url(port))) as process:
                     pin(0, {1})  # wrk inherits this process's core
                     warm_up(local_url(port), target)
                     result = load.run(target.url(local_url(port)), headers=target.headers, connections=CONNECTIONS,
-                                      duration_s=config.load_duration_s)
+                                      duration_s=config.load_duration_s, server_pid=process.pid)
                 samples[name].append(result)
-                log(f"  round {round_no + 1} {name}: {result['rps']:.0f} req/s, p99 {result['p99_ms']:.1f} ms")
+                log(f"  round {round_no + 1} {name}: {result['rps']:.0f} req/s, server CPU {result['server_cpu_pct']} %, "
+                    f"p99 {result['p99_ms']:.1f} ms")
     finally:
         if previous_affinity is not None:
             os.sched_setaffinity(0, previous_affinity)
@@ -151,11 +155,12 @@ def run(config: BenchConfig, load: LoadGenerator, *, rounds: int = 2, log: Calla
     for name in names:
         m = medians[name]
         section.rows.append({
-            "server": name, "what it serves": _WHAT[name], "req/s": round(m["rps"]),
+            "server": name, "what it serves": _WHAT[name], "req/s": round(m["rps"]), "server CPU %": or_na(m["server_cpu_pct"]),
             "p50 ms": round(m["p50_ms"], 2), "p99 ms": round(m["p99_ms"], 2),
             "x werkzeug": round(m["rps"] / base, 2) if base else "n/a", "errors": m["errors"]})
     section.notes.append("Each server is its own process pinned to core 0; the load generator runs on core 1 "
-                         "(when the platform can pin).")
+                         "(when the platform can pin). server CPU %: the server process's CPU time over the load "
+                         "run, in % of one core.")
     if load.note:
         section.notes.append(load.note)
     section.elapsed_s = time.perf_counter() - started

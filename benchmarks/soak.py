@@ -31,11 +31,10 @@ from mockservers.credentials import DEFAULT_CREDENTIALS
 
 from .model import BenchConfig, Section
 
-__all__ = ["run", "soak", "SoakResult", "CLIENTS", "DURATION_S", "QUICK_DURATION_S", "DROP_PATH", "FAULTS"]
+__all__ = ["run", "soak", "SoakResult", "CLIENTS", "DURATION_S", "DROP_PATH", "FAULTS"]
 
 CLIENTS = 64
 DURATION_S = 30.0
-QUICK_DURATION_S = 3.0
 #: the one path whose requests ask for a dropped connection (a ``reset`` route fault)
 DROP_PATH = "/soak-drop-me"
 #: share of requests each client sends to :data:`DROP_PATH`
@@ -126,10 +125,12 @@ def soak(mock_class: type, *, clients: int = CLIENTS, duration_s: float = DURATI
     return result
 
 
-def run(config: BenchConfig, *, mocks: Sequence[type] = tuple(TARGETS), clients: int = CLIENTS,
+def run(config: BenchConfig, *, mocks: Sequence[type] = tuple(TARGETS), clients: int | None = None,
         duration_s: float | None = None, log: Callable[[str], None] = print) -> Section:
-    """One soak per mock; the table counts answers, asked drops and unasked drops (the target: 0)."""
-    duration_s = duration_s or (QUICK_DURATION_S if config.quick else DURATION_S)
+    """One soak per mock; the table counts answers, asked drops and unasked drops (the target: 0).
+    ``clients`` and ``duration_s`` default to ``config.soak_clients`` and ``config.soak_duration_s``."""
+    clients = clients or config.soak_clients
+    duration_s = duration_s or config.soak_duration_s
     section = Section(
         key="soak", title="6. Soak: concurrent clients with faults on",
         description=(f"{clients} concurrent clients for {duration_s:g} s per mock on 127.0.0.1; faults: "

@@ -6,7 +6,7 @@ import math
 import statistics
 from typing import Sequence
 
-__all__ = ["percentile", "summarize_ns", "summarize_s", "median_load"]
+__all__ = ["percentile", "summarize_ns", "summarize_s", "median_load", "or_na"]
 
 
 def percentile(values: Sequence[float], pct: float) -> float:
@@ -41,9 +41,17 @@ def _summary(ms: list[float]) -> dict[str, float]:
             "max_ms": max(ms) if ms else math.nan}
 
 
-def median_load(runs: Sequence[dict]) -> dict[str, float]:
-    """The median ``rps``, ``p50_ms`` and ``p99_ms`` of several load runs, and their summed ``errors``."""
+def median_load(runs: Sequence[dict]) -> dict[str, float | None]:
+    """The median ``rps``, ``p50_ms``, ``p99_ms`` and ``server_cpu_pct`` (None when a run has none) of several
+    load runs, and their summed ``errors``."""
+    cpu = [r.get("server_cpu_pct") for r in runs]
     return {"rps": statistics.median(r["rps"] for r in runs),
             "p50_ms": statistics.median(r["p50_ms"] for r in runs),
             "p99_ms": statistics.median(r["p99_ms"] for r in runs),
+            "server_cpu_pct": None if None in cpu else round(statistics.median(cpu), 1),
             "errors": sum(r["errors"] for r in runs)}
+
+
+def or_na(value: float | None) -> float | str:
+    """``value``, or ``"n/a"`` for a figure that was not measured."""
+    return "n/a" if value is None else value

@@ -52,10 +52,10 @@ class Candidate:
     name: str
     pabot_args: tuple[str, ...] | None  # None: plain serial robot
 
-    def command(self, bin_dir: Path, outdir: str) -> list[str]:
+    def command(self, bin_dir: Path, outdir: str, suites: tuple[str, ...] = ("robot",)) -> list[str]:
         if self.pabot_args is None:
-            return [str(bin_dir / "robot"), "--outputdir", outdir, *PATHS, "robot"]
-        return [str(bin_dir / "pabot"), "--no-pabotlib", *self.pabot_args, "--outputdir", outdir, *PATHS, "robot"]
+            return [str(bin_dir / "robot"), "--outputdir", outdir, *PATHS, *suites]
+        return [str(bin_dir / "pabot"), "--no-pabotlib", *self.pabot_args, "--outputdir", outdir, *PATHS, *suites]
 
 
 SERIAL = Candidate("robot (serial)", None)
@@ -111,8 +111,10 @@ def _outcome(output_xml: Path) -> _Waits:
     return waits
 
 
-def measure(rounds: int = 2, candidates: tuple[Candidate, ...] = CANDIDATES) -> dict:
-    """Median wall time per candidate over ``rounds`` interleaved rounds, plus the serial run's waits."""
+def measure(rounds: int = 2, candidates: tuple[Candidate, ...] = CANDIDATES,
+            suites: tuple[str, ...] = ("robot",)) -> dict:
+    """Median wall time per candidate over ``rounds`` interleaved rounds of running ``suites`` (paths; default
+    every suite), plus the serial run's waits."""
     bin_dir = Path(sys.executable).parent
     walls: dict[str, list[float]] = {c.name: [] for c in candidates}
     failures: dict[str, int] = {c.name: 0 for c in candidates}
@@ -121,7 +123,7 @@ def measure(rounds: int = 2, candidates: tuple[Candidate, ...] = CANDIDATES) -> 
         for round_no in range(rounds):
             for index, candidate in enumerate(candidates):
                 outdir = Path(tmp) / f"r{round_no}-c{index}"
-                walls[candidate.name].append(_run(candidate.command(bin_dir, str(outdir))))
+                walls[candidate.name].append(_run(candidate.command(bin_dir, str(outdir), suites)))
                 outcome = _outcome(outdir / "output.xml")
                 failures[candidate.name] += outcome.failed
                 if candidate is SERIAL:

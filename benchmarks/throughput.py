@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import time
 from typing import Callable, Sequence
 
@@ -10,17 +11,21 @@ from mockservers import OverseerrMock, PlexMock
 from .processes import cores_apart
 from .loadgen import LoadGenerator
 from .model import BenchConfig, Section
+from .stats import or_na
 from .targets import Target, overseerr_target, plex_targets, warm_up
 
 __all__ = ["run", "CONNECTIONS", "COLUMNS"]
 
 CONNECTIONS: tuple[int, ...] = (1, 8, 32)
-COLUMNS = ["service", "endpoint", "format", "connections", "req/s", "p50 ms", "p99 ms", "requests", "errors"]
+COLUMNS = ["service", "endpoint", "format", "connections", "req/s", "server CPU %", "p50 ms", "p99 ms", "requests",
+           "errors"]
 
 
-def run(config: BenchConfig, load: LoadGenerator, *, connections: Sequence[int] = CONNECTIONS,
+def run(config: BenchConfig, load: LoadGenerator, *, connections: Sequence[int] | None = None,
         log: Callable[[str], None] = print) -> Section:
-    """Plex items page (JSON, XML) and Overseerr search, each at every connection count."""
+    """Plex items page (JSON, XML) and Overseerr search, each at every connection count
+    (default ``config.throughput_connections``)."""
+    connections = connections or config.throughput_connections
     section = Section(
         key="throughput", title="1. Mock throughput and latency",
         description=("GET of the Plex items page (50 items, JSON and XML) and of Overseerr search, "
@@ -34,7 +39,7 @@ def run(config: BenchConfig, load: LoadGenerator, *, connections: Sequence[int] 
             warm_up(mock.url, target)
             for count in connections:
                 result = load.run(target.url(mock.url), headers=target.headers, connections=count,
-                                  duration_s=config.load_duration_s)
+                                  duration_s=config.load_duration_s, server_pid=os.getpid())
                 section.rows.append(_row(target, count, result))
                 log(f"  {target.service} {target.fmt} c={count}: {result['rps']:.0f} req/s, "
                     f"p50 {result['p50_ms']:.1f} ms, p99 {result['p99_ms']:.1f} ms")
@@ -45,6 +50,9 @@ def run(config: BenchConfig, load: LoadGenerator, *, connections: Sequence[int] 
         "The mock's threads are pinned to core 0 and wrk to core 1 (when the platform can pin); other work on "
         "the machine still competes for both.",
         "Every request also passes the fault middleware and is written to the request journal.",
+        "server CPU %: the CPU time of the mock's process (all its threads; the benchmark's own thread only "
+        "waits for the load generator) over the load run, in % of one core; n/a when the load generator runs "
+        "in the same process.",
     ]
     if load.note:
         section.notes.append(load.note)
@@ -54,6 +62,7 @@ def run(config: BenchConfig, load: LoadGenerator, *, connections: Sequence[int] 
 
 def _row(target: Target, connections: int, result: dict) -> dict:
     return {"service": target.service, "endpoint": target.path.split("?")[0], "format": target.fmt,
-            "connections": connections, "req/s": round(result["rps"], 1), "p50 ms": round(result["p50_ms"], 2),
+            "connections": connections, "req/s": round(result["rps"], 1),
+            "server CPU %": or_na(result["server_cpu_pct"]), "p50 ms": round(result["p50_ms"], 2),
             "p99 ms": round(result["p99_ms"], 2), "requests": result["requests"], "errors": result["errors"],
             "raw": result}

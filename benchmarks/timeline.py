@@ -126,7 +126,7 @@ def _synthetic_story(clock: VirtualClock, events: int) -> Timeline:
 
 def run(config: BenchConfig, *, log: Callable[[str], None] = print) -> Section:
     """The timeline's costs as a benchmark section (``python -m benchmarks`` can list it)."""
-    calls = 300 if config.quick else 2000
+    calls = config.timeline_calls
     started = time.perf_counter()
     m = measure(calls)
     # what the timeline adds to one request: the listener on its breaker call, and collecting its journal entry
@@ -234,7 +234,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--quick", action="store_true", help="300 calls per side instead of 2000")
     parser.add_argument("--html", type=Path, help="also write the demo story's picture and table to this page")
     args = parser.parse_args(argv)
-    section = run(BenchConfig.for_mode(args.quick))
+    section = run(BenchConfig.for_mode("quick" if args.quick else "full"))
     print(f"\n{section.title}\n{section.description}\n")
     print("| " + " | ".join(section.columns) + " |\n|" + "---|" * len(section.columns))
     for row in section.rows:

@@ -27,7 +27,6 @@ import time
 import warnings
 from pathlib import Path
 from typing import Any
-from typing import Any
 
 __all__ = ["PostgresServer", "SYSTEM_USER", "free_port"]
 

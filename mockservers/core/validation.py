@@ -36,7 +36,7 @@ from __future__ import annotations
 import json
 import math
 import re
-from typing import Any, Callable, Iterable
+from typing import Any, Callable
 
 __all__ = [
     "ValidationError", "BodyTooLarge", "INT64_MAX", "INT64_MIN", "MAX_DELAY_MS", "MAX_DURATION_S", "MAX_TEXT",

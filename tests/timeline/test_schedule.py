@@ -134,7 +134,7 @@ def status_of(mock, path: str = "/") -> int | str:
 
 
 def test_advancing_the_virtual_clock_plays_the_due_entries(clock, three_mocks):
-    plex, overseerr, kuma = three_mocks["plex"], three_mocks["overseerr"], three_mocks["uptime-kuma"]
+    plex, overseerr = three_mocks["plex"], three_mocks["overseerr"]
     ctx = TimelineContext(clock=clock)
     for service, mock in three_mocks.items():
         ctx.watch_mock(service, mock)
