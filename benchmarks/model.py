@@ -41,6 +41,9 @@ class BenchConfig:
     health_page_changes: int = 20
     #: movie requests recorded, then delivered, per store by the outbox benchmark
     outbox_submissions: int = 1000
+    #: interleaved memory/Redis rounds, and Redis pauses timed, of the shared-state benchmark
+    shared_state_rounds: int = 5
+    shared_state_pauses: int = 5
 
     @classmethod
     def for_mode(cls, mode: str, **overrides: Any) -> "BenchConfig":
@@ -51,13 +54,13 @@ class BenchConfig:
         if mode == "quick":
             base = cls(mode=mode, load_duration_s=1.0, client_calls=300, lifecycle_repeats=5, outage_repeats=1,
                        soak_duration_s=3.0, timeline_calls=300, health_page_rounds=10, health_page_changes=5,
-                       outbox_submissions=200)
+                       outbox_submissions=200, shared_state_rounds=2, shared_state_pauses=2)
         elif mode == "smoke":
             base = cls(mode=mode, load_duration_s=0.2, load_engine="python", load_in_process=True, install=False,
                        throughput_connections=(2,), delay_connections=(2,), rounds=1, client_calls=5,
                        lifecycle_repeats=2, warm_requests=20, outage_repeats=1, soak_clients=4,
                        soak_duration_s=0.3, timeline_calls=20, health_page_rounds=3, health_page_changes=1,
-                       outbox_submissions=6)
+                       outbox_submissions=6, shared_state_rounds=1, shared_state_pauses=1)
         for key, value in overrides.items():
             if not hasattr(base, key):
                 raise TypeError(f"unknown benchmark setting {key!r}: expected one of {sorted(asdict(base))}")

@@ -109,9 +109,9 @@ def run(config: BenchConfig, *, calls: int | None = None, repeats: int | None = 
         log: Callable[[str], None] = print) -> Section:
     """Memory and Redis side by side (``calls`` per path and store, in ``rounds`` interleaved rounds), then the
     paused-Redis cost (``repeats`` pauses)."""
-    calls = calls or max(100, config.client_calls // 2)
-    rounds = rounds or (2 if config.quick else 5)
-    repeats = repeats or (2 if config.quick else 5)
+    calls = calls or max(config.client_calls // 2, 10)
+    rounds = rounds or config.shared_state_rounds
+    repeats = repeats or config.shared_state_pauses
     per_round = max(1, calls // rounds)
     section = Section(
         key="shared_state", title="Shared state: breaker and cache through Redis next to memory",

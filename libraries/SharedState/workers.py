@@ -16,7 +16,7 @@ import http.client
 import json
 import string
 import time
-from typing import Any, Mapping
+from typing import Mapping
 from urllib.parse import urlsplit
 
 __all__ = ["PinnedWorkers", "WorkerAnswer"]

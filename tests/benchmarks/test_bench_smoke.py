@@ -221,7 +221,7 @@ def test_percentile_interpolates_and_rejects_bad_input():
 def test_shared_state_benchmark_measures_every_path_in_both_stores_and_a_paused_redis():
     from benchmarks import shared_state
 
-    section = shared_state.run(BenchConfig.for_mode(True), calls=10, rounds=2, repeats=1, log=quiet)
+    section = shared_state.run(BenchConfig.for_mode("smoke"), calls=10, rounds=2, repeats=1, log=lambda line: None)
     stores = {(row["path"], row["store"]): row["calls"] for row in section.rows}
     paths = {path for path, _ in stores}
     assert len(paths) == 6 and len(section.rows) == 10

@@ -162,7 +162,7 @@ class FallbackStore(StateStore):
                     restored.generation += 1
                     self.primary.put_breaker(name, restored)
                 else:
-                    self.primary.update_breaker(name, lambda remote, l=local, b=base: merge_breaker(remote, l, b))
+                    self.primary.update_breaker(name, lambda remote, mine=local, b=base: merge_breaker(remote, mine, b))
                 del changes.breakers[name]
                 self.local.put_breaker(name, self.primary.load_breaker(name) or local)
             for namespace in list(changes.cleared_caches):
