@@ -99,6 +99,7 @@ The Page Reconnects By Itself After The Companion Restarts
     ...    shows what changed meanwhile, still without a reload.
     Given An Admin Has The Health Page Open
     When The Companion Restarts
-    And Plex Goes Down While The Companion Calls It
+    Then The Page Should Be Live Again
+    When Plex Goes Down While The Companion Calls It
     Then The Plex Card Should Show Down
     And The Page Should Have Updated Without Reloading
