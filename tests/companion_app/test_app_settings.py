@@ -37,8 +37,8 @@ def test_an_empty_variable_counts_as_unset():
 def test_services_with_their_credentials():
     env = {**ENV, "COMPANION_PLEX_TOKEN": "plex-secret", "COMPANION_OVERSEERR_API_KEY": "key-secret",
            "COMPANION_UPTIME_KUMA_PASSWORD": "pw-secret"}
-    settings = settings_from(["--plex-url", "http://plex:32400", "--overseerr-url", "https://o.example/",
-                              "--uptime-kuma-url", "http://kuma:3001", "--uptime-kuma-username", "admin"], env)
+    settings = settings_from(["--plex-url", "http://plex:32500", "--overseerr-url", "https://o.example/",
+                              "--uptime-kuma-url", "http://kuma:3101", "--uptime-kuma-username", "admin"], env)
     assert settings.plex_token.reveal() == "plex-secret" and settings.overseerr_api_key.reveal() == "key-secret"
     assert settings.uptime_kuma_password.reveal() == "pw-secret" and settings.uptime_kuma_username == "admin"
 
@@ -98,7 +98,7 @@ def test_client_settings_that_disagree_are_refused():
 
 def test_a_service_url_needs_its_credentials_and_credentials_need_their_url():
     with pytest.raises(SettingsError, match="--plex-token / COMPANION_PLEX_TOKEN is required with --plex-url"):
-        settings_from(["--plex-url", "http://plex:32400"], ENV)
+        settings_from(["--plex-url", "http://plex:32500"], ENV)
     with pytest.raises(SettingsError, match="COMPANION_OVERSEERR_API_KEY is set but --overseerr-url"):
         settings_from([], {**ENV, "COMPANION_OVERSEERR_API_KEY": "k"})
 
@@ -124,7 +124,7 @@ def test_a_bad_secret_is_described_by_its_length_only():
 def test_no_repr_str_or_description_shows_a_secret():
     env = {"COMPANION_JWT_SECRET": JWT, "COMPANION_PLEX_TOKEN": "plex-token-value",
            "COMPANION_WEBHOOK_SECRET": "webhook-secret-value"}
-    settings = settings_from(["--plex-url", "http://plex:32400"], env)
+    settings = settings_from(["--plex-url", "http://plex:32500"], env)
     for text in (repr(settings), str(settings), settings.describe(), repr(settings.plex_token),
                  str(settings.plex_token), f"{settings.jwt_secret}"):
         for secret in env.values():

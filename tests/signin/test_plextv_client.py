@@ -72,11 +72,11 @@ def test_resources_that_are_not_servers_are_left_out(client, tv):
     answer_with(tv, "/api/v2/resources", [
         {"name": "TV", "clientIdentifier": "tv", "provides": "client,player", "connections": []},
         {"name": "Box", "clientIdentifier": "box", "provides": "server", "owned": "1", "presence": 1,
-         "connections": [{"uri": "http://10.0.0.2:32400/", "local": True, "port": "x"},
+         "connections": [{"uri": "http://10.0.0.2:32500/", "local": True, "port": "x"},
                          {"uri": "https://relay.example:443", "relay": "1", "port": 443}]}])
     [server] = client.get_servers(TOKEN)
     assert (server.name, server.owned, server.presence) == ("Box", True, True)
-    assert [(c.uri, c.location, c.port) for c in server.connections] == [("http://10.0.0.2:32400", "local", 0),
+    assert [(c.uri, c.location, c.port) for c in server.connections] == [("http://10.0.0.2:32500", "local", 0),
                                                                           ("https://relay.example:443", "relay", 443)]
 
 
