@@ -21,6 +21,7 @@ import zlib
 from pathlib import Path
 
 import pytest
+from robot.api import ExecutionResult
 
 # untraced: `make test` runs it outside coverage (pyproject.toml markers); pabot measures the libraries.
 # The run of nine suites (a browser and companion processes among them) takes more than pytest's default 60 s
@@ -80,10 +81,20 @@ def run(tmp_path_factory: pytest.TempPathFactory) -> dict:
             "--variable", f"PLANTED:{planted}", *(f"robot/{suite}" for suite in SUITES), str(out / "planted.robot")]
     result = subprocess.run([sys.executable, "-c", RUNNER, *credentials, *args], cwd=ROOT,
                             timeout=ROBOT_RUN_TIMEOUT_S, capture_output=True, text=True)
-    assert result.returncode == 0, f"the suites failed (rc {result.returncode}): see {out}\n{result.stderr[-2000:]}"
+    assert result.returncode == 0, (f"the suites failed (rc {result.returncode}): see {out}\n"
+                                    f"{_failed_tests(out / 'output.xml')}\n{result.stderr[-2000:]}")
     del secrets["uptime_kuma_username"], secrets["plextv_username"]  # a user name is not a secret: logs may name it
     return {"secrets": secrets, "planted": planted, "output": (out / "output.xml").read_text(encoding="utf-8"),
             "log": _log_text(out / "log.html"), "log_html": (out / "log.html").read_text(encoding="utf-8")}
+
+
+def _failed_tests(output: Path) -> str:
+    """The failed tests of a Robot run and their messages, one per line (so a failure here names its test)."""
+    if not output.exists():
+        return f"no {output.name}"
+    failed = [f"{test.full_name}: {test.message[:500]}"
+              for test in ExecutionResult(str(output)).suite.all_tests if test.failed]
+    return "\n".join(failed) or "no failed test in output.xml"
 
 
 def _log_text(path: Path) -> str:
