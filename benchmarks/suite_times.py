@@ -71,18 +71,20 @@ CANDIDATES = (
 
 
 class _Waits(ResultVisitor):
-    """Sums the outermost ``Wait Until ...`` keywords and the tests tagged ``slow``; counts tests and failures."""
+    """Sums the outermost ``Wait Until ...`` keywords and the tests tagged ``slow``; counts tests and names the
+    failed ones with their messages (so a failure in a timed run can be looked into)."""
 
     def __init__(self) -> None:
         self.polling = timedelta()
         self.slow_tests = timedelta()
         self.tests = 0
-        self.failed = 0
+        self.failed: list[str] = []
         self._depth = 0
 
     def start_test(self, test) -> None:
         self.tests += 1
-        self.failed += test.status == "FAIL"
+        if test.status == "FAIL":
+            self.failed.append(f"{test.full_name}: {test.message[:300]}")
         if "slow" in test.tags:
             self.slow_tests += test.elapsed_time
 
@@ -117,7 +119,7 @@ def measure(rounds: int = 2, candidates: tuple[Candidate, ...] = CANDIDATES,
     every suite), plus the serial run's waits."""
     bin_dir = Path(sys.executable).parent
     walls: dict[str, list[float]] = {c.name: [] for c in candidates}
-    failures: dict[str, int] = {c.name: 0 for c in candidates}
+    failures: dict[str, list[str]] = {c.name: [] for c in candidates}
     waits = _Waits()
     with tempfile.TemporaryDirectory(prefix="suite-times-") as tmp:
         for round_no in range(rounds):
@@ -125,7 +127,8 @@ def measure(rounds: int = 2, candidates: tuple[Candidate, ...] = CANDIDATES,
                 outdir = Path(tmp) / f"r{round_no}-c{index}"
                 walls[candidate.name].append(_run(candidate.command(bin_dir, str(outdir), suites)))
                 outcome = _outcome(outdir / "output.xml")
-                failures[candidate.name] += outcome.failed
+                failures[candidate.name] += [f"{candidate.name}, round {round_no + 1}: {failed}"
+                                             for failed in outcome.failed]
                 if candidate is SERIAL:
                     waits = outcome
     serial = statistics.median(walls[SERIAL.name])
@@ -140,15 +143,16 @@ def as_section(m: dict) -> dict:
     """The ``suite_times.json`` form the benchmark report reads."""
     fastest = min(m["rows"], key=lambda row: row["median_s"])
     rows = [{"run": row["run"], "wall s": round(row["median_s"], 1),
-             "x serial": round(row["ratio_to_serial"], 2), "failed tests": row["failed_tests"]}
+             "x serial": round(row["ratio_to_serial"], 2), "failed tests": len(row["failed_tests"])}
             for row in m["rows"]]
+    failed = [f"failed: {failed}" for row in m["rows"] for failed in row["failed_tests"]]
     return {"title": "6. Suite wall time by way of running", "columns": ["run", "wall s", "x serial", "failed tests"],
             "rows": rows,
             "description": f"All {m['tests']} acceptance tests from the repository root; median of {m['rounds']} "
                            "interleaved rounds.",
             "notes": [f"fastest: {fastest['run']} ({fastest['median_s']:.1f} s)",
                       f"deliberate waits in the serial run: polling {m['polling_waits_s']:.1f} s, "
-                      f"tests tagged slow {m['slow_tests_s']:.1f} s"]}
+                      f"tests tagged slow {m['slow_tests_s']:.1f} s", *failed]}
 
 
 def suite_seconds(output_xml: Path) -> dict[str, float]:

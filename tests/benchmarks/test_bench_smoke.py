@@ -228,3 +228,12 @@ def test_shared_state_benchmark_measures_every_path_in_both_stores_and_a_paused_
     assert all(stores[(path, "memory://")] == 10 == stores[(path, "redis://")]
                for path in paths if (path, "memory://") in stores)
     assert stores[("first call after Redis paused", "redis:// paused")] == 1
+
+
+def test_the_suite_times_name_each_failed_test_in_their_notes():
+    failed = "serial robot, round 1: Plex.A Test: boom"
+    measured = {"rounds": 1, "tests": 2, "polling_waits_s": 0.0, "slow_tests_s": 0.0,
+                "rows": [{"run": "serial robot", "median_s": 2.0, "ratio_to_serial": 1.0, "failed_tests": [failed]}]}
+    section_ = suite_times.as_section(measured)
+    assert section_["rows"][0]["failed tests"] == 1
+    assert f"failed: {failed}" in section_["notes"]
