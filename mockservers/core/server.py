@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import asyncio
 import io
+import itertools
 import logging
 import os
 import secrets
@@ -91,14 +92,13 @@ class _HeadTooLarge(Exception):
 
 
 class _Head:
-    """What one request's head has used so far, while it is parsed."""
+    """One request head while it is parsed: the reads it has taken bytes from."""
 
-    __slots__ = ("count", "size", "reads")
+    __slots__ = ("first", "reads")
 
-    def __init__(self) -> None:
-        self.count = 0  # header fields parsed
-        self.size = 0  # bytes of their names and values
-        self.reads = 0  # bytes of the reads that fell entirely inside this head (all head, not yet parsed)
+    def __init__(self, first: int) -> None:
+        self.first = first  # bytes of the read it began in (some of them may be another request's)
+        self.reads = 0  # bytes of the reads that fell entirely inside it (all head, not yet parsed)
 
 
 class _MockHttpProtocol(HttpToolsProtocol):
@@ -114,21 +114,25 @@ class _MockHttpProtocol(HttpToolsProtocol):
       in a thread, with a duplicate of the socket as ``werkzeug.socket`` (what
       ``simple-websocket``, python-engineio's threading driver, reads), after
       :attr:`admit` (the fault plan and the journal) let it through.
-    - Limits on the request head while it is parsed, as a real server has
-      them (httptools has none, and keeps a header value whole until it ends):
-      a target over :data:`~.validation.MAX_URL_BYTES` is a 414; more than
+    - Limits on the request head, as a real server has them (httptools has
+      none, and keeps a header value whole until it ends): a target over
+      :data:`~.validation.MAX_URL_BYTES` is a 414; more than
       :data:`~.validation.MAX_HEADER_COUNT` header fields or more than
       :data:`~.validation.MAX_HEADER_BYTES` of names and values a 431 (JSON
       ``{"error", "status"}``; what the client still sends is read and dropped
       for :data:`REFUSAL_LINGER_S`, up to :data:`~.validation.DRAIN_LIMIT_BYTES`,
-      then the connection closes). A head still
-      unfinished is measured by the reads that fell inside it, so at most
-      one read more than the limits is ever held.
+      then the connection closes). They are checked once per head when it is
+      complete, and after every read that leaves a head unfinished; such a
+      head is also measured by the reads that fell inside it (over
+      ``MAX_URL_BYTES + MAX_HEADER_BYTES`` is a 431), so at most one read
+      more than the limits is ever held. Nothing is checked per header field:
+      the parser's callbacks are the hot path of every request.
     """
 
     websocket_app: Callable | None = None
     admit: Callable[[str, bytes, list], bool] | None = None
     _head: _Head | None = None
+    _read_bytes = 0  # the length of the read being parsed
     _refusal: tuple[int, str] | None = None
     _discarded: int | None = None  # bytes read and dropped since a refusal (None: not refused)
     busy_poll: "_BusyPoll | None" = None
@@ -141,7 +145,7 @@ class _MockHttpProtocol(HttpToolsProtocol):
     def on_message_begin(self) -> None:
         super().on_message_begin()
         self.scope[TRANSPORT] = self.transport  # type: ignore[literal-required]
-        self._head = _Head()
+        self._head = _Head(self._read_bytes)
         self._requests_open += 1
         if self.busy_poll is not None:
             self.busy_poll.request_started()
@@ -160,27 +164,10 @@ class _MockHttpProtocol(HttpToolsProtocol):
         if self.busy_poll is not None and count:
             self.busy_poll.requests_ended(count)
 
-    def on_url(self, url: bytes) -> None:
-        super().on_url(url)
-        if len(self.url) > check.MAX_URL_BYTES:
-            self._too_large(414, f"request target is over {check.MAX_URL_BYTES} bytes: at most "
-                                 f"{check.MAX_URL_BYTES} are accepted")
-
-    def on_header(self, name: bytes, value: bytes) -> None:
-        head = self._head
-        if head is not None:
-            head.count += 1
-            head.size += len(name) + len(value)
-            if head.count > check.MAX_HEADER_COUNT:
-                self._too_large(431, f"request has over {check.MAX_HEADER_COUNT} header fields: at most "
-                                     f"{check.MAX_HEADER_COUNT} are accepted")
-            if head.size > check.MAX_HEADER_BYTES:
-                self._too_large(431, f"request header fields are over {check.MAX_HEADER_BYTES} bytes: at most "
-                                     f"{check.MAX_HEADER_BYTES} bytes of names and values are accepted")
-        super().on_header(name, value)
-
     def on_headers_complete(self) -> None:
-        self._head = None
+        head, self._head = self._head, None
+        if head is not None:  # the head is at most the bytes of the reads it took bytes from
+            self._refuse_over_limits(head.first + head.reads + self._read_bytes)
         previous = self.cycle
         super().on_headers_complete()
         if self.cycle is not previous:  # a request to answer (not a websocket upgrade): its cycle writes through
@@ -193,17 +180,36 @@ class _MockHttpProtocol(HttpToolsProtocol):
                 self.transport.abort()
             return
         head = self._head  # a head begun in an earlier read, still unfinished
+        self._read_bytes = len(data)
         super().data_received(data)
-        if head is not None and head is self._head and self._refusal is None:
+        if head is not None and head is self._head and self._refusal is None:  # and still unfinished
             head.reads += len(data)
-            if max(head.reads, head.size + len(self.url)) > check.MAX_URL_BYTES + check.MAX_HEADER_BYTES:
-                self._refusal = (431, f"request head is over {check.MAX_URL_BYTES + check.MAX_HEADER_BYTES} "
+            try:
+                self._refuse_over_limits(head.first + head.reads)
+                if head.reads > check.MAX_URL_BYTES + check.MAX_HEADER_BYTES:
+                    self._refuse(431, f"request head is over {check.MAX_URL_BYTES + check.MAX_HEADER_BYTES} "
                                       f"bytes: at most {check.MAX_HEADER_BYTES} bytes of header names and "
                                       f"values are accepted")
+            except _HeadTooLarge:
                 self.send_400_response("")
 
-    def _too_large(self, status: int, message: str) -> None:
-        """Refuse the request whose head is being parsed (from a parser callback)."""
+    def _refuse_over_limits(self, bytes_at_most: int) -> None:
+        """Refuse the head being parsed if it is over a limit; ``bytes_at_most`` bounds its size (the sizes
+        of its header fields are only added up when it is over :data:`~.validation.MAX_HEADER_BYTES`)."""
+        if len(self.url) > check.MAX_URL_BYTES:
+            self._refuse(414, f"request target is over {check.MAX_URL_BYTES} bytes: at most "
+                              f"{check.MAX_URL_BYTES} are accepted")
+        if len(self.headers) > check.MAX_HEADER_COUNT:
+            self._refuse(431, f"request has over {check.MAX_HEADER_COUNT} header fields: at most "
+                              f"{check.MAX_HEADER_COUNT} are accepted")
+        if bytes_at_most > check.MAX_HEADER_BYTES and \
+                sum(map(len, itertools.chain.from_iterable(self.headers))) > check.MAX_HEADER_BYTES:
+            self._refuse(431, f"request header fields are over {check.MAX_HEADER_BYTES} bytes: at most "
+                              f"{check.MAX_HEADER_BYTES} bytes of names and values are accepted")
+
+    def _refuse(self, status: int, message: str) -> None:
+        """Refuse the request whose head is being parsed (raised from a parser callback, the parser stops
+        and :meth:`send_400_response` answers with this status)."""
         self._refusal = (status, message)
         raise _HeadTooLarge(message)
 

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import http.client
+import asyncio
 import socket
 
 import pytest
 import requests
+from atest_support.waiting import wait_until
 
 from mockservers import OverseerrMock, UptimeKumaMock
 from mockservers.core import validation as check
@@ -80,6 +82,86 @@ def test_heads_within_the_limits_are_served_and_keep_the_connection(echo):
     finally:
         connection.close()
     assert statuses == [200, 200]
+
+
+class ConnectionSide(asyncio.Transport):
+    """A connection as the mock's HTTP protocol sees it: the test decides its reads; what the mock writes is kept."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.written = bytearray()
+        self.closed = False
+
+    def get_extra_info(self, name: str, default=None):
+        return {"sockname": ("127.0.0.1", 80), "peername": ("127.0.0.1", 50000)}.get(name, default)
+
+    def write(self, data: bytes) -> None:
+        self.written += data
+
+    def writelines(self, parts) -> None:
+        for part in parts:
+            self.written += part
+
+    def is_closing(self) -> bool:
+        return self.closed
+
+    def close(self) -> None:
+        self.closed = True
+
+    abort = close
+
+    def can_write_eof(self) -> bool:
+        return False
+
+    def pause_reading(self) -> None:
+        pass
+
+    def resume_reading(self) -> None:
+        pass
+
+
+def answers_to_reads(mock, reads: list[bytes], answers: int) -> bytes:
+    """What ``mock`` writes back once it has read exactly ``reads`` on one connection and sent ``answers``
+    status lines (its own HTTP protocol, on its own loop, with a connection whose reads the test decides)."""
+    side = ConnectionSide()
+
+    async def connect_and_feed():
+        protocol = mock._serving._protocol()
+        protocol.connection_made(side)
+        for data in reads:
+            protocol.data_received(data)
+        return protocol
+
+    protocol = mock._serving.call(connect_and_feed())
+    try:
+        return wait_until(lambda: bytes(side.written), lambda written: written.count(b"HTTP/1.1 ") >= answers,
+                          what="the mock's answers", expected=f"{answers} status lines", timeout=10)
+    finally:
+        async def disconnect():
+            protocol.connection_lost(None)
+
+        mock._serving.call(disconnect())
+
+
+@pytest.mark.parametrize("cut", [1, 2, 1000], ids=["before-the-last-byte", "before-the-blank-line", "mid-field"])
+def test_a_head_over_the_limit_is_431_wherever_its_reads_end(echo, cut):
+    # 33 fields of 1 KB: within the field count, over the bytes; most of it in one read, the end in another
+    fields = b"".join(b"X-%d: %s\r\n" % (n, b"v" * 1000) for n in range(33))
+    head = b"GET /items HTTP/1.1\r\nHost: x\r\n" + fields + b"\r\n"
+    answer = answers_to_reads(echo, [head[:-cut], head[-cut:]], answers=1)
+    assert answer.startswith(b"HTTP/1.1 431 Request Header Fields Too Large\r\n"), answer[:200]
+    assert echo.journal.count() == 0
+
+
+def test_a_head_that_begins_in_the_read_of_a_large_body_is_served(echo):
+    # the next request's head begins in the read that carried the body before it (those bytes are not its
+    # own) and is still unfinished after the read that follows
+    body = b"b" * (check.MAX_URL_BYTES + check.MAX_HEADER_BYTES)
+    post = b"POST /items HTTP/1.1\r\nHost: x\r\nContent-Length: %d\r\n\r\n" % len(body) + body
+    following = b"GET /items HTTP/1.1\r\nHost: x\r\n" + b"X-Pad: p\r\n" * 50 + b"\r\n"
+    answer = answers_to_reads(echo, [post + following[:100], following[100:200], following[200:]],
+                              answers=2)
+    assert answer.startswith(b"HTTP/1.1 201 ") and answer.count(b"HTTP/1.1 200 ") == 1, answer[:300]
 
 
 # -- the journal: each entry bounded, and the whole in bytes ------------------------------------------------
