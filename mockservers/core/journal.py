@@ -24,7 +24,7 @@ import threading
 import time
 from collections import deque
 from dataclasses import asdict, dataclass, field
-from typing import Any, Callable, Iterable
+from typing import Any, Callable, Collection, Iterable
 from urllib.parse import parse_qsl
 
 from .redaction import REDACTED, Redactor
@@ -95,13 +95,17 @@ class JournalEntry:
         return f"{self.method} {self.path}{'?' + query if query else ''} -> {self.status}{fault} {self.duration_ms:.1f} ms"
 
 
-def entry_size(path_length: int, query: Iterable[tuple[Any, Any]], headers: Iterable[tuple[Any, Any]],
+def entry_size(path_length: int, query: Collection[tuple[Any, Any]], headers: Collection[tuple[Any, Any]],
                body_length: int) -> int:
     """The bytes an entry counts in its journal: its texts, plus :data:`ENTRY_COST` and :data:`FIELD_COST`
     per query parameter or header (raw ``bytes`` pairs or built ``str`` ones alike)."""
-    fields = sum(len(name) + len(value) + FIELD_COST for name, value in query)
-    fields += sum(len(name) + len(value) + FIELD_COST for name, value in headers)
+    fields = _pairs_length(query) + _pairs_length(headers) + FIELD_COST * (len(query) + len(headers))
     return ENTRY_COST + path_length + fields + body_length
+
+
+def _pairs_length(pairs: Iterable[tuple[Any, Any]]) -> int:
+    """The summed lengths of the names and values of ``pairs`` (added up in C: it runs for every request)."""
+    return sum(map(len, itertools.chain.from_iterable(pairs)))
 
 
 def _cut(text: str, limit: int) -> str:
@@ -140,6 +144,14 @@ class _Recorded:
         self.secrets = secrets
         self.entry: JournalEntry | None = None
         self.size = size
+
+
+def _within_field_limits(raw_headers: list[tuple[bytes, bytes]]) -> bool:
+    """Whether every header name is at most :data:`NAME_LIMIT` bytes and every value :data:`VALUE_LIMIT`
+    (the common case, no name or value over the smaller limit, is found in C)."""
+    if not raw_headers or max(map(len, itertools.chain.from_iterable(raw_headers))) <= min(NAME_LIMIT, VALUE_LIMIT):
+        return True
+    return all(len(name) <= NAME_LIMIT and len(value) <= VALUE_LIMIT for name, value in raw_headers)
 
 
 def _header_dict(raw_headers: Iterable[tuple[bytes, bytes]]) -> dict[str, str]:
@@ -182,6 +194,7 @@ class RequestJournal:
         self._entries: deque[_Recorded] = deque()
         self._lock = threading.Lock()
         self._changed = threading.Condition(self._lock)
+        self._waiting = 0  # threads in wait_for (changed under the lock)
         self._ids = itertools.count(1)
         self.redactor = Redactor(secret_names, secret_values)
         #: the callable stamping entries (epoch seconds of the mock's clock): readers place entries on that clock
@@ -222,8 +235,7 @@ class RequestJournal:
         secrets = self.redactor.current_values()
         entry_id, moment = next(self._ids), self.clock()
         within = (len(body) <= RAW_BODY_LIMIT and len(query_string) <= RAW_QUERY_LIMIT and len(path) <= PATH_LIMIT
-                  and len(raw_headers) <= HEADERS_LIMIT
-                  and all(len(name) <= NAME_LIMIT and len(value) <= VALUE_LIMIT for name, value in raw_headers))
+                  and len(raw_headers) <= HEADERS_LIMIT and _within_field_limits(raw_headers))
         if not within:  # something to cut: redacted whole and cut now, never kept whole
             entry = self._entry(entry_id, moment, method, path, query_string, status, duration_ms,
                                 _header_dict(raw_headers), body, fault, self.redactor.with_values(secrets))
@@ -243,7 +255,8 @@ class RequestJournal:
                 self.size_bytes -= self._entries.popleft().size
                 self.dropped += 1
             self.total_recorded += 1
-            self._changed.notify_all()
+            if self._waiting:  # notifying costs even with no one waiting, on every request
+                self._changed.notify_all()
 
     def _entry(self, entry_id: int, moment: float, method: str, path: str, query: bytes | dict[str, str],
                status: int, duration_ms: float, headers: dict[str, str], body: bytes | str, fault: str | None,
@@ -361,7 +374,11 @@ class RequestJournal:
                 remaining = deadline - time.monotonic()
                 if remaining <= 0:
                     break
-                self._changed.wait(remaining)
+                self._waiting += 1
+                try:
+                    self._changed.wait(remaining)
+                finally:
+                    self._waiting -= 1
         raise AssertionError(
             f"expected {count} request(s) {(method or 'ANY').upper()} {path or '*'} within {timeout:g} s, "
             f"got {len(matched)}. {self.describe_closest(method, path)}")

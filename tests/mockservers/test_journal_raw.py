@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import threading
+
+import pytest
 import requests
 
-from mockservers.core.journal import BODY_LIMIT, RAW_BODY_LIMIT, REDACTED, RequestJournal
+from mockservers.core.journal import BODY_LIMIT, NAME_LIMIT, RAW_BODY_LIMIT, REDACTED, VALUE_LIMIT, RequestJournal
 from mockservers.plex import PlexMock
 
 
@@ -38,3 +41,27 @@ def test_a_large_body_is_redacted_whole_then_cut_and_not_kept_raw():
     kept = journal._entries[-1]
     assert kept.fields is None and len(kept.entry.body) == BODY_LIMIT  # built at once: the raw body is not kept
     assert "s3cret-value" not in journal.last().body and journal.last().truncated == ("body",)
+
+
+@pytest.mark.parametrize(("name", "value", "kept_raw"), [
+    (b"x-long", b"v" * VALUE_LIMIT, True),  # a value longer than a name may be, within its own limit
+    (b"x-long", b"v" * (VALUE_LIMIT + 1), False),
+    (b"x-" + b"n" * (NAME_LIMIT - 2), b"v", True),
+    (b"x-" + b"n" * (NAME_LIMIT - 1), b"v", False),
+])
+def test_only_an_entry_with_a_field_over_its_limit_is_cut_at_once(name, value, kept_raw):
+    journal = RequestJournal()
+    journal.record_raw("GET", "/a", b"", 200, 1.0, [(b"accept", b"*/*"), (name, value)], b"", None)
+    assert (journal._entries[-1].fields is not None) is kept_raw
+    assert bool(journal.last().truncated) is not kept_raw
+
+
+def test_a_waiting_reader_is_woken_by_each_new_entry():
+    journal = RequestJournal()
+    recorder = threading.Timer(0.05, lambda: journal.record_raw("GET", "/late", b"", 200, 1.0, [], b"", None))
+    recorder.start()
+    try:
+        assert [entry.path for entry in journal.wait_for("GET", "/late", timeout=5)] == ["/late"]
+    finally:
+        recorder.join()
+    assert journal._waiting == 0
