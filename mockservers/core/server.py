@@ -56,7 +56,7 @@ try:  # uvloop is faster; plain asyncio where it is not available (Windows)
 except ImportError:  # pragma: no cover - depends on the platform
     _new_loop = asyncio.new_event_loop
 
-__all__ = ["MockServer", "MockServerError", "SHUTDOWN_POLL_S", "SERVICE_WORKERS", "BUSY_POLL_S"]
+__all__ = ["MockServer", "MockServerError", "SHUTDOWN_POLL_S", "SERVICE_WORKERS"]
 
 log = logging.getLogger("mockservers")
 # uvicorn's protocol logs a warning per garbage request; the journal is the record, stderr stays clean
@@ -70,9 +70,6 @@ STOP_GRACE_S = 0.5
 SERVICE_WORKERS = 32
 #: threads that run the admin API per mock
 ADMIN_WORKERS = 4
-#: how long a mock's event loop polls for the next request instead of sleeping, after a request arrived while
-#: another was in progress (real seconds; :class:`_BusyPoll`)
-BUSY_POLL_S = 0.0005
 #: seconds an idle keep-alive connection stays open (long, so a client's pooled connection is rarely
 #: closed under it just as it sends; take_down() and stop() close idle connections at once)
 KEEP_ALIVE_S = 60
@@ -108,8 +105,6 @@ class _MockHttpProtocol(HttpToolsProtocol):
       fault middleware can reset (``SO_LINGER`` 0 + ``abort()``) or close it.
     - An answer's status line and headers go out with its first body bytes in
       one write (:class:`_HeadWithBody`).
-    - A request that arrives while another is in progress keeps the event
-      loop polling for a while (:attr:`busy_poll`).
     - A websocket upgrade is handed over to :attr:`websocket_app` (a WSGI app)
       in a thread, with a duplicate of the socket as ``werkzeug.socket`` (what
       ``simple-websocket``, python-engineio's threading driver, reads), after
@@ -135,9 +130,6 @@ class _MockHttpProtocol(HttpToolsProtocol):
     _read_bytes = 0  # the length of the read being parsed
     _refusal: tuple[int, str] | None = None
     _discarded: int | None = None  # bytes read and dropped since a refusal (None: not refused)
-    busy_poll: "_BusyPoll | None" = None
-    #: requests of this connection begun and not yet answered
-    _requests_open = 0
 
     def _should_upgrade_to_ws(self) -> bool:
         return self.websocket_app is not None
@@ -146,23 +138,6 @@ class _MockHttpProtocol(HttpToolsProtocol):
         super().on_message_begin()
         self.scope[TRANSPORT] = self.transport  # type: ignore[literal-required]
         self._head = _Head(self._read_bytes)
-        self._requests_open += 1
-        if self.busy_poll is not None:
-            self.busy_poll.request_started()
-
-    def on_response_complete(self) -> None:
-        self._requests_closed(1)
-        super().on_response_complete()
-
-    def connection_lost(self, exc: Exception | None) -> None:
-        self._requests_closed(self._requests_open)
-        super().connection_lost(exc)
-
-    def _requests_closed(self, count: int) -> None:
-        count = min(count, self._requests_open)
-        self._requests_open -= count
-        if self.busy_poll is not None and count:
-            self.busy_poll.requests_ended(count)
 
     def on_headers_complete(self) -> None:
         head, self._head = self._head, None
@@ -302,62 +277,6 @@ class _HeadWithBody:
         return getattr(self._transport, name)
 
 
-class _BusyPoll:
-    """Keeps a mock's event loop polling while requests overlap, rather than sleeping between them.
-
-    After each request that arrived while another was in progress (:meth:`overlap`), the loop keeps a
-    callback ready for :data:`BUSY_POLL_S`: its waits for network events return at once instead of putting
-    the thread to sleep. Waking a sleeping thread is slow where an idle core halts at once (the project's
-    2-core virtual machine: cpuidle ``haltpoll`` with ``guest_halt_poll_ns=0``; a loopback round trip takes
-    about 60 µs with both sides sleeping and about 30 µs with one side polling, benchmarks/README.md), about
-    as long as answering a request: under concurrent load on a quiet machine the loop slept between the
-    client's bursts and served about half of what it could. Each poll first offers the core to any other
-    thread that wants it (``sched_yield``): on a busy machine polling then takes nothing from other work
-    (polling without it served 10-15 % fewer requests there, measured), on a quiet one nothing else wants
-    the core and it stays awake. A client sending one request at a time never starts it, so an idle or
-    lightly used mock spends no CPU on it.
-    """
-
-    def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
-        self._loop = loop
-        self._until = 0.0
-        #: requests begun and not yet answered (or their connection lost), on every connection
-        self.in_progress = 0
-        #: whether the loop is polling now
-        self.polling = False
-        #: how many times polling started (each after a quiet spell)
-        self.started = 0
-
-    def request_started(self) -> None:
-        """A request began; when another is in progress, poll until :data:`BUSY_POLL_S` from now."""
-        self.in_progress += 1
-        if self.in_progress > 1:
-            self.overlap()
-
-    def requests_ended(self, count: int = 1) -> None:
-        """``count`` requests were answered (or their connection was lost)."""
-        self.in_progress -= count
-
-    def overlap(self) -> None:
-        """Requests overlap: poll until :data:`BUSY_POLL_S` from now."""
-        self._until = self._loop.time() + BUSY_POLL_S
-        if not self.polling:
-            self.polling = True
-            self.started += 1
-            self._loop.call_soon(self._poll)
-
-    def _poll(self) -> None:
-        if self._loop.time() < self._until:
-            _yield_core()
-            self._loop.call_soon(self._poll)
-        else:
-            self.polling = False
-
-
-#: give the core to another runnable thread, if any (not on every platform: then nothing)
-_yield_core: Callable[[], None] = getattr(os, "sched_yield", lambda: None)
-
-
 def _duplicate(sock: Any) -> socket.socket:
     """A socket object of its own on the same connection as the transport's ``sock``."""
     try:
@@ -419,7 +338,6 @@ class _Serving:
         self.config.load()
         self.state = ServerState()
         self.loop = _new_loop()
-        self.busy_poll = _BusyPoll(self.loop)
         self.listener: asyncio.AbstractServer | None = None
         ready = threading.Event()
         self.thread = threading.Thread(target=self._run, args=(ready,), name=name, daemon=True)
@@ -442,7 +360,6 @@ class _Serving:
     def _protocol(self) -> asyncio.Protocol:
         protocol = self.config.http_protocol_class(config=self.config, server_state=self.state, app_state={},
                                                    _loop=self.loop)
-        protocol.busy_poll = self.busy_poll
         return protocol
 
     def call(self, coroutine: Any, timeout: float = 10.0) -> Any:
