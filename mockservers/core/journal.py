@@ -24,7 +24,7 @@ import threading
 import time
 from collections import deque
 from dataclasses import asdict, dataclass, field
-from typing import Any, Callable, Collection, Iterable
+from typing import Any, Callable, Iterable
 from urllib.parse import parse_qsl
 
 from .redaction import REDACTED, Redactor
@@ -95,17 +95,13 @@ class JournalEntry:
         return f"{self.method} {self.path}{'?' + query if query else ''} -> {self.status}{fault} {self.duration_ms:.1f} ms"
 
 
-def entry_size(path_length: int, query: Collection[tuple[Any, Any]], headers: Collection[tuple[Any, Any]],
+def entry_size(path_length: int, query: Iterable[tuple[Any, Any]], headers: Iterable[tuple[Any, Any]],
                body_length: int) -> int:
     """The bytes an entry counts in its journal: its texts, plus :data:`ENTRY_COST` and :data:`FIELD_COST`
     per query parameter or header (raw ``bytes`` pairs or built ``str`` ones alike)."""
-    fields = _pairs_length(query) + _pairs_length(headers) + FIELD_COST * (len(query) + len(headers))
+    fields = sum(len(name) + len(value) + FIELD_COST for name, value in query)
+    fields += sum(len(name) + len(value) + FIELD_COST for name, value in headers)
     return ENTRY_COST + path_length + fields + body_length
-
-
-def _pairs_length(pairs: Iterable[tuple[Any, Any]]) -> int:
-    """The summed lengths of the names and values of ``pairs`` (added up in C: it runs for every request)."""
-    return sum(map(len, itertools.chain.from_iterable(pairs)))
 
 
 def _cut(text: str, limit: int) -> str:
@@ -146,11 +142,12 @@ class _Recorded:
         self.size = size
 
 
+#: no header name or value this long is over its limit (the quick check of every request)
+_SHORTER_FIELD_LIMIT = min(NAME_LIMIT, VALUE_LIMIT)
+
+
 def _within_field_limits(raw_headers: list[tuple[bytes, bytes]]) -> bool:
-    """Whether every header name is at most :data:`NAME_LIMIT` bytes and every value :data:`VALUE_LIMIT`
-    (the common case, no name or value over the smaller limit, is found in C)."""
-    if not raw_headers or max(map(len, itertools.chain.from_iterable(raw_headers))) <= min(NAME_LIMIT, VALUE_LIMIT):
-        return True
+    """Whether every header name is at most :data:`NAME_LIMIT` bytes and every value :data:`VALUE_LIMIT`."""
     return all(len(name) <= NAME_LIMIT and len(value) <= VALUE_LIMIT for name, value in raw_headers)
 
 
@@ -234,14 +231,19 @@ class RequestJournal:
             return
         secrets = self.redactor.current_values()
         entry_id, moment = next(self._ids), self.clock()
+        # the lengths of the header names and values, found in C: this runs for every request
+        lengths = list(map(len, itertools.chain.from_iterable(raw_headers)))
         within = (len(body) <= RAW_BODY_LIMIT and len(query_string) <= RAW_QUERY_LIMIT and len(path) <= PATH_LIMIT
-                  and len(raw_headers) <= HEADERS_LIMIT and _within_field_limits(raw_headers))
+                  and len(raw_headers) <= HEADERS_LIMIT
+                  and (not lengths or max(lengths) <= _SHORTER_FIELD_LIMIT or _within_field_limits(raw_headers)))
         if not within:  # something to cut: redacted whole and cut now, never kept whole
             entry = self._entry(entry_id, moment, method, path, query_string, status, duration_ms,
                                 _header_dict(raw_headers), body, fault, self.redactor.with_values(secrets))
             self._append(_Recorded(None, (), entry.size), entry)
             return
-        size = entry_size(len(path), (), raw_headers, len(body)) + len(query_string)
+        # what entry_size() counts for these raw fields, plus the raw query
+        size = (ENTRY_COST + len(path) + sum(lengths) + FIELD_COST * len(raw_headers) + len(body)
+                + len(query_string))
         self._append(_Recorded((entry_id, moment, method, path, query_string, status, duration_ms, raw_headers,
                                 body, fault), secrets, size))
 

@@ -48,7 +48,7 @@ from .journal import DEFAULT_MAX_BYTES as JOURNAL_BYTES
 from .journal import RequestJournal
 from .middleware import TRANSPORT, FaultMiddleware, reset_transport
 from .readybytes import DataVersion, ReadyBytes
-from .validation import EdgeGuard
+from .validation import MAX_HEADER_BYTES, MAX_HEADER_COUNT, MAX_URL_BYTES, EdgeGuard
 
 try:  # uvloop is faster; plain asyncio where it is not available (Windows)
     import uvloop
@@ -142,7 +142,9 @@ class _MockHttpProtocol(HttpToolsProtocol):
     def on_headers_complete(self) -> None:
         head, self._head = self._head, None
         if head is not None:  # the head is at most the bytes of the reads it took bytes from
-            self._refuse_over_limits(head.first + head.reads + self._read_bytes)
+            at_most = head.first + head.reads + self._read_bytes
+            if at_most > MAX_HEADER_BYTES or len(self.url) > MAX_URL_BYTES or len(self.headers) > MAX_HEADER_COUNT:
+                self._refuse_over_limits(at_most)
         previous = self.cycle
         super().on_headers_complete()
         if self.cycle is not previous:  # a request to answer (not a websocket upgrade): its cycle writes through
@@ -161,9 +163,9 @@ class _MockHttpProtocol(HttpToolsProtocol):
             head.reads += len(data)
             try:
                 self._refuse_over_limits(head.first + head.reads)
-                if head.reads > check.MAX_URL_BYTES + check.MAX_HEADER_BYTES:
-                    self._refuse(431, f"request head is over {check.MAX_URL_BYTES + check.MAX_HEADER_BYTES} "
-                                      f"bytes: at most {check.MAX_HEADER_BYTES} bytes of header names and "
+                if head.reads > MAX_URL_BYTES + MAX_HEADER_BYTES:
+                    self._refuse(431, f"request head is over {MAX_URL_BYTES + MAX_HEADER_BYTES} "
+                                      f"bytes: at most {MAX_HEADER_BYTES} bytes of header names and "
                                       f"values are accepted")
             except _HeadTooLarge:
                 self.send_400_response("")
@@ -171,16 +173,16 @@ class _MockHttpProtocol(HttpToolsProtocol):
     def _refuse_over_limits(self, bytes_at_most: int) -> None:
         """Refuse the head being parsed if it is over a limit; ``bytes_at_most`` bounds its size (the sizes
         of its header fields are only added up when it is over :data:`~.validation.MAX_HEADER_BYTES`)."""
-        if len(self.url) > check.MAX_URL_BYTES:
-            self._refuse(414, f"request target is over {check.MAX_URL_BYTES} bytes: at most "
-                              f"{check.MAX_URL_BYTES} are accepted")
-        if len(self.headers) > check.MAX_HEADER_COUNT:
-            self._refuse(431, f"request has over {check.MAX_HEADER_COUNT} header fields: at most "
-                              f"{check.MAX_HEADER_COUNT} are accepted")
-        if bytes_at_most > check.MAX_HEADER_BYTES and \
-                sum(map(len, itertools.chain.from_iterable(self.headers))) > check.MAX_HEADER_BYTES:
-            self._refuse(431, f"request header fields are over {check.MAX_HEADER_BYTES} bytes: at most "
-                              f"{check.MAX_HEADER_BYTES} bytes of names and values are accepted")
+        if len(self.url) > MAX_URL_BYTES:
+            self._refuse(414, f"request target is over {MAX_URL_BYTES} bytes: at most "
+                              f"{MAX_URL_BYTES} are accepted")
+        if len(self.headers) > MAX_HEADER_COUNT:
+            self._refuse(431, f"request has over {MAX_HEADER_COUNT} header fields: at most "
+                              f"{MAX_HEADER_COUNT} are accepted")
+        if bytes_at_most > MAX_HEADER_BYTES and \
+                sum(map(len, itertools.chain.from_iterable(self.headers))) > MAX_HEADER_BYTES:
+            self._refuse(431, f"request header fields are over {MAX_HEADER_BYTES} bytes: at most "
+                              f"{MAX_HEADER_BYTES} bytes of names and values are accepted")
 
     def _refuse(self, status: int, message: str) -> None:
         """Refuse the request whose head is being parsed (raised from a parser callback, the parser stops
