@@ -248,16 +248,24 @@ class RequestJournal:
                                 body, fault), secrets, size))
 
     def _append(self, item: _Recorded, entry: JournalEntry | None = None) -> None:
-        """Keep ``item`` (built as ``entry`` when given), dropping the oldest to stay within both bounds."""
+        """Keep ``item`` (built as ``entry`` when given), dropping the oldest to stay within both bounds.
+
+        Runs for every request: one oldest entry goes when the count is full (the common case once a mock
+        has served ``maxlen`` requests), a loop only when the bytes are over.
+        """
         item.entry = entry
-        with self._changed:
-            self._entries.append(item)
+        entries = self._entries
+        with self._lock:  # the condition's own lock: holding it is holding the condition
+            if len(entries) >= self._maxlen:
+                self.size_bytes -= entries.popleft().size
+                self.dropped += 1
+            entries.append(item)
             self.size_bytes += item.size
-            while len(self._entries) > self._maxlen or (self.size_bytes > self.max_bytes and len(self._entries) > 1):
-                self.size_bytes -= self._entries.popleft().size
+            while self.size_bytes > self.max_bytes and len(entries) > 1:
+                self.size_bytes -= entries.popleft().size
                 self.dropped += 1
             self.total_recorded += 1
-            if self._waiting:  # notifying costs even with no one waiting, on every request
+            if self._waiting:  # notifying costs even with no one waiting
                 self._changed.notify_all()
 
     def _entry(self, entry_id: int, moment: float, method: str, path: str, query: bytes | dict[str, str],
