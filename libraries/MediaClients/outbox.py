@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import shutil
 import tempfile
 import threading
 from datetime import timedelta
@@ -48,11 +49,14 @@ class OutboxState:
         self.database_url = None
 
     def close(self) -> None:
-        """Suite end: the per-test state, then the PostgreSQL server."""
+        """Suite end: the per-test state, then the PostgreSQL server and the SQLite files' directory."""
         self.reset()
         if self.server is not None:
             self.server.cleanup()
             self.server = None
+        if self.directory is not None:
+            shutil.rmtree(self.directory, ignore_errors=True)
+            self.directory = None
 
 
 def _media(submission: dict[str, Any]) -> str:

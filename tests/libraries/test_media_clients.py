@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from datetime import timedelta
 
 import pytest
@@ -361,3 +362,11 @@ def test_stale_result_checks_say_why_it_was_stale():
                               "plex get_libraries: connection refused (1 item(s)).")
     with pytest.raises(AssertionError, match=r"not because of 'read timeout': it was served from the cache because"):
         keywords.result_should_be_stale(stale, because="read timeout")
+
+
+def test_the_outbox_files_directory_goes_when_the_library_scope_ends(lib):
+    url = lib.create_outbox_database("sqlite")
+    directory = lib._context.outbox.directory
+    assert url.startswith(f"sqlite:///{directory}") and os.path.isdir(directory)
+    lib.close()
+    assert not os.path.exists(directory) and lib._context.outbox.directory is None
