@@ -29,7 +29,7 @@ import requests
 
 from .loadgen import LoadGenerator
 from .model import BenchConfig, Section
-from .processes import free_port, local_url, pin, serving
+from .processes import local_url, pin, serving
 from .stats import median_load, or_na
 from .targets import PLEX_ITEMS_PATH, Target, plex_targets
 
@@ -95,22 +95,20 @@ def run(config: BenchConfig, load: LoadGenerator, *, rounds: int | None = None,
     modules, why_not = express_modules(log, install=config.install)
     json_target, xml_target = plex_targets()
     express_target = Target("express", PLEX_ITEMS_PATH, "json", {"Accept": "application/json"})
-    plex_port, express_port = free_port(), free_port()
-    plan: list[tuple[str, Target, int]] = [("project Plex mock", json_target, plex_port),
-                                           ("project Plex mock", xml_target, plex_port)]
-    if modules:
-        plan.insert(0, ("seed Express 4 mock (anchor)", express_target, express_port))
-    else:
+    if not modules:
         section.notes.append(f"Express anchor not measured: {why_not}. The project's mock is shown alone.")
-    samples: dict[int, list[dict]] = {i: [] for i in range(len(plan))}
     previous_affinity = os.sched_getaffinity(0) if hasattr(os, "sched_getaffinity") else None
-    with serving([sys.executable, "-m", "mockservers", "--only", "plex", "--plex-port", str(plex_port)],
-                 local_url(plex_port) + "/identity") as plex_process, \
-            (serving(["node", str(PEER_SCRIPT), str(express_port)], local_url(express_port) + "/",
-                     env=dict(os.environ, NODE_PATH=modules)) if modules else _nothing()) as express_process:
-        pids = {plex_port: plex_process.pid}
-        if express_process is not None:
-            pids[express_port] = express_process.pid
+    with serving(lambda port: [sys.executable, "-m", "mockservers", "--only", "plex", "--plex-port", str(port)],
+                 "/identity") as plex, \
+            (serving(lambda port: ["node", str(PEER_SCRIPT), str(port)], "/", env=dict(os.environ, NODE_PATH=modules))
+             if modules else _nothing()) as express:
+        plan: list[tuple[str, Target, int]] = [("project Plex mock", json_target, plex.port),
+                                               ("project Plex mock", xml_target, plex.port)]
+        pids = {plex.port: plex.process.pid}
+        if express is not None:
+            plan.insert(0, ("seed Express 4 mock (anchor)", express_target, express.port))
+            pids[express.port] = express.process.pid
+        samples: dict[int, list[dict]] = {i: [] for i in range(len(plan))}
         pin(0, {1})  # wrk inherits this process's core
         try:
             for index, (_, target, port) in enumerate(plan):

@@ -75,19 +75,18 @@ def resident_mb(warm_requests: int) -> float | None:
 
     import requests
 
-    from .processes import free_port, local_url, serving
+    from .processes import serving
     from .targets import plex_targets
 
     if not Path("/proc/self/status").exists():
         return None
-    port = free_port()
     try:
-        with serving([sys.executable, "-m", "mockservers", "--only", "plex", "--plex-port", str(port)],
-                     local_url(port) + "/identity") as process, requests.Session() as session:
+        with serving(lambda port: [sys.executable, "-m", "mockservers", "--only", "plex", "--plex-port", str(port)],
+                     "/identity") as mock, requests.Session() as session:
             for index in range(warm_requests):
                 target = plex_targets()[index % 2]
-                session.get(target.url(local_url(port)), headers=target.headers, timeout=10)
-            for line in Path(f"/proc/{process.pid}/status").read_text().splitlines():
+                session.get(target.url(mock.url), headers=target.headers, timeout=10)
+            for line in Path(f"/proc/{mock.process.pid}/status").read_text().splitlines():
                 if line.startswith("VmRSS:"):
                     return round(int(line.split()[1]) / 1024, 1)
     except RuntimeError:

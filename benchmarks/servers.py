@@ -28,7 +28,7 @@ from typing import Callable
 
 from .loadgen import LoadGenerator
 from .model import BenchConfig, Section
-from .processes import free_port, local_url, pin, serving
+from .processes import pin, serving
 from .stats import median_load, or_na
 from .targets import PLEX_ITEMS_PATH, Target, plex_targets, warm_up
 
@@ -137,13 +137,12 @@ def run(config: BenchConfig, load: LoadGenerator, *, rounds: int | None = None,
     try:
         for round_no in range(rounds):
             for name in names:
-                port = free_port()
-                with serving([sys.executable, "-m", "benchmarks.servers", "serve", name, str(port)],
-                             target.url(local_url(port))) as process:
+                with serving(lambda port, name=name: [sys.executable, "-m", "benchmarks.servers", "serve", name,
+                                                      str(port)], target.path) as server:
                     pin(0, {1})  # wrk inherits this process's core
-                    warm_up(local_url(port), target)
-                    result = load.run(target.url(local_url(port)), headers=target.headers, connections=CONNECTIONS,
-                                      duration_s=config.load_duration_s, server_pid=process.pid)
+                    warm_up(server.url, target)
+                    result = load.run(target.url(server.url), headers=target.headers, connections=CONNECTIONS,
+                                      duration_s=config.load_duration_s, server_pid=server.process.pid)
                 samples[name].append(result)
                 log(f"  round {round_no + 1} {name}: {result['rps']:.0f} req/s, server CPU {result['server_cpu_pct']} %, "
                     f"p99 {result['p99_ms']:.1f} ms")

@@ -136,7 +136,7 @@ class RedisServer:
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
                 return False
-            if self._answers(port):
+            if self._serves(port, self.process.pid):
                 return True
             time.sleep(0.01)
         self.process.kill()
@@ -144,13 +144,21 @@ class RedisServer:
         return False
 
     @staticmethod
-    def _answers(port: int) -> bool:
+    def _serves(port: int, pid: int) -> bool:
+        """Whether the server answering on ``port`` is process ``pid`` (its ``INFO server`` says so): a port
+        found free can be taken by another test's server before this one binds it, and that one answers too."""
         try:
             with socket.create_connection(("127.0.0.1", port), timeout=0.2) as conn:
-                conn.sendall(b"PING\r\n")
-                return conn.recv(16).startswith(b"+PONG")
+                conn.sendall(b"INFO server\r\n")
+                answer = b""
+                while b"process_id:" not in answer or not answer.split(b"process_id:", 1)[1].count(b"\r\n"):
+                    chunk = conn.recv(4096)
+                    if not chunk:
+                        return False
+                    answer += chunk
         except OSError:
             return False
+        return int(answer.split(b"process_id:", 1)[1].split(b"\r\n", 1)[0]) == pid
 
     def _log_path(self) -> str:
         return os.path.join(self.directory or ".", "server.log")

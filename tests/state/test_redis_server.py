@@ -22,6 +22,20 @@ def test_two_servers_get_different_free_ports_and_stop_cleanly():
         socket.create_connection(("127.0.0.1", first.port), timeout=1).close()
 
 
+def test_a_server_whose_port_another_server_holds_does_not_count_as_started(own_redis):
+    # the other server answers on that port: only the one started there may count as up
+    assert RedisServer._serves(own_redis.port, own_redis.process.pid)
+    assert not RedisServer._serves(own_redis.port, own_redis.process.pid + 1)
+    second = RedisServer()
+    second.port = own_redis.port  # as after a kill: it starts again on its own port, which is taken now
+    try:
+        with pytest.raises(RedisServerError, match="did not start"):
+            second.start()
+    finally:
+        second.stop()
+    assert answers(own_redis)
+
+
 def test_a_killed_server_refuses_connections_and_starts_again_on_its_port_empty(own_redis):
     own_redis.command("SET", "k", "v")
     port = own_redis.port
