@@ -5,9 +5,11 @@ The client keeps production-size breaker durations (30 s reset timeout) on a clo
 
 from __future__ import annotations
 
+import threading
 import time
 
 import pytest
+from atest_support.waiting import wait_until
 
 from companion import CircuitBreakerFactory
 from companion.outbox import CANCELLED, DELIVERED, QUEUED, REJECTED, CancelError
@@ -225,3 +227,41 @@ def test_two_outboxes_sharing_one_breaker_factory_each_deliver_their_own(make_ou
     assert len(two.deliverer.deliver_due()) == 2
     assert one.deliverer.deliver_due() == []
     assert tmdb_ids(overseerr_mock) == [603, 604]
+
+
+def _taken_by_the_background_deliverer_first(outbox, overseerr_mock) -> threading.Thread:
+    """Make the outbox's own deliverer (in a thread, as its background loop would) claim the submission that
+    ``submit`` has just recorded, before ``submit`` tries to: Overseerr answers that POST after 0.3 s."""
+    overseerr_mock.faults.add_route_fault(POST[1], {"fault": "delay", "delay_ms": 300}, method="POST", times=1)
+    pending_before = outbox.store.pending_before
+    background: list[threading.Thread] = []
+
+    def take_it_first(submission_id: int) -> int:
+        background.append(threading.Thread(target=outbox.deliverer.deliver, daemon=True))
+        background[0].start()
+        wait_until(lambda: outbox.store.get(submission_id).state == QUEUED and submission_id in
+                   outbox.deliverer._in_hand, bool, what="the background deliverer", expected="holding it",
+                   timeout=5, interval=0.005)
+        return pending_before(submission_id)
+
+    outbox.store.pending_before = take_it_first
+    return background
+
+
+def test_a_submission_the_background_deliverer_took_first_answers_with_that_delivery(outbox, overseerr_mock):
+    background = _taken_by_the_background_deliverer_first(outbox, overseerr_mock)
+    result = outbox.submit("movie", 603)
+    assert result.status == DELIVERED and result.overseerr_request["id"] == 1  # not "queued: being delivered"
+    background[0].join(5)
+    assert overseerr_mock.journal.count(*POST) == 1 and tmdb_ids(overseerr_mock) == [603]
+
+
+def test_without_waiting_for_it_such_a_submission_is_reported_queued_and_still_delivered_once(make_outbox,
+                                                                                            database_url,
+                                                                                            overseerr_mock):
+    outbox = make_outbox(database_url, join_s=0)
+    background = _taken_by_the_background_deliverer_first(outbox, overseerr_mock)
+    result = outbox.submit("movie", 603)
+    assert result.status == QUEUED and result.message == "accepted and queued: it is being delivered"
+    background[0].join(5)
+    assert outbox.get(result.id).state == DELIVERED and overseerr_mock.journal.count(*POST) == 1

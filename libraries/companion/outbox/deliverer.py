@@ -42,6 +42,9 @@ log = logging.getLogger("companion.outbox")
 DEFAULT_LEASE_S = 300.0
 #: how often an idle deliverer looks at the outbox (new submissions wake it at once)
 DEFAULT_IDLE_POLL_S = 5.0
+#: how long a caller waits for the delivery of its own submission that the background deliverer took first
+#: (real seconds; about as long as delivering it itself could take: the client's retries and timeouts)
+DEFAULT_JOIN_S = 60.0
 
 #: ``listener(event, submission, detail)``: event is queued, delivered, rejected, cancelled or retry-later
 Listener = Callable[[str, Submission, str], None]
@@ -92,6 +95,10 @@ class Deliverer:
         self._thread: threading.Thread | None = None
         self._round = threading.Lock()
         self.rounds = 0
+        #: held while claiming; notified when a delivery of this deliverer ends
+        self._claims = threading.Condition()
+        self._in_hand: set[int] = set()  # the submissions this deliverer is delivering now
+        self._awaited: dict[int, DeliveryOutcome | None] = {}  # what a joined delivery ended with
 
     # -- events ----------------------------------------------------------------------------
     def add_listener(self, listener: Listener) -> None:
@@ -114,12 +121,39 @@ class Deliverer:
                         "checked against Overseerr before any resend", self.worker, count)
         return count
 
-    def deliver(self, submission_id: int | None = None) -> DeliveryOutcome | None:
-        """Claim and deliver the oldest queued submission (or ``submission_id``); None when there is none free."""
-        claim = self.store.claim(self.worker, self.clock.time(), self.lease_s, submission_id)
-        if claim is None:
+    def deliver(self, submission_id: int | None = None, *, join_s: float = 0.0) -> DeliveryOutcome | None:
+        """Claim and deliver the oldest queued submission (or ``submission_id``); None when there is none free.
+
+        ``join_s``: when ``submission_id`` is being delivered by this deliverer already (its background thread
+        took it first), wait up to that many real seconds for that delivery and return its outcome, rather than
+        None. A submission another worker is delivering is not waited for.
+        """
+        with self._claims:
+            claim = self.store.claim(self.worker, self.clock.time(), self.lease_s, submission_id)
+            if claim is None:
+                return self._join(submission_id, join_s) if submission_id is not None and join_s > 0 else None
+            self._in_hand.add(claim.submission.id)
+        outcome: DeliveryOutcome | None = None
+        try:
+            outcome = self._deliver(claim)
+            return outcome
+        finally:
+            with self._claims:
+                self._in_hand.discard(claim.submission.id)
+                if claim.submission.id in self._awaited:
+                    self._awaited[claim.submission.id] = outcome
+                self._claims.notify_all()
+
+    def _join(self, submission_id: int, join_s: float) -> DeliveryOutcome | None:
+        """Wait (holding :attr:`_claims`) for this deliverer's delivery of ``submission_id`` to end."""
+        if submission_id not in self._in_hand:
             return None
-        return self._deliver(claim)
+        self._awaited[submission_id] = None
+        try:
+            self._claims.wait_for(lambda: submission_id not in self._in_hand, join_s)
+            return self._awaited[submission_id]
+        finally:
+            del self._awaited[submission_id]
 
     def _deliver(self, claim: Claim) -> DeliveryOutcome:
         asked = claim.submission.request

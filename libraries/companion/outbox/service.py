@@ -1,8 +1,9 @@
 """``RequestOutbox``: how the companion makes a media request, so that none is lost and none is made twice.
 
 :meth:`RequestOutbox.submit` records the submission and its outbox row in one
-transaction first, then - when no older submission waits - delivers it at once.
-The caller gets ``delivered`` (with Overseerr's request), ``rejected`` (with
+transaction first, then - when no older submission waits - delivers it at once
+(or, when this process's background deliverer took it first, waits for that
+delivery). The caller gets ``delivered`` (with Overseerr's request), ``rejected`` (with
 Overseerr's reason), or ``queued``: accepted and kept, with an id, because
 Overseerr is unavailable (refused, timeout, 5xx after the retries, breaker open)
 or older submissions go first; the deliverer sends it later, exactly once.
@@ -14,7 +15,7 @@ import socket
 from typing import Any
 
 from ..clock import SYSTEM_CLOCK, Clock
-from .deliverer import DEFAULT_IDLE_POLL_S, DEFAULT_LEASE_S, Deliverer, Listener
+from .deliverer import DEFAULT_IDLE_POLL_S, DEFAULT_JOIN_S, DEFAULT_LEASE_S, Deliverer, Listener
 from .model import CANCELLED, QUEUED, Submission, SubmitResult, new_submission
 from .store import OutboxStore
 
@@ -30,14 +31,17 @@ class RequestOutbox:
     """Media requests through a durable outbox (see the module doc); ``deliverer`` sends them.
 
     ``store`` an :class:`~.store.OutboxStore`; ``overseerr`` an ``OverseerrClient``; ``worker``
-    this process's name in the store's claims (see :class:`~.deliverer.Deliverer`).
+    this process's name in the store's claims (see :class:`~.deliverer.Deliverer`). ``join_s``: how long
+    :meth:`submit` waits (real seconds) for the delivery of its submission when this process's background
+    deliverer took it first (it then answers with that delivery's outcome, not ``queued``).
     """
 
     def __init__(self, store: OutboxStore, overseerr: Any, *, clock: Clock = SYSTEM_CLOCK,
                  worker: str | None = None, lease_s: float = DEFAULT_LEASE_S,
-                 idle_poll_s: float = DEFAULT_IDLE_POLL_S) -> None:
+                 idle_poll_s: float = DEFAULT_IDLE_POLL_S, join_s: float = DEFAULT_JOIN_S) -> None:
         self.store = store
         self.clock = clock
+        self.join_s = float(join_s)
         self.deliverer = Deliverer(store, overseerr, worker=worker or default_worker_name(), clock=clock,
                                    lease_s=lease_s, idle_poll_s=idle_poll_s)
 
@@ -58,8 +62,9 @@ class RequestOutbox:
         waiting = self.store.pending_before(submission.id)
         if waiting:
             return self._queued(submission, f"accepted and queued behind {waiting} older submission(s)")
-        outcome = self.deliverer.deliver(submission.id)
-        if outcome is None:  # the background deliverer took it first
+        # the background deliverer may have taken it first: then its outcome is this call's
+        outcome = self.deliverer.deliver(submission.id, join_s=self.join_s)
+        if outcome is None:  # another worker is delivering it (or the wait for this one's ran out)
             return self._queued(submission, "accepted and queued: it is being delivered", announce=False)
         if outcome.status == QUEUED:
             return self._queued(outcome.submission, f"accepted and queued: Overseerr is unavailable "
