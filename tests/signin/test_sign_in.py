@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
@@ -63,19 +62,20 @@ def test_polling_pauses_grow_on_the_clock_until_the_approval(make_sign_in, tv, c
 def test_a_pin_nobody_approves_expires_after_its_half_hour(make_sign_in, tv, clock):
     sign_in = make_sign_in()
     pending = sign_in.begin()
-    started, started_real = clock.monotonic(), time.monotonic()
+    started, started_offset = clock.monotonic(), clock.advanced_s
     with pytest.raises(PinExpiredError, match=f"PIN {pending.pin_id} expired at") as caught:
         sign_in.finish(pending)
     assert caught.value.service == "plextv"
     waited = clock.monotonic() - started  # the pauses (moved) and the requests (real time)
     assert 1798.5 <= waited <= 1800.5  # the last look is at the expiry (plex.tv states it to the second)
-    paused = waited - (time.monotonic() - started_real)  # what the pauses alone moved the clock by
+    paused = clock.advanced_s - started_offset  # what the pauses alone moved the clock by (no real time in it)
     pauses, total = [1.0], 1.0  # 1, 1.5, 2.25, 3.375, then 5 s each; the last one cut short at the expiry
     while total < paused - 0.01:
         pauses.append(min(pauses[-1] * 1.5, 5.0))
         total += pauses[-1]
     # a look at once, then one after each pause (the requests' real time, however long on a busy machine,
-    # shortens the schedule: it is taken out above, so the count is exact up to a pause cut at the edge)
+    # shortens the schedule: the pauses are counted from the clock's own advances, so the count is exact up
+    # to the last pause, cut at the expiry)
     assert len(pauses) <= sign_in.poller.polls <= 1 + len(pauses)
     assert tv.journal.count("GET", "/api/v2/pins/*") == sign_in.poller.polls
     assert not sign_in.signed_in
