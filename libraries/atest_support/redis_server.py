@@ -147,18 +147,15 @@ class RedisServer:
     def _serves(port: int, pid: int) -> bool:
         """Whether the server answering on ``port`` is process ``pid`` (its ``INFO server`` says so): a port
         found free can be taken by another test's server before this one binds it, and that one answers too."""
+        import redis
+
+        client = _client(port, 0.2)
         try:
-            with socket.create_connection(("127.0.0.1", port), timeout=0.2) as conn:
-                conn.sendall(b"INFO server\r\n")
-                answer = b""
-                while b"process_id:" not in answer or not answer.split(b"process_id:", 1)[1].count(b"\r\n"):
-                    chunk = conn.recv(4096)
-                    if not chunk:
-                        return False
-                    answer += chunk
-        except OSError:
+            return client.info("server").get("process_id") == pid
+        except redis.RedisError:
             return False
-        return int(answer.split(b"process_id:", 1)[1].split(b"\r\n", 1)[0]) == pid
+        finally:
+            client.close()
 
     def _log_path(self) -> str:
         return os.path.join(self.directory or ".", "server.log")
