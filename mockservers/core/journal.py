@@ -99,9 +99,13 @@ def entry_size(path_length: int, query: Iterable[tuple[Any, Any]], headers: Iter
                body_length: int) -> int:
     """The bytes an entry counts in its journal: its texts, plus :data:`ENTRY_COST` and :data:`FIELD_COST`
     per query parameter or header (raw ``bytes`` pairs or built ``str`` ones alike)."""
-    fields = sum(len(name) + len(value) + FIELD_COST for name, value in query)
-    fields += sum(len(name) + len(value) + FIELD_COST for name, value in headers)
-    return ENTRY_COST + path_length + fields + body_length
+    pairs = [*query, *headers]
+    return _entry_cost(path_length, sum(len(name) + len(value) for name, value in pairs), len(pairs), body_length)
+
+
+def _entry_cost(path_length: int, field_bytes: int, fields: int, body_length: int) -> int:
+    """:func:`entry_size` from the lengths already known (the raw path of every request has them)."""
+    return ENTRY_COST + path_length + field_bytes + FIELD_COST * fields + body_length
 
 
 def _cut(text: str, limit: int) -> str:
@@ -241,9 +245,7 @@ class RequestJournal:
                                 _header_dict(raw_headers), body, fault, self.redactor.with_values(secrets))
             self._append(_Recorded(None, (), entry.size), entry)
             return
-        # what entry_size() counts for these raw fields, plus the raw query
-        size = (ENTRY_COST + len(path) + sum(lengths) + FIELD_COST * len(raw_headers) + len(body)
-                + len(query_string))
+        size = _entry_cost(len(path), sum(lengths), len(raw_headers), len(body)) + len(query_string)
         self._append(_Recorded((entry_id, moment, method, path, query_string, status, duration_ms, raw_headers,
                                 body, fault), secrets, size))
 
